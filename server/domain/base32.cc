@@ -41,8 +41,7 @@ absl::StatusOr<std::vector<uint8_t>> Base32Decode(absl::string_view text) {
     case 1:
     case 3:
     case 6:
-      return absl::InvalidArgumentError(
-          absl::StrCat("base32: impossible length ", text.size()));
+      return absl::InvalidArgumentError(absl::StrCat("base32: impossible length ", text.size()));
   }
   std::vector<uint8_t> out;
   out.reserve(text.size() * 5 / 8);

@@ -76,9 +76,9 @@ absl::StatusOr<QrSymbol> EncodeQr(absl::string_view text) {
     return absl::InvalidArgumentError("qr: text contains NUL");
   }
   const std::string terminated(text);  // libqrencode wants a C string
-  std::unique_ptr<QRcode, QrcodeDeleter> code(
-      QRcode_encodeString(terminated.c_str(), /*version=*/0, QR_ECLEVEL_M, QR_MODE_8,
-                          /*casesensitive=*/1));
+  std::unique_ptr<QRcode, QrcodeDeleter> code(QRcode_encodeString(terminated.c_str(), /*version=*/0,
+                                                                  QR_ECLEVEL_M, QR_MODE_8,
+                                                                  /*casesensitive=*/1));
   if (code == nullptr) {
     if (errno == ENOMEM) return absl::ResourceExhaustedError("qr: out of memory");
     return absl::InvalidArgumentError("qr: text too long for a QR code");
@@ -119,17 +119,16 @@ absl::StatusOr<std::string> RenderQrSvg(absl::string_view text) {
       }
       int run = 1;
       while (x + run < w && symbol->dark[y * w + x + run]) ++run;
-      absl::StrAppend(&path, "M", x + kQrQuietZoneModules, " ", y + kQrQuietZoneModules, "h",
-                      run, "v1h-", run, "z");
+      absl::StrAppend(&path, "M", x + kQrQuietZoneModules, " ", y + kQrQuietZoneModules, "h", run,
+                      "v1h-", run, "z");
       x += run;
     }
   }
-  return absl::StrCat(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 ", side, " ", side,
-      "\" shape-rendering=\"crispEdges\">"
-      "<rect width=\"",
-      side, "\" height=\"", side, "\" fill=\"#fff\"/><path fill=\"#000\" d=\"", path,
-      "\"/></svg>\n");
+  return absl::StrCat("<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 ", side, " ", side,
+                      "\" shape-rendering=\"crispEdges\">"
+                      "<rect width=\"",
+                      side, "\" height=\"", side, "\" fill=\"#fff\"/><path fill=\"#000\" d=\"",
+                      path, "\"/></svg>\n");
 }
 
 }  // namespace turnout::domain

@@ -1,9 +1,9 @@
 // The scanning rules: a pure function from (ticket state, checkpoint, presence, scan) to a status.
 //
-// The store gathers what the server knows into the *View structs below, calls DecideScan, records the
-// attempt whatever the answer, and — only when the decision is accepted — stores ApplyScan's result.
-// Keeping the rules here, apart from SQL and gRPC, lets every combination be tested in a table and
-// lets the offline verifier on the door device share the exact same precedence.
+// The store gathers what the server knows into the *View structs below, calls DecideScan, records
+// the attempt whatever the answer, and — only when the decision is accepted — stores ApplyScan's
+// result. Keeping the rules here, apart from SQL and gRPC, lets every combination be tested in a
+// table and lets the offline verifier on the door device share the exact same precedence.
 //
 //   ScanDecision d = DecideScan(ticket, checkpoint, presence, {Direction::kEntry, scanned_at});
 //   if (d.accepted()) presence = ApplyScan(presence, d, attempt);
@@ -49,11 +49,11 @@ std::optional<ScanStatus> ScanStatusFromName(absl::string_view name);
 
 // What the server knows of the scanned code and its registration.
 struct TicketView {
-  bool code_valid = false;   // parsed and the signature verified
-  bool key_revoked = false;  // signed by a key that has since been revoked
-  bool known = false;        // a ticket row exists for the code's ticket id
-  bool superseded = false;   // the ticket was replaced by ReissueTicket
-  int64_t event_id = 0;      // the event the ticket belongs to
+  bool code_valid = false;                        // parsed and the signature verified
+  bool key_revoked = false;                       // signed by a key that has since been revoked
+  bool known = false;                             // a ticket row exists for the code's ticket id
+  bool superseded = false;                        // the ticket was replaced by ReissueTicket
+  int64_t event_id = 0;                           // the event the ticket belongs to
   absl::Time not_after = absl::InfiniteFuture();  // validity in the code
   RegistrationStatus registration = RegistrationStatus::kConfirmed;
   std::vector<int64_t> confirmed_session_ids;  // breakouts chosen and confirmed (not waitlisted)

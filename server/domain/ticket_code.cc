@@ -169,4 +169,3 @@ VerifiedCode VerifyTicketCode(absl::string_view code, const KeyRing& keys) {
 }
 
 }  // namespace turnout::domain
-

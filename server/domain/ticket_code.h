@@ -1,8 +1,9 @@
 // Signed ticket codes: the text inside a ticket's QR code.
 //
-// A code carries only a random ticket id, the event id, the signing key id and an expiry, signed with
-// Ed25519, so anyone holding the event's public keys (the server, or a door device offline) can tell
-// a genuine ticket from a forged or mistyped one without a database. It holds no personal data.
+// A code carries only a random ticket id, the event id, the signing key id and an expiry, signed
+// with Ed25519, so anyone holding the event's public keys (the server, or a door device offline)
+// can tell a genuine ticket from a forged or mistyped one without a database. It holds no personal
+// data.
 //
 //   SigningKey key = GenerateSigningKey(/*key_id=*/1);
 //   TicketClaims claims;
@@ -61,13 +62,16 @@ TicketId RandomTicketId();
 std::string TicketIdToHex(const TicketId& id);
 absl::StatusOr<TicketId> TicketIdFromHex(absl::string_view hex);
 
-// Bytes: version(1) | key_id(2, BE) | event_id(4, BE) | ticket_id(12) | not_after(4, BE unix s) = 23,
-// then the 64-byte Ed25519 detached signature over those 23 bytes. The 87 bytes are Base32-encoded
-// into 140 upper-case characters of the QR alphanumeric set. Uses `key.key_id`, not
-// `claims.key_id`, so a code always names the key that signed it.
+// Sizes of a code: signed bytes, all bytes, Base32 characters (see EncodeTicketCode).
 inline constexpr int kTicketPayloadBytes = 23;
 inline constexpr int kTicketCodeBytes = kTicketPayloadBytes + 64;
 inline constexpr int kTicketCodeLength = 140;
+
+// Signs `claims` with `key`. Layout, big-endian integers:
+//   version(1) | key_id(2) | event_id(4) | ticket_id(12) | not_after(4, unix s)   = 23 bytes
+//   Ed25519 detached signature over those 23 bytes                              = 64 bytes
+// The 87 bytes are Base32-encoded into 140 upper-case characters of the QR alphanumeric set.
+// Uses `key.key_id`, not `claims.key_id`, so a code always names the key that signed it.
 std::string EncodeTicketCode(const TicketClaims& claims, const SigningKey& key);
 
 enum class CodeCheck {
@@ -111,8 +115,8 @@ struct VerifiedCode {
 };
 
 // Trims surrounding ASCII whitespace (keyboard-wedge scanners add a newline), accepts either case,
-// then decodes and verifies `code`. The signature is checked before revocation, so kKeyRevoked means
-// the code is genuine. Does NOT check claims.not_after: that is for the scan rules. Cost: one
+// then decodes and verifies `code`. The signature is checked before revocation, so kKeyRevoked
+// means the code is genuine. Does NOT check claims.not_after: that is for the scan rules. Cost: one
 // Ed25519 verification and the Base32 decode.
 VerifiedCode VerifyTicketCode(absl::string_view code, const KeyRing& keys);
 

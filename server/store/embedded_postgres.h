@@ -9,8 +9,9 @@
 // system user `system_user` if needed (useradd --system), gives it the cluster directories and runs
 // initdb and postgres as that user. The caller keeps running as root and connects over the socket.
 //
-//   absl::StatusOr<std::unique_ptr<EmbeddedPostgres>> pg =
-//       EmbeddedPostgres::Start({.data_dir = "/var/lib/turnout"});
+//   EmbeddedPostgresOptions options;
+//   options.data_dir = "/var/lib/turnout";
+//   absl::StatusOr<std::unique_ptr<EmbeddedPostgres>> pg = EmbeddedPostgres::Start(options);
 //   if (!pg.ok()) return pg.status();
 //   pqxx::connection conn((*pg)->ConnectionString());
 //
@@ -29,6 +30,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 
 namespace turnout::store {
 
@@ -92,13 +94,15 @@ class EmbeddedPostgres {
   const std::string database_;
 
   absl::Mutex mu_;
-  pid_t pid_ ABSL_GUARDED_BY(mu_) = 0;  // the running postmaster, 0 if none
-  int exits_ ABSL_GUARDED_BY(mu_) = 0;  // how many times postgres has exited
-  std::string last_exit_ ABSL_GUARDED_BY(mu_);
-  bool started_ ABSL_GUARDED_BY(mu_) = false;  // Start() succeeded: restart postgres when it dies
+  pid_t pid_ ABSL_GUARDED_BY(mu_) = 0;  // the running postmaster, not yet reaped; 0 if none
+  int exits_ ABSL_GUARDED_BY(mu_) = 0;  // how many times postgres has exited (or failed to spawn)
+  std::string last_exit_ ABSL_GUARDED_BY(mu_);  // how it last exited, for error messages
+  bool started_ ABSL_GUARDED_BY(mu_) = false;   // Start() succeeded: restart postgres when it dies
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread supervisor_;
+
+  absl::Mutex stop_mu_;  // serializes Stop(); held while waiting for postgres to exit
+  bool stopped_ ABSL_GUARDED_BY(stop_mu_) = false;
+  std::thread supervisor_;  // set once by Start(), joined by Stop()
 };
 
 }  // namespace turnout::store

@@ -17,8 +17,13 @@ std::vector<uint8_t> Bytes(absl::string_view s) { return {s.begin(), s.end()}; }
 
 TEST(Base32Test, MatchesRfc4648VectorsWithoutPadding) {
   const std::pair<const char*, const char*> kVectors[] = {
-      {"", ""},          {"f", "MY"},          {"fo", "MZXQ"},          {"foo", "MZXW6"},
-      {"foob", "MZXW6YQ"}, {"fooba", "MZXW6YTB"}, {"foobar", "MZXW6YTBOI"},
+      {"", ""},
+      {"f", "MY"},
+      {"fo", "MZXQ"},
+      {"foo", "MZXW6"},
+      {"foob", "MZXW6YQ"},
+      {"fooba", "MZXW6YTB"},
+      {"foobar", "MZXW6YTBOI"},
   };
   for (const auto& [plain, encoded] : kVectors) {
     EXPECT_EQ(Base32Encode(Bytes(plain)), encoded) << plain;
@@ -48,8 +53,8 @@ TEST(Base32Test, AcceptsLowerAndMixedCase) {
 }
 
 TEST(Base32Test, RejectsCharactersOutsideTheAlphabet) {
-  for (const char* text : {"MZXW6YT=", "MZXW6YT1", "MZXW6YT0", "MZXW6YT8", "MZXW 6YT",
-                           "MZXW6YT\n", "MZXW6YT-", "MY======"}) {
+  for (const char* text : {"MZXW6YT=", "MZXW6YT1", "MZXW6YT0", "MZXW6YT8", "MZXW 6YT", "MZXW6YT\n",
+                           "MZXW6YT-", "MY======"}) {
     EXPECT_EQ(Base32Decode(text).status().code(), absl::StatusCode::kInvalidArgument) << text;
   }
   EXPECT_FALSE(Base32Decode(absl::string_view("MZ\0W", 4)).ok());

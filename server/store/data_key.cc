@@ -1,0 +1,81 @@
+#include "server/store/data_key.h"
+
+#include <sodium.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+
+namespace turnout::store {
+namespace {
+
+void InitSodium() {
+  static const int ok = sodium_init();
+  (void)ok;
+}
+
+}  // namespace
+
+DataKey DataKey::Random() {
+  InitSodium();
+  DataKey k;
+  crypto_secretbox_keygen(k.key_.data());
+  return k;
+}
+
+absl::StatusOr<DataKey> DataKey::LoadOrCreate(const std::string& path) {
+  InitSodium();
+  std::error_code ec;
+  if (!std::filesystem::exists(path)) {
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+    DataKey k = Random();
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(k.key_.data()), k.key_.size());
+    out.close();
+    if (!out) return absl::FailedPreconditionError(absl::StrCat("cannot write the data key ", path));
+    chmod(path.c_str(), 0600);
+    return k;
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (bytes.size() != 32) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the data key ", path, " is damaged (expected 32 bytes); restore it from backup"));
+  }
+  DataKey k;
+  std::copy(bytes.begin(), bytes.end(), k.key_.begin());
+  return k;
+}
+
+std::string DataKey::Seal(absl::string_view plaintext) const {
+  if (plaintext.empty()) return "";
+  std::string box(crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + plaintext.size(), '\0');
+  auto* nonce = reinterpret_cast<unsigned char*>(box.data());
+  randombytes_buf(nonce, crypto_secretbox_NONCEBYTES);
+  crypto_secretbox_easy(nonce + crypto_secretbox_NONCEBYTES,
+                        reinterpret_cast<const unsigned char*>(plaintext.data()), plaintext.size(),
+                        nonce, key_.data());
+  return absl::BytesToHexString(box);
+}
+
+absl::StatusOr<std::string> DataKey::Open(absl::string_view sealed_hex) const {
+  if (sealed_hex.empty()) return std::string();
+  const std::string box = absl::HexStringToBytes(sealed_hex);
+  if (box.size() < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES) {
+    return absl::DataLossError("a sealed field is truncated");
+  }
+  std::string plain(box.size() - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES, '\0');
+  const auto* nonce = reinterpret_cast<const unsigned char*>(box.data());
+  if (crypto_secretbox_open_easy(reinterpret_cast<unsigned char*>(plain.data()),
+                                 nonce + crypto_secretbox_NONCEBYTES,
+                                 box.size() - crypto_secretbox_NONCEBYTES, nonce, key_.data()) != 0) {
+    return absl::DataLossError("a sealed field does not open with this data key");
+  }
+  return plain;
+}
+
+}  // namespace turnout::store

@@ -1,0 +1,50 @@
+// Events, their sessions and their checkpoints in PostgreSQL. Each function runs inside the caller's
+// transaction; NOT_FOUND and INVALID_ARGUMENT messages name what is missing or wrong.
+#ifndef TURNOUT_SERVER_STORE_EVENT_STORE_H_
+#define TURNOUT_SERVER_STORE_EVENT_STORE_H_
+
+#include <vector>
+
+#include <pqxx/pqxx>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "server/store/records.h"
+
+namespace turnout::store {
+
+class PgEventStore {
+ public:
+  static void RegisterStatements();
+
+  // Creates the event and its entrance checkpoint; the same non-empty request_id returns the first.
+  static absl::StatusOr<EventRecord> CreateEvent(pqxx::work& txn, const EventRecord& event,
+                                                 absl::string_view request_id);
+  static absl::StatusOr<EventRecord> GetEvent(pqxx::work& txn, int64_t event_id);
+  // Events with id > after_id, in id order.
+  static absl::StatusOr<std::vector<EventRecord>> ListEvents(pqxx::work& txn, int64_t after_id,
+                                                             int limit);
+  // Writes every mutable field of `event` (the caller merged its update mask).
+  static absl::StatusOr<EventRecord> UpdateEvent(pqxx::work& txn, const EventRecord& event);
+
+  static absl::StatusOr<SessionRecord> CreateSession(pqxx::work& txn, const SessionRecord& session,
+                                                     absl::string_view request_id);
+  static absl::StatusOr<SessionRecord> GetSession(pqxx::work& txn, int64_t event_id,
+                                                  int64_t session_id);
+  static absl::StatusOr<std::vector<SessionRecord>> ListSessions(pqxx::work& txn, int64_t event_id,
+                                                                 int64_t after_id, int limit);
+  static absl::StatusOr<SessionRecord> UpdateSession(pqxx::work& txn, const SessionRecord& session);
+
+  static absl::StatusOr<std::vector<CheckpointRecord>> ListCheckpoints(pqxx::work& txn,
+                                                                       int64_t event_id);
+  // checkpoint_id 0 means the event's entrance.
+  static absl::StatusOr<CheckpointRecord> GetCheckpoint(pqxx::work& txn, int64_t event_id,
+                                                        int64_t checkpoint_id);
+};
+
+// How long before a session starts its room door accepts entries.
+inline constexpr absl::Duration kSessionDoorsOpenEarly = absl::Minutes(30);
+
+}  // namespace turnout::store
+
+#endif  // TURNOUT_SERVER_STORE_EVENT_STORE_H_

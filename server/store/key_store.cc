@@ -1,0 +1,132 @@
+#include "server/store/key_store.h"
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "server/store/pg.h"
+
+namespace turnout::store {
+namespace {
+
+template <size_t N>
+bool FromHex(const std::string& hex, std::array<uint8_t, N>& out) {
+  const std::string bytes = absl::HexStringToBytes(hex);
+  if (bytes.size() != N) return false;
+  std::copy(bytes.begin(), bytes.end(), out.begin());
+  return true;
+}
+
+template <size_t N>
+std::string ToHex(const std::array<uint8_t, N>& in) {
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(in.data()), N));
+}
+
+absl::StatusOr<SigningKeyRecord> ReadKey(const pqxx::row& r, const DataKey& data_key) {
+  SigningKeyRecord k;
+  k.key.key_id = static_cast<uint16_t>(r[0].as<int>());
+  auto secret = data_key.Open(r[2].as<std::string>());
+  if (!secret.ok()) return secret.status();
+  if (!FromHex(r[1].as<std::string>(), k.key.public_key) || !FromHex(*secret, k.key.secret_key)) {
+    return absl::DataLossError(absl::StrCat("signing key ", k.key.key_id, " is damaged"));
+  }
+  k.active = r[3].as<bool>();
+  k.create_time = FromMicros(r[4].as<int64_t>());
+  if (!r[5].is_null()) k.revoke_time = FromMicros(r[5].as<int64_t>());
+  return k;
+}
+
+}  // namespace
+
+void PgKeyStore::RegisterStatements() {
+  AddStatements({
+      {"key_list", R"(SELECT key_id, public_key, secret_sealed, active, us_of(create_time),
+                             us_of(revoke_time)
+                      FROM signing_keys ORDER BY key_id)"},
+      {"key_lock", "LOCK TABLE signing_keys IN EXCLUSIVE MODE"},
+      {"key_deactivate", "UPDATE signing_keys SET active = false WHERE active"},
+      {"key_next_id", "SELECT coalesce(max(key_id), 0) + 1 FROM signing_keys"},
+      {"key_insert", R"(INSERT INTO signing_keys (key_id, public_key, secret_sealed, active)
+                        VALUES ($1, $2, $3, true))"},
+      {"key_revoke", R"(UPDATE signing_keys SET revoke_time = coalesce(revoke_time, now())
+                        WHERE key_id = $1 RETURNING active)"},
+  });
+}
+
+absl::StatusOr<std::vector<SigningKeyRecord>> PgKeyStore::List(pqxx::work& txn,
+                                                               const DataKey& data_key) {
+  std::vector<SigningKeyRecord> keys;
+  for (const pqxx::row& r : txn.exec_prepared("key_list")) {
+    auto k = ReadKey(r, data_key);
+    if (!k.ok()) return k.status();
+    keys.push_back(*std::move(k));
+  }
+  return keys;
+}
+
+absl::StatusOr<SigningKeyRecord> PgKeyStore::Rotate(pqxx::work& txn, const DataKey& data_key) {
+  txn.exec_prepared("key_lock");
+  const int next = txn.exec_prepared("key_next_id")[0][0].as<int>();
+  if (next > 0xFFFF) return absl::ResourceExhaustedError("no signing key ids are left");
+  domain::SigningKey key = domain::GenerateSigningKey(static_cast<uint16_t>(next));
+  txn.exec_prepared("key_deactivate");
+  txn.exec_prepared("key_insert", next, ToHex(key.public_key), data_key.Seal(ToHex(key.secret_key)));
+  SigningKeyRecord record;
+  record.key = key;
+  record.active = true;
+  record.create_time = absl::Now();
+  return record;
+}
+
+absl::StatusOr<SigningKeyRecord> PgKeyStore::Revoke(pqxx::work& txn, const DataKey& data_key,
+                                                    uint16_t key_id) {
+  auto keys = List(txn, data_key);
+  if (!keys.ok()) return keys.status();
+  for (const SigningKeyRecord& k : *keys) {
+    if (k.key.key_id != key_id) continue;
+    if (k.active) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "key ", key_id, " signs new tickets; rotate to a new key before revoking it"));
+    }
+    txn.exec_prepared("key_revoke", static_cast<int>(key_id));
+    SigningKeyRecord revoked = k;
+    if (!revoked.revoke_time) revoked.revoke_time = absl::Now();
+    return revoked;
+  }
+  return absl::NotFoundError(absl::StrCat("signing key ", key_id, " does not exist"));
+}
+
+absl::Status TicketKeys::Reload(pqxx::work& txn, const DataKey& data_key) {
+  auto keys = PgKeyStore::List(txn, data_key);
+  if (!keys.ok()) return keys.status();
+  if (keys->empty()) {
+    auto first = PgKeyStore::Rotate(txn, data_key);
+    if (!first.ok()) return first.status();
+    keys->push_back(*first);
+  }
+  domain::KeyRing ring;
+  std::optional<domain::SigningKey> active;
+  for (const SigningKeyRecord& k : *keys) {
+    ring.Add(domain::VerifyingKey{k.key.key_id, k.key.public_key, k.revoke_time.has_value()});
+    if (k.active) active = k.key;
+  }
+  absl::MutexLock lock(&mu_);
+  ring_ = std::move(ring);
+  active_ = active;
+  return absl::OkStatus();
+}
+
+domain::KeyRing TicketKeys::Ring() const {
+  absl::MutexLock lock(&mu_);
+  return ring_;
+}
+
+std::optional<domain::SigningKey> TicketKeys::Active() const {
+  absl::MutexLock lock(&mu_);
+  return active_;
+}
+
+bool TicketKeys::Knows(uint16_t key_id) const {
+  absl::MutexLock lock(&mu_);
+  return ring_.Find(key_id) != nullptr;
+}
+
+}  // namespace turnout::store

@@ -1,0 +1,178 @@
+#include "server/store/migrations.h"
+
+namespace turnout::store {
+namespace {
+
+// Every table holding event data is keyed by event_id first, so the schema can be distributed by
+// event (e.g. with Citus) unchanged. Times are timestamptz; the code exchanges microseconds through
+// ts_of()/us_of().
+constexpr char kInitialSchema[] = R"sql(
+CREATE FUNCTION ts_of(us bigint) RETURNS timestamptz LANGUAGE sql IMMUTABLE
+  AS $$ SELECT 'epoch'::timestamptz + us * interval '1 microsecond' $$;
+CREATE FUNCTION us_of(t timestamptz) RETURNS bigint LANGUAGE sql IMMUTABLE
+  AS $$ SELECT (extract(epoch FROM t) * 1000000)::bigint $$;
+
+CREATE TABLE events (
+  id              bigserial PRIMARY KEY,
+  title           text NOT NULL,
+  venue           text NOT NULL DEFAULT '',
+  time_zone       text NOT NULL,
+  start_time      timestamptz NOT NULL,
+  end_time        timestamptz NOT NULL,
+  doors_open_time timestamptz NOT NULL,
+  capacity        integer NOT NULL DEFAULT 0,
+  state           smallint NOT NULL,
+  allow_reentry   boolean NOT NULL DEFAULT true,
+  request_id      text UNIQUE,
+  purge_time      timestamptz,
+  create_time     timestamptz NOT NULL DEFAULT now(),
+  update_time     timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE sessions (
+  event_id           bigint NOT NULL REFERENCES events (id),
+  id                 bigserial,
+  title              text NOT NULL,
+  kind               smallint NOT NULL,
+  track              text NOT NULL DEFAULT '',
+  room               text NOT NULL DEFAULT '',
+  round              integer NOT NULL DEFAULT 0,
+  start_time         timestamptz NOT NULL,
+  end_time           timestamptz NOT NULL,
+  capacity           integer NOT NULL DEFAULT 0,
+  requires_selection boolean NOT NULL DEFAULT false,
+  allow_reentry      boolean NOT NULL DEFAULT true,
+  request_id         text,
+  PRIMARY KEY (event_id, id),
+  UNIQUE (event_id, request_id)
+);
+
+-- The entrance (session_id NULL) and one per session.
+CREATE TABLE checkpoints (
+  event_id   bigint NOT NULL REFERENCES events (id),
+  id         bigserial,
+  session_id bigint,
+  PRIMARY KEY (event_id, id),
+  UNIQUE (event_id, session_id),
+  FOREIGN KEY (event_id, session_id) REFERENCES sessions (event_id, id)
+);
+CREATE UNIQUE INDEX checkpoints_one_entrance ON checkpoints (event_id) WHERE session_id IS NULL;
+
+CREATE TABLE registrations (
+  event_id           bigint NOT NULL REFERENCES events (id),
+  id                 bigserial,
+  display_name       text NOT NULL,
+  -- Lower-case, accent-free display name for prefix search.
+  search_name        text NOT NULL,
+  -- Contact fields, sealed with the deployment's data key (libsodium secretbox), hex.
+  email_sealed       text NOT NULL DEFAULT '',
+  phone_sealed       text NOT NULL DEFAULT '',
+  preferred_language text NOT NULL DEFAULT '',
+  attention_flags    integer[] NOT NULL DEFAULT '{}',
+  status             smallint NOT NULL,
+  source             smallint NOT NULL,
+  request_id         text,
+  create_time        timestamptz NOT NULL DEFAULT now(),
+  update_time        timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (event_id, id),
+  UNIQUE (event_id, request_id)
+);
+CREATE INDEX registrations_by_name ON registrations (event_id, search_name text_pattern_ops);
+CREATE INDEX registrations_by_status ON registrations (event_id, status, id);
+
+-- One breakout per round. Waitlisted choices are promoted in chosen_time order.
+CREATE TABLE session_choices (
+  event_id        bigint NOT NULL,
+  registration_id bigint NOT NULL,
+  round           integer NOT NULL,
+  session_id      bigint NOT NULL,
+  status          smallint NOT NULL,
+  chosen_time     timestamptz NOT NULL DEFAULT clock_timestamp(),
+  PRIMARY KEY (event_id, registration_id, round),
+  FOREIGN KEY (event_id, registration_id) REFERENCES registrations (event_id, id),
+  FOREIGN KEY (event_id, session_id) REFERENCES sessions (event_id, id)
+);
+CREATE INDEX session_choices_by_session ON session_choices (event_id, session_id, status, chosen_time);
+
+-- Deployment-wide Ed25519 signing keys; secret keys sealed with the data key.
+CREATE TABLE signing_keys (
+  key_id      integer PRIMARY KEY,
+  public_key  text NOT NULL,
+  secret_sealed text NOT NULL,
+  active      boolean NOT NULL,
+  create_time timestamptz NOT NULL DEFAULT now(),
+  revoke_time timestamptz
+);
+CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys (active) WHERE active;
+
+CREATE TABLE tickets (
+  event_id        bigint NOT NULL,
+  ticket_id       text NOT NULL,          -- 96 random bits, hex
+  registration_id bigint NOT NULL,
+  key_id          integer NOT NULL REFERENCES signing_keys (key_id),
+  code            text NOT NULL,
+  issue_time      timestamptz NOT NULL DEFAULT now(),
+  expire_time     timestamptz NOT NULL,
+  superseded_time timestamptz,
+  PRIMARY KEY (event_id, ticket_id),
+  FOREIGN KEY (event_id, registration_id) REFERENCES registrations (event_id, id)
+);
+CREATE UNIQUE INDEX tickets_current ON tickets (event_id, registration_id) WHERE superseded_time IS NULL;
+
+-- Bearer tokens, stored only as hashes.
+CREATE TABLE tokens (
+  id          bigserial PRIMARY KEY,
+  token_hash  text NOT NULL UNIQUE,
+  role        smallint NOT NULL,
+  event_id    bigint REFERENCES events (id),
+  label       text NOT NULL DEFAULT '',
+  create_time timestamptz NOT NULL DEFAULT now(),
+  revoke_time timestamptz
+);
+
+-- Where each ticket stands at each checkpoint; the counts are tallies of these rows.
+CREATE TABLE presence (
+  event_id         bigint NOT NULL,
+  checkpoint_id    bigint NOT NULL,
+  registration_id  bigint NOT NULL,
+  ever_admitted    boolean NOT NULL DEFAULT false,
+  inside           boolean NOT NULL DEFAULT false,
+  first_entry_time timestamptz,
+  last_change_time timestamptz,
+  PRIMARY KEY (event_id, checkpoint_id, registration_id)
+);
+
+-- Every scan attempt, append-only (annulment is a mark, not a delete).
+CREATE TABLE scans (
+  event_id        bigint NOT NULL,
+  id              bigserial,
+  checkpoint_id   bigint NOT NULL,
+  registration_id bigint,
+  device_id       bigint NOT NULL,         -- the token that scanned
+  client_scan_id  text NOT NULL,
+  direction       smallint NOT NULL,       -- 1 entry, 2 exit
+  scanned_time    timestamptz NOT NULL,    -- the device's clock
+  received_time   timestamptz NOT NULL DEFAULT now(),
+  offline         boolean NOT NULL DEFAULT false,
+  status          smallint NOT NULL,       -- ScanResult.Status
+  device_status   smallint,                -- what an offline device decided
+  raw_code        text NOT NULL DEFAULT '',-- refused scans only, truncated, for diagnosis
+  first_entry_time timestamptz,            -- for ALREADY_CHECKED_IN answers
+  annul_time      timestamptz,
+  PRIMARY KEY (event_id, id),
+  UNIQUE (event_id, device_id, client_scan_id)
+);
+CREATE INDEX scans_by_checkpoint ON scans (event_id, checkpoint_id, received_time);
+CREATE INDEX scans_by_registration ON scans (event_id, registration_id, checkpoint_id);
+)sql";
+
+}  // namespace
+
+const std::vector<Migration>& Migrations() {
+  static const auto* migrations = new std::vector<Migration>{
+      {1, "initial schema", kInitialSchema},
+  };
+  return *migrations;
+}
+
+}  // namespace turnout::store

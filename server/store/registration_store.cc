@@ -1,0 +1,468 @@
+#include "server/store/registration_store.h"
+
+#include <algorithm>
+#include <limits>
+#include <map>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "server/domain/validation.h"
+#include "server/store/pg.h"
+
+namespace turnout::store {
+namespace {
+
+// Proto enum numbers, as stored.
+constexpr int kConfirmed = 1;
+constexpr int kWaitlisted = 2;
+constexpr int kCanceled = 3;
+
+constexpr char kRegistrationColumns[] = R"(
+  r.event_id, r.id, r.display_name, r.email_sealed, r.phone_sealed, r.preferred_language,
+  array_to_string(r.attention_flags, ','), r.status, r.source, us_of(r.create_time),
+  us_of(r.update_time))";
+
+std::string FlagsLiteral(const std::vector<int>& flags) {
+  return absl::StrCat("{", absl::StrJoin(flags, ","), "}");
+}
+
+std::string IdsLiteral(const std::vector<int64_t>& ids) {
+  return absl::StrCat("{", absl::StrJoin(ids, ","), "}");
+}
+
+std::vector<int> ParseFlags(const std::string& text) {
+  std::vector<int> flags;
+  for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipEmpty())) {
+    int flag = 0;
+    if (absl::SimpleAtoi(part, &flag)) flags.push_back(flag);
+  }
+  return flags;
+}
+
+absl::StatusOr<RegistrationRecord> ReadRegistration(const pqxx::row& r, const DataKey& data_key) {
+  RegistrationRecord reg;
+  reg.event_id = r[0].as<int64_t>();
+  reg.id = r[1].as<int64_t>();
+  reg.display_name = r[2].as<std::string>();
+  auto email = data_key.Open(r[3].as<std::string>());
+  auto phone = data_key.Open(r[4].as<std::string>());
+  if (!email.ok()) return email.status();
+  if (!phone.ok()) return phone.status();
+  reg.email = *std::move(email);
+  reg.phone = *std::move(phone);
+  reg.preferred_language = r[5].as<std::string>();
+  reg.attention_flags = ParseFlags(r[6].as<std::string>());
+  reg.status = r[7].as<int>();
+  reg.source = r[8].as<int>();
+  reg.create_time = FromMicros(r[9].as<int64_t>());
+  reg.update_time = FromMicros(r[10].as<int64_t>());
+  return reg;
+}
+
+ChoiceRecord ReadChoice(const pqxx::row& r) {
+  ChoiceRecord c;
+  c.session_id = r[1].as<int64_t>();
+  c.round = r[2].as<int32_t>();
+  c.status = r[3].as<int>();
+  c.title = r[4].as<std::string>();
+  c.room = r[5].as<std::string>();
+  return c;
+}
+
+TicketRecord ReadTicket(const pqxx::row& r) {
+  TicketRecord t;
+  t.event_id = r[0].as<int64_t>();
+  t.ticket_id_hex = r[1].as<std::string>();
+  t.registration_id = r[2].as<int64_t>();
+  t.key_id = r[3].as<int>();
+  t.code = r[4].as<std::string>();
+  t.issue_time = FromMicros(r[5].as<int64_t>());
+  t.expire_time = FromMicros(r[6].as<int64_t>());
+  return t;
+}
+
+absl::Status RegistrationNotFound(int64_t event_id, int64_t id) {
+  return absl::NotFoundError(
+      absl::StrCat("registration events/", event_id, "/registrations/", id, " does not exist"));
+}
+
+// A breakout chosen in a request, checked against the event's program and locked for its seats.
+struct ChosenSession {
+  int64_t session_id = 0;
+  int32_t round = 0;
+  int32_t capacity = 0;
+};
+
+// Checks the chosen sessions (breakouts of this event, one per round) and locks their rows, in id
+// order so that concurrent registrations never deadlock.
+absl::StatusOr<std::vector<ChosenSession>> LockChosenSessions(pqxx::work& txn, int64_t event_id,
+                                                              std::vector<int64_t> session_ids) {
+  std::sort(session_ids.begin(), session_ids.end());
+  std::vector<ChosenSession> chosen;
+  std::map<int32_t, int64_t> by_round;
+  for (int64_t id : session_ids) {
+    pqxx::result r = txn.exec_prepared("session_lock", event_id, id);
+    if (r.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "session_choices: events/", event_id, "/sessions/", id, " is not a session of this event"));
+    }
+    ChosenSession s{id, r[0][0].as<int32_t>(), r[0][1].as<int32_t>()};
+    if (s.round <= 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "session_choices: events/", event_id, "/sessions/", id,
+          " is not a breakout (it belongs to no round) and cannot be chosen"));
+    }
+    if (auto [it, fresh] = by_round.emplace(s.round, id); !fresh) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("session_choices: two sessions chosen for round ", s.round,
+                       "; choose at most one breakout per round"));
+    }
+    chosen.push_back(s);
+  }
+  return chosen;
+}
+
+int SeatStatus(pqxx::work& txn, int64_t event_id, const ChosenSession& s) {
+  if (s.capacity <= 0) return kConfirmed;
+  const int64_t taken = txn.exec_prepared("session_confirmed_count", event_id, s.session_id)[0][0]
+                            .as<int64_t>();
+  return taken < s.capacity ? kConfirmed : kWaitlisted;
+}
+
+// Fills freed seats of a breakout with the earliest waitlisted choices.
+void PromoteSession(pqxx::work& txn, int64_t event_id, int64_t session_id) {
+  pqxx::result s = txn.exec_prepared("session_lock", event_id, session_id);
+  if (s.empty()) return;
+  const int32_t capacity = s[0][1].as<int32_t>();
+  const int64_t taken =
+      txn.exec_prepared("session_confirmed_count", event_id, session_id)[0][0].as<int64_t>();
+  const int64_t free = capacity <= 0 ? std::numeric_limits<int32_t>::max() : capacity - taken;
+  if (free > 0) txn.exec_prepared("session_promote", event_id, session_id, free);
+}
+
+// Fills freed places of the event with the earliest waitlisted registrations.
+void PromoteEvent(pqxx::work& txn, int64_t event_id) {
+  pqxx::result e = txn.exec_prepared("event_lock", event_id);
+  const int32_t capacity = e[0][0].as<int32_t>();
+  const int64_t taken = txn.exec_prepared("event_confirmed_count", event_id)[0][0].as<int64_t>();
+  const int64_t free = capacity <= 0 ? std::numeric_limits<int32_t>::max() : capacity - taken;
+  if (free > 0) txn.exec_prepared("registration_promote", event_id, free);
+}
+
+absl::StatusOr<TicketRecord> IssueTicket(pqxx::work& txn, int64_t event_id,
+                                         int64_t registration_id, const domain::SigningKey& key) {
+  if (event_id <= 0 || event_id > std::numeric_limits<uint32_t>::max()) {
+    return absl::OutOfRangeError("event ids beyond 2^32 cannot be put in ticket codes");
+  }
+  const absl::Time event_end = FromMicros(txn.exec_prepared("event_end", event_id)[0][0].as<int64_t>());
+  domain::TicketClaims claims;
+  claims.key_id = key.key_id;
+  claims.event_id = static_cast<uint32_t>(event_id);
+  claims.ticket_id = domain::RandomTicketId();
+  claims.not_after = event_end + kTicketValidityAfterEvent;
+  const std::string code = domain::EncodeTicketCode(claims, key);
+  pqxx::result r = txn.exec_prepared("ticket_insert", event_id, domain::TicketIdToHex(claims.ticket_id),
+                                     registration_id, static_cast<int>(key.key_id), code,
+                                     ToMicros(claims.not_after));
+  return ReadTicket(r[0]);
+}
+
+absl::Status LoadChoices(pqxx::work& txn, RegistrationRecord& reg) {
+  for (const pqxx::row& r : txn.exec_prepared("choices_get", reg.event_id, IdsLiteral({reg.id}))) {
+    reg.choices.push_back(ReadChoice(r));
+  }
+  return absl::OkStatus();
+}
+
+// Deletes the choice of a round and lets the next waitlisted take its seat.
+void ReleaseChoice(pqxx::work& txn, int64_t event_id, int64_t registration_id,
+                   const ChoiceRecord& choice) {
+  txn.exec_prepared("choice_delete", event_id, registration_id, choice.round);
+  if (choice.status == kConfirmed) PromoteSession(txn, event_id, choice.session_id);
+}
+
+std::string LikePrefix(const std::string& prefix) {
+  std::string escaped;
+  for (char c : prefix) {
+    if (c == '%' || c == '_' || c == '\\') escaped.push_back('\\');
+    escaped.push_back(c);
+  }
+  return escaped;
+}
+
+}  // namespace
+
+void PgRegistrationStore::RegisterStatements() {
+  static const std::string get = absl::StrCat(
+      "SELECT ", kRegistrationColumns, " FROM registrations r WHERE r.event_id = $1 AND r.id = $2");
+  static const std::string by_request = absl::StrCat(
+      "SELECT ", kRegistrationColumns,
+      " FROM registrations r WHERE r.event_id = $1 AND r.request_id = $2");
+  static const std::string list = absl::StrCat(
+      "SELECT ", kRegistrationColumns, R"( FROM registrations r
+       WHERE r.event_id = $1 AND ($2 = 0 OR r.status = $2) AND r.search_name LIKE $3 || '%'
+         AND r.id > $4
+       ORDER BY r.id LIMIT $5)");
+  AddStatements({
+      {"event_for_registration",
+       "SELECT capacity, state FROM events WHERE id = $1"},
+      {"event_lock", "SELECT capacity FROM events WHERE id = $1 FOR UPDATE"},
+      {"event_end", "SELECT us_of(end_time) FROM events WHERE id = $1"},
+      {"event_confirmed_count",
+       "SELECT count(*) FROM registrations WHERE event_id = $1 AND status = 1"},
+      {"session_lock",
+       "SELECT round, capacity FROM sessions WHERE event_id = $1 AND id = $2 FOR UPDATE"},
+      {"session_confirmed_count", R"(
+          SELECT count(*) FROM session_choices sc
+          JOIN registrations r ON r.event_id = sc.event_id AND r.id = sc.registration_id
+          WHERE sc.event_id = $1 AND sc.session_id = $2 AND sc.status = 1)"},
+      {"session_promote", R"(
+          UPDATE session_choices SET status = 1
+          WHERE (event_id, registration_id, round) IN (
+            SELECT event_id, registration_id, round FROM session_choices
+            WHERE event_id = $1 AND session_id = $2 AND status = 2
+            ORDER BY chosen_time, registration_id LIMIT $3))"},
+      {"registration_promote", R"(
+          UPDATE registrations SET status = 1, update_time = now()
+          WHERE (event_id, id) IN (
+            SELECT event_id, id FROM registrations WHERE event_id = $1 AND status = 2
+            ORDER BY id LIMIT $2))"},
+      {"registration_insert", R"(
+          INSERT INTO registrations (event_id, display_name, search_name, email_sealed,
+                                     phone_sealed, preferred_language, attention_flags, status,
+                                     source, request_id)
+          VALUES ($1, $2, $3, $4, $5, $6, $7::integer[], $8, $9, NULLIF($10, ''))
+          ON CONFLICT (event_id, request_id) DO NOTHING
+          RETURNING id)"},
+      {"registration_get", get.c_str()},
+      {"registration_by_request", by_request.c_str()},
+      {"registration_lock",
+       "SELECT status FROM registrations WHERE event_id = $1 AND id = $2 FOR UPDATE"},
+      {"registration_set_status",
+       "UPDATE registrations SET status = $3, update_time = now() WHERE event_id = $1 AND id = $2"},
+      {"registration_touch",
+       "UPDATE registrations SET update_time = now() WHERE event_id = $1 AND id = $2"},
+      {"registration_list", list.c_str()},
+      {"registration_count", R"(
+          SELECT count(*) FROM registrations r
+          WHERE r.event_id = $1 AND ($2 = 0 OR r.status = $2) AND r.search_name LIKE $3 || '%')"},
+      {"registration_search", R"(
+          SELECT r.id, r.display_name, array_to_string(r.attention_flags, ','), r.status,
+                 EXISTS (SELECT 1 FROM presence p JOIN checkpoints c
+                           ON c.event_id = p.event_id AND c.id = p.checkpoint_id
+                         WHERE p.event_id = r.event_id AND p.registration_id = r.id
+                           AND c.session_id IS NULL AND p.ever_admitted)
+          FROM registrations r
+          WHERE r.event_id = $1
+            AND (r.search_name LIKE $2 || '%' OR r.search_name LIKE '% ' || $2 || '%')
+          ORDER BY r.search_name, r.id LIMIT $3)"},
+      {"choice_insert", R"(
+          INSERT INTO session_choices (event_id, registration_id, round, session_id, status)
+          VALUES ($1, $2, $3, $4, $5))"},
+      {"choice_delete",
+       "DELETE FROM session_choices WHERE event_id = $1 AND registration_id = $2 AND round = $3"},
+      {"choices_get", R"(
+          SELECT sc.registration_id, sc.session_id, sc.round, sc.status, s.title, s.room
+          FROM session_choices sc JOIN sessions s ON s.event_id = sc.event_id AND s.id = sc.session_id
+          WHERE sc.event_id = $1 AND sc.registration_id = ANY ($2::bigint[])
+          ORDER BY sc.registration_id, sc.round)"},
+      {"ticket_insert", R"(
+          INSERT INTO tickets (event_id, ticket_id, registration_id, key_id, code, expire_time)
+          VALUES ($1, $2, $3, $4, $5, ts_of($6))
+          RETURNING event_id, ticket_id, registration_id, key_id, code, us_of(issue_time),
+                    us_of(expire_time))"},
+      {"ticket_current", R"(
+          SELECT event_id, ticket_id, registration_id, key_id, code, us_of(issue_time),
+                 us_of(expire_time)
+          FROM tickets WHERE event_id = $1 AND registration_id = $2 AND superseded_time IS NULL)"},
+      {"ticket_supersede", R"(
+          UPDATE tickets SET superseded_time = now()
+          WHERE event_id = $1 AND registration_id = $2 AND superseded_time IS NULL)"},
+  });
+}
+
+absl::StatusOr<Registered> PgRegistrationStore::Register(pqxx::work& txn, int64_t event_id,
+                                                         const NewRegistration& input,
+                                                         const DataKey& data_key,
+                                                         const domain::SigningKey& key) {
+  pqxx::result event = txn.exec_prepared("event_for_registration", event_id);
+  if (event.empty()) {
+    return absl::NotFoundError(absl::StrCat("event events/", event_id, " does not exist"));
+  }
+  if (event[0][1].as<int>() == kCanceled) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("event events/", event_id, " is canceled; registration is closed"));
+  }
+  if (!input.request_id.empty()) {
+    if (pqxx::result r = txn.exec_prepared("registration_by_request", event_id, input.request_id);
+        !r.empty()) {
+      Registered done;
+      auto reg = ReadRegistration(r[0], data_key);
+      if (!reg.ok()) return reg.status();
+      done.registration = *std::move(reg);
+      (void)LoadChoices(txn, done.registration);
+      auto ticket = CurrentTicket(txn, event_id, done.registration.id);
+      if (!ticket.ok()) return ticket.status();
+      done.ticket = *std::move(ticket);
+      done.existed = true;
+      return done;
+    }
+  }
+  int status = kConfirmed;
+  if (const int32_t capacity = event[0][0].as<int32_t>(); capacity > 0) {
+    txn.exec_prepared("event_lock", event_id);  // serializes the last seats
+    const int64_t taken = txn.exec_prepared("event_confirmed_count", event_id)[0][0].as<int64_t>();
+    if (taken >= capacity) status = kWaitlisted;
+  }
+  auto chosen = LockChosenSessions(txn, event_id, input.session_ids);
+  if (!chosen.ok()) return chosen.status();
+
+  pqxx::result inserted = txn.exec_prepared(
+      "registration_insert", event_id, input.display_name,
+      domain::NormalizeForSearch(input.display_name), data_key.Seal(input.email),
+      data_key.Seal(input.phone), input.preferred_language, FlagsLiteral(input.attention_flags),
+      status, input.source, input.request_id);
+  if (inserted.empty()) {
+    // A concurrent call with the same request_id committed first; answer as it did.
+    return Register(txn, event_id, input, data_key, key);
+  }
+  const int64_t id = inserted[0][0].as<int64_t>();
+  for (const ChosenSession& s : *chosen) {
+    txn.exec_prepared("choice_insert", event_id, id, s.round, s.session_id,
+                      SeatStatus(txn, event_id, s));
+  }
+  auto ticket = IssueTicket(txn, event_id, id, key);
+  if (!ticket.ok()) return ticket.status();
+  auto reg = Get(txn, event_id, id, data_key);
+  if (!reg.ok()) return reg.status();
+  return Registered{*std::move(reg), *std::move(ticket), false};
+}
+
+absl::StatusOr<RegistrationRecord> PgRegistrationStore::Get(pqxx::work& txn, int64_t event_id,
+                                                            int64_t id, const DataKey& data_key) {
+  pqxx::result r = txn.exec_prepared("registration_get", event_id, id);
+  if (r.empty()) return RegistrationNotFound(event_id, id);
+  auto reg = ReadRegistration(r[0], data_key);
+  if (!reg.ok()) return reg.status();
+  (void)LoadChoices(txn, *reg);
+  return reg;
+}
+
+absl::StatusOr<RegistrationRecord> PgRegistrationStore::Cancel(pqxx::work& txn, int64_t event_id,
+                                                               int64_t id,
+                                                               const DataKey& data_key) {
+  pqxx::result locked = txn.exec_prepared("registration_lock", event_id, id);
+  if (locked.empty()) return RegistrationNotFound(event_id, id);
+  const int before = locked[0][0].as<int>();
+  if (before != kCanceled) {
+    auto reg = Get(txn, event_id, id, data_key);
+    if (!reg.ok()) return reg.status();
+    txn.exec_prepared("registration_set_status", event_id, id, kCanceled);
+    for (const ChoiceRecord& c : reg->choices) ReleaseChoice(txn, event_id, id, c);
+    if (before == kConfirmed) PromoteEvent(txn, event_id);
+  }
+  return Get(txn, event_id, id, data_key);
+}
+
+absl::StatusOr<RegistrationRecord> PgRegistrationStore::UpdateChoices(
+    pqxx::work& txn, int64_t event_id, int64_t id, const std::vector<int64_t>& session_ids,
+    const DataKey& data_key) {
+  pqxx::result locked = txn.exec_prepared("registration_lock", event_id, id);
+  if (locked.empty()) return RegistrationNotFound(event_id, id);
+  if (locked[0][0].as<int>() == kCanceled) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("registration events/", event_id, "/registrations/", id,
+                     " is canceled; register again to choose breakouts"));
+  }
+  auto chosen = LockChosenSessions(txn, event_id, session_ids);
+  if (!chosen.ok()) return chosen.status();
+  auto current = Get(txn, event_id, id, data_key);
+  if (!current.ok()) return current.status();
+
+  std::map<int32_t, int64_t> wanted;
+  for (const ChosenSession& s : *chosen) wanted[s.round] = s.session_id;
+  std::map<int32_t, int64_t> kept;
+  for (const ChoiceRecord& c : current->choices) {
+    auto it = wanted.find(c.round);
+    if (it != wanted.end() && it->second == c.session_id) {
+      kept[c.round] = c.session_id;  // keeps its seat or its place in the waitlist
+    } else {
+      ReleaseChoice(txn, event_id, id, c);
+    }
+  }
+  for (const ChosenSession& s : *chosen) {
+    if (kept.count(s.round)) continue;
+    txn.exec_prepared("choice_insert", event_id, id, s.round, s.session_id,
+                      SeatStatus(txn, event_id, s));
+  }
+  txn.exec_prepared("registration_touch", event_id, id);
+  return Get(txn, event_id, id, data_key);
+}
+
+absl::StatusOr<RegistrationPage> PgRegistrationStore::List(pqxx::work& txn, int64_t event_id,
+                                                           int status,
+                                                           const std::string& name_prefix,
+                                                           int64_t after_id, int limit,
+                                                           const DataKey& data_key) {
+  const std::string like = LikePrefix(name_prefix);
+  RegistrationPage page;
+  std::vector<int64_t> ids;
+  for (const pqxx::row& r :
+       txn.exec_prepared("registration_list", event_id, status, like, after_id, limit)) {
+    auto reg = ReadRegistration(r, data_key);
+    if (!reg.ok()) return reg.status();
+    ids.push_back(reg->id);
+    page.registrations.push_back(*std::move(reg));
+  }
+  if (!ids.empty()) {
+    std::map<int64_t, RegistrationRecord*> by_id;
+    for (RegistrationRecord& reg : page.registrations) by_id[reg.id] = &reg;
+    for (const pqxx::row& r : txn.exec_prepared("choices_get", event_id, IdsLiteral(ids))) {
+      by_id[r[0].as<int64_t>()]->choices.push_back(ReadChoice(r));
+    }
+  }
+  page.total_size =
+      txn.exec_prepared("registration_count", event_id, status, like)[0][0].as<int32_t>();
+  return page;
+}
+
+absl::StatusOr<TicketRecord> PgRegistrationStore::CurrentTicket(pqxx::work& txn, int64_t event_id,
+                                                                int64_t registration_id) {
+  pqxx::result r = txn.exec_prepared("ticket_current", event_id, registration_id);
+  if (r.empty()) return RegistrationNotFound(event_id, registration_id);
+  return ReadTicket(r[0]);
+}
+
+absl::StatusOr<TicketRecord> PgRegistrationStore::Reissue(pqxx::work& txn, int64_t event_id,
+                                                          int64_t registration_id,
+                                                          const domain::SigningKey& key) {
+  pqxx::result locked = txn.exec_prepared("registration_lock", event_id, registration_id);
+  if (locked.empty()) return RegistrationNotFound(event_id, registration_id);
+  if (locked[0][0].as<int>() == kCanceled) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("registration events/", event_id, "/registrations/", registration_id,
+                     " is canceled; a canceled registration gets no new ticket"));
+  }
+  txn.exec_prepared("ticket_supersede", event_id, registration_id);
+  return IssueTicket(txn, event_id, registration_id, key);
+}
+
+absl::StatusOr<std::vector<SearchMatch>> PgRegistrationStore::Search(
+    pqxx::work& txn, int64_t event_id, const std::string& normalized_query, int limit) {
+  std::vector<SearchMatch> matches;
+  for (const pqxx::row& r : txn.exec_prepared("registration_search", event_id,
+                                              LikePrefix(normalized_query), limit)) {
+    SearchMatch m;
+    m.registration_id = r[0].as<int64_t>();
+    m.display_name = r[1].as<std::string>();
+    m.attention_flags = ParseFlags(r[2].as<std::string>());
+    m.status = r[3].as<int>();
+    m.checked_in = r[4].as<bool>();
+    matches.push_back(std::move(m));
+  }
+  return matches;
+}
+
+}  // namespace turnout::store

@@ -1,0 +1,91 @@
+// Registrations, breakout choices with their waitlists, and tickets, in PostgreSQL. Each function
+// runs inside the caller's transaction. Contact fields are sealed with the DataKey on the way in and
+// opened on the way out; the API layer decides who may see them.
+#ifndef TURNOUT_SERVER_STORE_REGISTRATION_STORE_H_
+#define TURNOUT_SERVER_STORE_REGISTRATION_STORE_H_
+
+#include <string>
+#include <vector>
+
+#include <pqxx/pqxx>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "server/domain/ticket_code.h"
+#include "server/store/data_key.h"
+#include "server/store/records.h"
+
+namespace turnout::store {
+
+struct NewRegistration {
+  std::string display_name;
+  std::string email;
+  std::string phone;
+  std::string preferred_language;
+  std::vector<int> attention_flags;
+  int source = 0;                     // Registration.Source
+  std::vector<int64_t> session_ids;   // breakouts chosen, at most one per round
+  std::string request_id;             // empty: not idempotent
+};
+
+struct Registered {
+  RegistrationRecord registration;
+  TicketRecord ticket;
+  bool existed = false;  // the request_id had registered before
+};
+
+struct RegistrationPage {
+  std::vector<RegistrationRecord> registrations;
+  int32_t total_size = 0;
+};
+
+struct SearchMatch {
+  int64_t registration_id = 0;
+  std::string display_name;
+  std::vector<int> attention_flags;
+  int status = 0;
+  bool checked_in = false;
+};
+
+class PgRegistrationStore {
+ public:
+  static void RegisterStatements();
+
+  // Registers one person and issues the ticket, signed with `key`. Past the event's capacity the
+  // registration is waitlisted; past a breakout's capacity that choice is waitlisted.
+  static absl::StatusOr<Registered> Register(pqxx::work& txn, int64_t event_id,
+                                             const NewRegistration& input,
+                                             const DataKey& data_key,
+                                             const domain::SigningKey& key);
+  static absl::StatusOr<RegistrationRecord> Get(pqxx::work& txn, int64_t event_id, int64_t id,
+                                                const DataKey& data_key);
+  // Cancels, releases the seats and promotes the first waitlisted into each.
+  static absl::StatusOr<RegistrationRecord> Cancel(pqxx::work& txn, int64_t event_id, int64_t id,
+                                                   const DataKey& data_key);
+  // Replaces the breakout choices; unchanged choices keep their seat or waitlist place.
+  static absl::StatusOr<RegistrationRecord> UpdateChoices(pqxx::work& txn, int64_t event_id,
+                                                          int64_t id,
+                                                          const std::vector<int64_t>& session_ids,
+                                                          const DataKey& data_key);
+  // status 0 = any; name_prefix already normalized (domain::NormalizeForSearch).
+  static absl::StatusOr<RegistrationPage> List(pqxx::work& txn, int64_t event_id, int status,
+                                               const std::string& name_prefix, int64_t after_id,
+                                               int limit, const DataKey& data_key);
+  static absl::StatusOr<TicketRecord> CurrentTicket(pqxx::work& txn, int64_t event_id,
+                                                    int64_t registration_id);
+  // Supersedes the current code (it scans as REVOKED) and issues a new one.
+  static absl::StatusOr<TicketRecord> Reissue(pqxx::work& txn, int64_t event_id,
+                                              int64_t registration_id,
+                                              const domain::SigningKey& key);
+  // Display names containing the normalized query as a word prefix; at most `limit`.
+  static absl::StatusOr<std::vector<SearchMatch>> Search(pqxx::work& txn, int64_t event_id,
+                                                         const std::string& normalized_query,
+                                                         int limit);
+};
+
+// Tickets stay valid until a day after their event ends.
+inline constexpr absl::Duration kTicketValidityAfterEvent = absl::Hours(24);
+
+}  // namespace turnout::store
+
+#endif  // TURNOUT_SERVER_STORE_REGISTRATION_STORE_H_

@@ -1,0 +1,350 @@
+#include "server/store/scan_store.h"
+
+#include <map>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "server/store/event_store.h"
+#include "server/store/pg.h"
+#include "server/store/registration_store.h"
+
+namespace turnout::store {
+namespace {
+
+using domain::Direction;
+using domain::ScanStatus;
+
+constexpr int kRegistrationConfirmed = 1;
+constexpr int kRegistrationWaitlisted = 2;
+constexpr size_t kRawCodeKept = 64;
+
+int StoredDirection(Direction d) { return d == Direction::kExit ? 2 : 1; }
+
+domain::RegistrationStatus RegistrationStatusOf(int stored) {
+  switch (stored) {
+    case kRegistrationConfirmed:
+      return domain::RegistrationStatus::kConfirmed;
+    case kRegistrationWaitlisted:
+      return domain::RegistrationStatus::kWaitlisted;
+    default:
+      return domain::RegistrationStatus::kCanceled;
+  }
+}
+
+// The door sees display name, flags, language and choices; contact fields stay sealed.
+absl::StatusOr<RegistrationRecord> DoorView(pqxx::work& txn, int64_t event_id, int64_t id) {
+  pqxx::result r = txn.exec_prepared("scan_registration", event_id, id);
+  if (r.empty()) {
+    return absl::NotFoundError(
+        absl::StrCat("registration events/", event_id, "/registrations/", id, " does not exist"));
+  }
+  RegistrationRecord reg;
+  reg.event_id = event_id;
+  reg.id = id;
+  reg.display_name = r[0][0].as<std::string>();
+  reg.preferred_language = r[0][1].as<std::string>();
+  for (absl::string_view f : absl::StrSplit(r[0][2].as<std::string>(), ',', absl::SkipEmpty())) {
+    int flag = 0;
+    if (absl::SimpleAtoi(f, &flag)) reg.attention_flags.push_back(flag);
+  }
+  reg.status = r[0][3].as<int>();
+  for (const pqxx::row& c : txn.exec_prepared("scan_choices", event_id, id)) {
+    reg.choices.push_back(
+        {c[0].as<int64_t>(), c[1].as<int32_t>(), c[2].as<int>(), c[3].as<std::string>(),
+         c[4].as<std::string>()});
+  }
+  return reg;
+}
+
+absl::StatusOr<ScanOutcome> Replay(pqxx::work& txn, const pqxx::row& r, int64_t event_id) {
+  ScanOutcome out;
+  out.scan_id = r[0].as<int64_t>();
+  out.status = ScanStatusFromStored(r[1].as<int>());
+  out.checkpoint_id = r[4].as<int64_t>();
+  out.replayed = true;
+  if (!r[3].is_null()) out.first_entry_time = FromMicros(r[3].as<int64_t>());
+  if (!r[2].is_null()) {
+    auto reg = DoorView(txn, event_id, r[2].as<int64_t>());
+    if (reg.ok()) out.registration = *std::move(reg);
+  }
+  return out;
+}
+
+// What the server knows about the scanned code, and the registration it names in this event.
+struct Lookup {
+  domain::TicketView ticket;
+  int64_t registration_id = 0;  // in the door's event, else 0
+};
+
+absl::StatusOr<Lookup> LookUpTicket(pqxx::work& txn, const ScanInput& in) {
+  Lookup l;
+  if (in.registration_id != 0) {
+    pqxx::result r = txn.exec_prepared("scan_registration", in.event_id, in.registration_id);
+    if (r.empty()) {
+      return absl::NotFoundError(absl::StrCat("registration events/", in.event_id,
+                                              "/registrations/", in.registration_id,
+                                              " does not exist"));
+    }
+    l.ticket.code_valid = true;
+    l.ticket.known = true;
+    l.ticket.event_id = in.event_id;
+    l.ticket.registration = RegistrationStatusOf(r[0][3].as<int>());
+    l.registration_id = in.registration_id;
+  } else {
+    const domain::CodeCheck check = in.verified.check;
+    l.ticket.code_valid =
+        check == domain::CodeCheck::kValid || check == domain::CodeCheck::kKeyRevoked;
+    l.ticket.key_revoked = check == domain::CodeCheck::kKeyRevoked;
+    if (!l.ticket.code_valid) return l;
+    const domain::TicketClaims& claims = in.verified.claims;
+    l.ticket.event_id = claims.event_id;
+    l.ticket.not_after = claims.not_after;
+    pqxx::result r = txn.exec_prepared("scan_ticket", static_cast<int64_t>(claims.event_id),
+                                       domain::TicketIdToHex(claims.ticket_id));
+    if (r.empty()) return l;
+    l.ticket.known = true;
+    l.ticket.superseded = r[0][1].as<bool>();
+    l.ticket.registration = RegistrationStatusOf(r[0][2].as<int>());
+    if (l.ticket.event_id == in.event_id) l.registration_id = r[0][0].as<int64_t>();
+  }
+  if (l.registration_id != 0) {
+    for (const pqxx::row& c : txn.exec_prepared("scan_confirmed_sessions", in.event_id,
+                                                l.registration_id)) {
+      l.ticket.confirmed_session_ids.push_back(c[0].as<int64_t>());
+    }
+  }
+  return l;
+}
+
+domain::PresenceView ReadPresence(const pqxx::row& r) {
+  domain::PresenceView p;
+  p.ever_admitted = r[0].as<bool>();
+  p.inside = r[1].as<bool>();
+  if (!r[2].is_null()) p.first_entry_at = FromMicros(r[2].as<int64_t>());
+  if (!r[3].is_null()) p.last_change_at = FromMicros(r[3].as<int64_t>());
+  return p;
+}
+
+std::optional<int64_t> MicrosOrNull(absl::Time t) {
+  if (t == absl::InfinitePast() || t == absl::InfiniteFuture()) return std::nullopt;
+  return ToMicros(t);
+}
+
+void WritePresence(pqxx::work& txn, int64_t event_id, int64_t checkpoint_id,
+                   int64_t registration_id, const domain::PresenceView& p) {
+  // NULL travels as -1: no scan predates 1970.
+  txn.exec_prepared("presence_update", event_id, checkpoint_id, registration_id, p.ever_admitted,
+                    p.inside, MicrosOrNull(p.first_entry_at).value_or(-1),
+                    MicrosOrNull(p.last_change_at).value_or(-1));
+}
+
+}  // namespace
+
+int StoredScanStatus(ScanStatus status) { return static_cast<int>(status) + 1; }
+ScanStatus ScanStatusFromStored(int stored) { return static_cast<ScanStatus>(stored - 1); }
+
+void PgScanStore::RegisterStatements() {
+  AddStatements({
+      {"scan_find", R"(
+          SELECT id, status, registration_id, us_of(first_entry_time), checkpoint_id
+          FROM scans WHERE event_id = $1 AND device_id = $2 AND client_scan_id = $3)"},
+      {"scan_ticket", R"(
+          SELECT t.registration_id, t.superseded_time IS NOT NULL, r.status
+          FROM tickets t JOIN registrations r ON r.event_id = t.event_id AND r.id = t.registration_id
+          WHERE t.event_id = $1 AND t.ticket_id = $2)"},
+      {"scan_registration", R"(
+          SELECT display_name, preferred_language, array_to_string(attention_flags, ','), status
+          FROM registrations WHERE event_id = $1 AND id = $2)"},
+      {"scan_choices", R"(
+          SELECT sc.session_id, sc.round, sc.status, s.title, s.room
+          FROM session_choices sc JOIN sessions s ON s.event_id = sc.event_id AND s.id = sc.session_id
+          WHERE sc.event_id = $1 AND sc.registration_id = $2 ORDER BY sc.round)"},
+      {"scan_confirmed_sessions", R"(
+          SELECT session_id FROM session_choices
+          WHERE event_id = $1 AND registration_id = $2 AND status = 1)"},
+      {"presence_ensure", R"(
+          INSERT INTO presence (event_id, checkpoint_id, registration_id) VALUES ($1, $2, $3)
+          ON CONFLICT DO NOTHING)"},
+      {"presence_lock", R"(
+          SELECT ever_admitted, inside, us_of(first_entry_time), us_of(last_change_time)
+          FROM presence WHERE event_id = $1 AND checkpoint_id = $2 AND registration_id = $3
+          FOR UPDATE)"},
+      {"presence_update", R"(
+          UPDATE presence SET ever_admitted = $4, inside = $5,
+                 first_entry_time = CASE WHEN $6 < 0 THEN NULL ELSE ts_of($6) END,
+                 last_change_time = CASE WHEN $7 < 0 THEN NULL ELSE ts_of($7) END
+          WHERE event_id = $1 AND checkpoint_id = $2 AND registration_id = $3)"},
+      {"checkpoint_lock",
+       "SELECT 1 FROM checkpoints WHERE event_id = $1 AND id = $2 FOR UPDATE"},
+      {"checkpoint_inside_count", R"(
+          SELECT count(*) FROM presence WHERE event_id = $1 AND checkpoint_id = $2 AND inside)"},
+      {"scan_insert", R"(
+          INSERT INTO scans (event_id, checkpoint_id, registration_id, device_id, client_scan_id,
+                             direction, scanned_time, offline, status, device_status, raw_code,
+                             first_entry_time)
+          VALUES ($1, $2, NULLIF($3, 0), $4, $5, $6, ts_of($7), $8, $9, NULLIF($10, 0), $11,
+                  CASE WHEN $12 < 0 THEN NULL ELSE ts_of($12) END)
+          ON CONFLICT (event_id, device_id, client_scan_id) DO NOTHING
+          RETURNING id)"},
+      {"scan_for_annul", R"(
+          SELECT device_id, status, us_of(received_time), annul_time IS NOT NULL, checkpoint_id,
+                 registration_id
+          FROM scans WHERE event_id = $1 AND id = $2 FOR UPDATE)"},
+      {"scan_annul", "UPDATE scans SET annul_time = now() WHERE event_id = $1 AND id = $2"},
+      {"scans_accepted", R"(
+          SELECT direction, us_of(scanned_time) FROM scans
+          WHERE event_id = $1 AND checkpoint_id = $2 AND registration_id = $3
+            AND status IN (1, 2) AND annul_time IS NULL
+          ORDER BY scanned_time, id)"},
+      {"attendance_presence", R"(
+          SELECT checkpoint_id, count(*) FILTER (WHERE ever_admitted),
+                 count(*) FILTER (WHERE inside)
+          FROM presence WHERE event_id = $1 GROUP BY checkpoint_id)"},
+      {"attendance_confirmed", R"(
+          SELECT count(*) FROM registrations WHERE event_id = $1 AND status = 1)"},
+      {"attendance_selected", R"(
+          SELECT sc.session_id, count(*) FROM session_choices sc
+          JOIN registrations r ON r.event_id = sc.event_id AND r.id = sc.registration_id
+          WHERE sc.event_id = $1 AND sc.status = 1 AND r.status = 1 GROUP BY sc.session_id)"},
+      {"attendance_arrivals", R"(
+          SELECT checkpoint_id, count(*) FROM scans
+          WHERE event_id = $1 AND status = 1 AND annul_time IS NULL
+            AND received_time > now() - interval '1 minute'
+          GROUP BY checkpoint_id)"},
+  });
+}
+
+absl::StatusOr<ScanOutcome> PgScanStore::RecordScan(pqxx::work& txn, const ScanInput& in) {
+  if (pqxx::result r = txn.exec_prepared("scan_find", in.event_id, in.device_id, in.client_scan_id);
+      !r.empty()) {
+    return Replay(txn, r[0], in.event_id);
+  }
+  auto checkpoint = PgEventStore::GetCheckpoint(txn, in.event_id, in.checkpoint_id);
+  if (!checkpoint.ok()) return checkpoint.status();
+  auto lookup = LookUpTicket(txn, in);
+  if (!lookup.ok()) return lookup.status();
+
+  domain::CheckpointView view;
+  view.event_id = checkpoint->event_id;
+  view.session_id = checkpoint->session_id;
+  view.requires_selection = checkpoint->requires_selection;
+  view.capacity = checkpoint->session_id ? checkpoint->capacity : 0;
+  view.opens_at = checkpoint->open_time;
+  view.closes_at = checkpoint->close_time;
+  view.allow_reentry = checkpoint->allow_reentry;
+
+  // Lock order, the same for every scan: the ticket's presence row, then the checkpoint row.
+  domain::PresenceView presence;
+  const int64_t reg_id = lookup->registration_id;
+  if (reg_id != 0) {
+    txn.exec_prepared("presence_ensure", in.event_id, checkpoint->id, reg_id);
+    presence = ReadPresence(txn.exec_prepared("presence_lock", in.event_id, checkpoint->id, reg_id)[0]);
+    if (view.session_id && !view.requires_selection && view.capacity > 0 &&
+        in.direction == Direction::kEntry && !presence.inside) {
+      txn.exec_prepared("checkpoint_lock", in.event_id, checkpoint->id);
+      view.inside_count = txn.exec_prepared("checkpoint_inside_count", in.event_id, checkpoint->id)[0][0]
+                              .as<int32_t>();
+    }
+  }
+  const domain::ScanAttempt attempt{in.direction, in.scanned_at};
+  const domain::ScanDecision decision = domain::DecideScan(lookup->ticket, view, presence, attempt);
+
+  ScanOutcome out;
+  out.status = decision.status;
+  out.checkpoint_id = checkpoint->id;
+  if (decision.status == ScanStatus::kAlreadyCheckedIn) out.first_entry_time = presence.first_entry_at;
+  const std::string raw = decision.accepted() ? "" : in.raw_code.substr(0, kRawCodeKept);
+  pqxx::result inserted = txn.exec_prepared(
+      "scan_insert", in.event_id, checkpoint->id, reg_id, in.device_id, in.client_scan_id,
+      StoredDirection(in.direction), ToMicros(in.scanned_at), in.offline,
+      StoredScanStatus(decision.status), in.device_status, raw,
+      out.first_entry_time ? ToMicros(*out.first_entry_time) : int64_t{-1});
+  if (inserted.empty()) {
+    // The same client_scan_id committed concurrently: its answer stands and this one counts nothing.
+    return Replay(txn, txn.exec_prepared("scan_find", in.event_id, in.device_id, in.client_scan_id)[0],
+                  in.event_id);
+  }
+  out.scan_id = inserted[0][0].as<int64_t>();
+  if (decision.accepted()) {
+    WritePresence(txn, in.event_id, checkpoint->id, reg_id,
+                  domain::ApplyScan(presence, decision, attempt));
+  }
+  if (reg_id != 0) {
+    auto reg = DoorView(txn, in.event_id, reg_id);
+    if (!reg.ok()) return reg.status();
+    out.registration = *std::move(reg);
+  }
+  return out;
+}
+
+absl::Status PgScanStore::Annul(pqxx::work& txn, int64_t event_id, int64_t scan_id,
+                                int64_t device_id, absl::Time now, absl::Duration window) {
+  pqxx::result r = txn.exec_prepared("scan_for_annul", event_id, scan_id);
+  if (r.empty()) {
+    return absl::NotFoundError(absl::StrCat("scan events/", event_id, "/scans/", scan_id,
+                                            " does not exist"));
+  }
+  if (r[0][0].as<int64_t>() != device_id) {
+    return absl::PermissionDeniedError("only the device that made a scan can annul it");
+  }
+  if (r[0][3].as<bool>()) return absl::OkStatus();  // annulled already
+  if (now - FromMicros(r[0][2].as<int64_t>()) > window) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "a scan can be annulled only within ", absl::FormatDuration(window),
+        " of being made; this one is older"));
+  }
+  txn.exec_prepared("scan_annul", event_id, scan_id);
+  const ScanStatus status = ScanStatusFromStored(r[0][1].as<int>());
+  if (status != ScanStatus::kAdmitted && status != ScanStatus::kExitRecorded) {
+    return absl::OkStatus();
+  }
+  // Rebuild the presence from the accepted scans that remain.
+  const int64_t checkpoint_id = r[0][4].as<int64_t>();
+  const int64_t reg_id = r[0][5].as<int64_t>();
+  txn.exec_prepared("presence_lock", event_id, checkpoint_id, reg_id);
+  domain::PresenceView presence;
+  for (const pqxx::row& s : txn.exec_prepared("scans_accepted", event_id, checkpoint_id, reg_id)) {
+    const domain::ScanAttempt attempt{s[0].as<int>() == 2 ? Direction::kExit : Direction::kEntry,
+                                      FromMicros(s[1].as<int64_t>())};
+    const domain::ScanDecision accepted{attempt.direction == Direction::kExit
+                                            ? ScanStatus::kExitRecorded
+                                            : ScanStatus::kAdmitted};
+    presence = domain::ApplyScan(presence, accepted, attempt);
+  }
+  WritePresence(txn, event_id, checkpoint_id, reg_id, presence);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<CheckpointCountsRecord>> PgScanStore::Attendance(pqxx::work& txn,
+                                                                            int64_t event_id) {
+  auto checkpoints = PgEventStore::ListCheckpoints(txn, event_id);
+  if (!checkpoints.ok()) return checkpoints.status();
+  std::map<int64_t, std::pair<int64_t, int64_t>> presence;
+  for (const pqxx::row& r : txn.exec_prepared("attendance_presence", event_id)) {
+    presence[r[0].as<int64_t>()] = {r[1].as<int64_t>(), r[2].as<int64_t>()};
+  }
+  std::map<int64_t, int64_t> selected;
+  for (const pqxx::row& r : txn.exec_prepared("attendance_selected", event_id)) {
+    selected[r[0].as<int64_t>()] = r[1].as<int64_t>();
+  }
+  std::map<int64_t, int64_t> arrivals;
+  for (const pqxx::row& r : txn.exec_prepared("attendance_arrivals", event_id)) {
+    arrivals[r[0].as<int64_t>()] = r[1].as<int64_t>();
+  }
+  const int64_t confirmed =
+      txn.exec_prepared("attendance_confirmed", event_id)[0][0].as<int64_t>();
+  std::vector<CheckpointCountsRecord> counts;
+  for (const CheckpointRecord& c : *checkpoints) {
+    CheckpointCountsRecord n;
+    n.checkpoint = c;
+    n.registered = c.requires_selection && c.session_id ? selected[*c.session_id] : confirmed;
+    n.checked_in = presence[c.id].first;
+    n.inside = presence[c.id].second;
+    n.arrivals_last_minute = arrivals[c.id];
+    counts.push_back(std::move(n));
+  }
+  return counts;
+}
+
+}  // namespace turnout::store

@@ -1,0 +1,69 @@
+// Scans and presence in PostgreSQL: records each scan attempt, decides it with the pure rules of
+// domain/scan_rules.h under a row lock on the ticket's presence at the checkpoint (so concurrent
+// scans of one ticket admit it once), and tallies the counts per checkpoint.
+#ifndef TURNOUT_SERVER_STORE_SCAN_STORE_H_
+#define TURNOUT_SERVER_STORE_SCAN_STORE_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <pqxx/pqxx>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "server/domain/scan_rules.h"
+#include "server/domain/ticket_code.h"
+#include "server/store/records.h"
+
+namespace turnout::store {
+
+struct ScanInput {
+  int64_t event_id = 0;       // the door's event
+  int64_t checkpoint_id = 0;  // 0 means the entrance
+  int64_t device_id = 0;      // the token that scans
+  std::string client_scan_id;
+  domain::Direction direction = domain::Direction::kEntry;
+  absl::Time scanned_at;
+  bool offline = false;
+  int device_status = 0;      // ScanResult.Status an offline device decided; 0 if online
+  std::string raw_code;       // as read; kept (truncated) only for refused scans
+  domain::VerifiedCode verified;
+  // Admit a registration found by search instead of a code; 0 to use the code.
+  int64_t registration_id = 0;
+};
+
+struct ScanOutcome {
+  int64_t scan_id = 0;
+  int64_t checkpoint_id = 0;
+  domain::ScanStatus status = domain::ScanStatus::kInvalid;
+  bool replayed = false;
+  // Filled when the ticket belongs to this event.
+  std::optional<RegistrationRecord> registration;
+  std::optional<absl::Time> first_entry_time;
+};
+
+class PgScanStore {
+ public:
+  static void RegisterStatements();
+
+  // Decides and records one scan. The same (device, client_scan_id) returns the first outcome and
+  // changes nothing. NOT_FOUND for an unknown checkpoint or registration (nothing is recorded).
+  static absl::StatusOr<ScanOutcome> RecordScan(pqxx::work& txn, const ScanInput& input);
+
+  // Undoes an accepted or refused scan: only `device_id` that made it, within `window` of `now`.
+  static absl::Status Annul(pqxx::work& txn, int64_t event_id, int64_t scan_id, int64_t device_id,
+                            absl::Time now, absl::Duration window);
+
+  // Exact counts per checkpoint, entrance first.
+  static absl::StatusOr<std::vector<CheckpointCountsRecord>> Attendance(pqxx::work& txn,
+                                                                        int64_t event_id);
+};
+
+// ScanResult.Status numbers, as stored in scans.status.
+int StoredScanStatus(domain::ScanStatus status);
+domain::ScanStatus ScanStatusFromStored(int stored);
+
+}  // namespace turnout::store
+
+#endif  // TURNOUT_SERVER_STORE_SCAN_STORE_H_

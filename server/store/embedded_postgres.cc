@@ -5,6 +5,7 @@
 #include <locale.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -13,7 +14,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -26,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -43,12 +44,12 @@ constexpr int kPort = 5432;
 constexpr absl::Duration kReadyTimeout = absl::Seconds(60);
 constexpr absl::Duration kFastShutdownTimeout = absl::Seconds(30);
 constexpr absl::Duration kImmediateShutdownTimeout = absl::Seconds(5);
-// A postgres from a previous run may still be finishing its shutdown (for example the server was killed
-// and postgres got its parent-death signal); give it this long before refusing to start.
+// A postgres from a previous run may still be finishing its shutdown (for example the server was
+// killed and postgres got its parent-death signal); give it this long before refusing to start.
 constexpr absl::Duration kPreviousPostmasterTimeout = absl::Seconds(15);
 constexpr absl::Duration kMinBackoff = absl::Milliseconds(250);
 constexpr absl::Duration kMaxBackoff = absl::Seconds(5);
-// A postgres that ran this long before dying is restarted without backoff.
+// A postgres that ran this long before dying is restarted after the minimum backoff again.
 constexpr absl::Duration kStableRun = absl::Seconds(30);
 // pg.log is appended to across runs; past this size it is moved to pg.log.1 at start.
 constexpr off_t kMaxLogBytes = off_t{16} << 20;
@@ -81,17 +82,19 @@ std::string Tail(absl::string_view text, size_t max_bytes) {
   if (text.size() <= max_bytes) return std::string(text);
   text.remove_prefix(text.size() - max_bytes);
   const size_t newline = text.find('\n');
-  if (newline != absl::string_view::npos && newline + 1 < text.size()) text.remove_prefix(newline + 1);
+  if (newline != absl::string_view::npos && newline + 1 < text.size()) {
+    text.remove_prefix(newline + 1);
+  }
   return absl::StrCat("...\n", text);
 }
 
 // What a child process should look like between fork() and exec().
 struct ChildSpec {
-  std::vector<std::string> argv;              // argv[0] is an absolute path
-  int output_fd = -1;                         // receives stdout and stderr; -1: /dev/null
-  const Account* run_as = nullptr;            // switch to this account (we are root)
-  int death_signal = SIGKILL;                 // sent to the child when the forking thread dies
-  bool own_process_group = false;             // keep terminal signals (Ctrl-C) away from the child
+  std::vector<std::string> argv;    // argv[0] is an absolute path
+  int output_fd = -1;               // receives stdout and stderr; -1: /dev/null
+  const Account* run_as = nullptr;  // switch to this account (we are root)
+  int death_signal = SIGKILL;       // sent to the child when the forking thread dies
+  bool own_process_group = false;   // keep terminal signals (Ctrl-C) away from the child
 };
 
 // Steps of the child set-up, reported back to the parent through a pipe when one fails.
@@ -99,19 +102,26 @@ enum class ChildStep : int { kProcessGroup, kStdio, kCredentials, kDeathSignal, 
 
 absl::string_view ChildStepName(ChildStep step) {
   switch (step) {
-    case ChildStep::kProcessGroup: return "create a process group";
-    case ChildStep::kStdio: return "redirect stdin/stdout/stderr";
-    case ChildStep::kCredentials: return "switch user";
-    case ChildStep::kDeathSignal: return "set the parent-death signal";
-    case ChildStep::kChdir: return "change directory to /";
-    case ChildStep::kExec: return "execute";
+    case ChildStep::kProcessGroup:
+      return "create a process group";
+    case ChildStep::kStdio:
+      return "redirect stdin/stdout/stderr";
+    case ChildStep::kCredentials:
+      return "switch user";
+    case ChildStep::kDeathSignal:
+      return "set the parent-death signal";
+    case ChildStep::kChdir:
+      return "change directory to /";
+    case ChildStep::kExec:
+      return "execute";
   }
   return "start";
 }
 
 // fork + exec of `spec`. Returns the child's pid once exec has succeeded.
 absl::StatusOr<pid_t> Spawn(const ChildSpec& spec) {
-  // Everything the child needs is prepared here: after fork() only async-signal-safe calls are allowed.
+  // Everything the child needs is prepared here: after fork() only async-signal-safe calls are
+  // allowed.
   std::vector<char*> argv;
   for (const std::string& arg : spec.argv) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
@@ -130,19 +140,23 @@ absl::StatusOr<pid_t> Spawn(const ChildSpec& spec) {
     const int err = errno;
     close(report[0]);
     close(report[1]);
-    return absl::ResourceExhaustedError(absl::StrCat("fork for ", spec.argv[0], ": ", ErrnoText(err)));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("fork for ", spec.argv[0], ": ", ErrnoText(err)));
   }
   if (pid == 0) {
+    // Move our descriptors above stdio first: a daemon that closed fds 0-2 gets them from pipe2().
+    int report_fd = fcntl(report[1], F_DUPFD_CLOEXEC, 3);
+    if (report_fd < 0) report_fd = report[1];
     auto fail = [&](ChildStep step) {
       const int data[2] = {static_cast<int>(step), errno};
-      [[maybe_unused]] ssize_t ignored = write(report[1], data, sizeof(data));
+      [[maybe_unused]] ssize_t ignored = write(report_fd, data, sizeof(data));
       _exit(127);
     };
     if (spec.own_process_group && setpgid(0, 0) != 0) fail(ChildStep::kProcessGroup);
-    const int null_fd = open("/dev/null", O_RDWR);
-    const int out_fd = spec.output_fd >= 0 ? spec.output_fd : null_fd;
-    if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 ||
-        dup2(out_fd, STDERR_FILENO) < 0) {
+    const int null_fd = fcntl(open("/dev/null", O_RDWR | O_CLOEXEC), F_DUPFD_CLOEXEC, 3);
+    const int out_fd = spec.output_fd >= 0 ? fcntl(spec.output_fd, F_DUPFD_CLOEXEC, 3) : null_fd;
+    if (null_fd < 0 || out_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0 ||
+        dup2(out_fd, STDOUT_FILENO) < 0 || dup2(out_fd, STDERR_FILENO) < 0) {
       fail(ChildStep::kStdio);
     }
     if (spec.run_as != nullptr &&
@@ -158,8 +172,11 @@ absl::StatusOr<pid_t> Spawn(const ChildSpec& spec) {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
-    for (int sig = 1; sig < NSIG; ++sig) signal(sig, SIG_DFL);
-    const unsigned keep = static_cast<unsigned>(report[1]);
+    struct sigaction default_action;
+    std::memset(&default_action, 0, sizeof(default_action));
+    default_action.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; ++sig) sigaction(sig, &default_action, nullptr);
+    const unsigned keep = static_cast<unsigned>(report_fd);
     if (keep > 3) close_range(3, keep - 1, 0);
     if (close_range(keep + 1, ~0U, 0) != 0) {
       for (long fd = keep + 1; fd < max_fd; ++fd) close(static_cast<int>(fd));
@@ -179,7 +196,8 @@ absl::StatusOr<pid_t> Spawn(const ChildSpec& spec) {
     while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
     }
     const std::string step(ChildStepName(static_cast<ChildStep>(data[0])));
-    std::string what = absl::StrCat("could not ", step, " for ", spec.argv[0], ": ", ErrnoText(data[1]));
+    std::string what =
+        absl::StrCat("could not ", step, " for ", spec.argv[0], ": ", ErrnoText(data[1]));
     if (data[1] == ENOENT && static_cast<ChildStep>(data[0]) == ChildStep::kExec) {
       return absl::NotFoundError(what);
     }
@@ -205,7 +223,9 @@ struct RunResult {
 // Runs `argv` (as `run_as`, if set) to completion, capturing its output.
 absl::StatusOr<RunResult> Run(std::vector<std::string> argv, const Account* run_as = nullptr) {
   int out[2];
-  if (pipe2(out, O_CLOEXEC) != 0) return absl::InternalError(absl::StrCat("pipe2: ", ErrnoText(errno)));
+  if (pipe2(out, O_CLOEXEC) != 0) {
+    return absl::InternalError(absl::StrCat("pipe2: ", ErrnoText(errno)));
+  }
   ChildSpec spec;
   spec.argv = std::move(argv);
   spec.output_fd = out[1];
@@ -240,10 +260,10 @@ bool IsExecutable(const fs::path& path) { return access(path.c_str(), X_OK) == 0
 // Finds an executable in $PATH (and the sbin directories, which root's PATH may lack).
 std::optional<fs::path> FindInPath(absl::string_view name) {
   const char* path_env = std::getenv("PATH");
-  std::vector<std::string> dirs = absl::StrSplit(path_env != nullptr ? path_env : "", ':',
-                                                 absl::SkipEmpty());
-  for (const char* extra : {"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin",
-                            "/bin"}) {
+  std::vector<std::string> dirs =
+      absl::StrSplit(path_env != nullptr ? path_env : "", ':', absl::SkipEmpty());
+  for (const char* extra :
+       {"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"}) {
     dirs.push_back(extra);
   }
   for (const std::string& dir : dirs) {
@@ -253,7 +273,8 @@ std::optional<fs::path> FindInPath(absl::string_view name) {
   return std::nullopt;
 }
 
-// The directory holding initdb and postgres: `pg_config --bindir`, else the Debian PostgreSQL 15 path.
+// The directory holding initdb and postgres: `pg_config --bindir`, else the Debian PostgreSQL 15
+// path.
 absl::StatusOr<fs::path> FindBinDir() {
   std::vector<fs::path> candidates;
   if (std::optional<fs::path> pg_config = FindInPath("pg_config")) {
@@ -294,9 +315,10 @@ absl::StatusOr<Account> CurrentAccount() {
   const uid_t uid = geteuid();
   const int err = getpwuid_r(uid, &entry, buffer.data(), buffer.size(), &found);
   if (err != 0 || found == nullptr) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "user id ", uid, " has no name (no entry in /etc/passwd); initdb needs one. Run as a user "
-        "with a passwd entry, or as root"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("user id ", uid,
+                     " has no name (no entry in /etc/passwd); initdb needs one. Run as a user "
+                     "with a passwd entry, or as root"));
   }
   return Account{entry.pw_name, entry.pw_uid, entry.pw_gid};
 }
@@ -309,19 +331,48 @@ bool IsValidUserName(absl::string_view name) {
   });
 }
 
-// Returns the system account `name`, creating it (useradd --system) if missing. Concurrent callers
-// (parallel test processes) may race on useradd: the loser sees the user appear or /etc/passwd locked.
+// Holds an exclusive flock on a path for its lifetime (best effort: unlocked if it cannot get it).
+class ScopedFlock {
+ public:
+  ScopedFlock(const char* path, absl::Duration timeout) {
+    fd_ = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) return;
+    const absl::Time deadline = absl::Now() + timeout;
+    while (flock(fd_, LOCK_EX | LOCK_NB) != 0 && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+  }
+  ~ScopedFlock() {
+    if (fd_ >= 0) close(fd_);  // releases the lock
+  }
+  ScopedFlock(const ScopedFlock&) = delete;
+  ScopedFlock& operator=(const ScopedFlock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+// Returns the system account `name`, creating it (useradd --system) if missing.
 absl::StatusOr<Account> EnsureSystemUser(const std::string& name) {
+  if (absl::StatusOr<Account> account = LookupUser(name);
+      account.ok() || !absl::IsNotFound(account.status())) {
+    return account;
+  }
+  // Concurrent useradds (parallel test processes) do not reliably exclude each other: each can
+  // report success while the last writer's /etc/passwd wins, so an account found a moment ago
+  // vanishes. Our starts take turns; the lock is on /etc because that inode never changes.
+  ScopedFlock lock("/etc", absl::Seconds(30));
   std::optional<fs::path> useradd = FindInPath("useradd");
   std::string last_error;
-  for (int attempt = 0; attempt < 20; ++attempt) {
+  for (int attempt = 0; attempt < 10; ++attempt) {
     absl::StatusOr<Account> account = LookupUser(name);
     if (account.ok() || !absl::IsNotFound(account.status())) return account;
     if (!useradd) {
       last_error = "useradd is not installed";
       break;
     }
-    absl::StatusOr<RunResult> result = Run({useradd->string(), "--system", "--user-group", "--no-create-home", "--home-dir",
+    absl::StatusOr<RunResult> result =
+        Run({useradd->string(), "--system", "--user-group", "--no-create-home", "--home-dir",
              "/nonexistent", "--shell", "/usr/sbin/nologin", "--comment",
              "Turnout embedded PostgreSQL", name});
     if (!result.ok()) {
@@ -329,14 +380,16 @@ absl::StatusOr<Account> EnsureSystemUser(const std::string& name) {
       break;
     }
     if (Succeeded(*result)) continue;
+    // For example /etc/passwd locked by another tool: try again shortly.
     last_error = absl::StrCat("useradd ", DescribeWaitStatus(result->status), ": ",
                               absl::StripAsciiWhitespace(result->output));
-    absl::SleepFor(absl::Milliseconds(100 + 50 * attempt));
+    absl::SleepFor(absl::Milliseconds(100 + 100 * attempt));
   }
-  return absl::FailedPreconditionError(absl::StrCat(
-      "PostgreSQL cannot run as root and the system user '", name, "' to run it could not be created (",
-      last_error, "). Create it (useradd --system --user-group ", name,
-      ") or run turnout-server as an unprivileged user"));
+  return absl::FailedPreconditionError(
+      absl::StrCat("PostgreSQL cannot run as root and the system user '", name,
+                   "' to run it could not be created (", last_error,
+                   "). Create it (useradd --system --user-group ", name,
+                   ") or run turnout-server as an unprivileged user"));
 }
 
 // Checks, as `account`, that every directory from / down to `dir` can be entered.
@@ -381,8 +434,10 @@ absl::Status CheckReachable(const fs::path& dir, const Account& account) {
   return absl::FailedPreconditionError(absl::StrCat(
       "PostgreSQL runs as the unprivileged user '", account.name, "', which cannot enter ", blocked,
       mode, " on the way to the data directory ", dir.string(),
-      ". Choose a data directory it can reach (for example --data_dir=/var/lib/turnout), or let it in "
-      "(chmod o+x ", blocked, ")"));
+      ". Choose a data directory it can reach (for example --data_dir=/var/lib/turnout), or let it "
+      "in "
+      "(chmod o+x ",
+      blocked, ")"));
 }
 
 // Gives `path` and everything below it to `account` if it belongs to someone else (for example a
@@ -400,7 +455,8 @@ absl::Status ChownTree(const fs::path& path, const Account& account) {
   for (auto it = fs::recursive_directory_iterator(path, ec); !ec && it != fs::end(it);
        it.increment(ec)) {
     if (lchown(it->path().c_str(), account.uid, account.gid) != 0) {
-      return absl::InternalError(absl::StrCat("chown ", it->path().string(), ": ", ErrnoText(errno)));
+      return absl::InternalError(
+          absl::StrCat("chown ", it->path().string(), ": ", ErrnoText(errno)));
     }
   }
   if (ec) return absl::InternalError(absl::StrCat("listing ", path.string(), ": ", ec.message()));
@@ -416,7 +472,8 @@ absl::Status MakePrivateDir(const fs::path& path, const Account* run_as) {
   if (run_as != nullptr) {
     if (absl::Status status = ChownTree(path, *run_as); !status.ok()) return status;
   }
-  // postgres insists on 0700 (or 0750) for its data directory; the socket directory stays private too.
+  // postgres insists on 0700 (or 0750) for its data directory; the socket directory stays private
+  // too.
   if (chmod(path.c_str(), 0700) != 0) {
     return absl::FailedPreconditionError(
         absl::StrCat("cannot chmod ", path.string(), ": ", ErrnoText(errno)));
@@ -448,8 +505,8 @@ std::string ConnValue(absl::string_view value) {
   return quoted + "'";
 }
 
-// C.UTF-8 where the C library has it (Debian 12 does): codepoint collation that never changes between
-// glibc versions, and upper()/lower() that understand non-ASCII names.
+// C.UTF-8 where the C library has it (Debian 12 does): codepoint collation that never changes
+// between glibc versions, and upper()/lower() that understand non-ASCII names.
 std::string ClusterLocale() {
   locale_t probe = newlocale(LC_ALL_MASK, "C.UTF-8", static_cast<locale_t>(0));
   if (probe == static_cast<locale_t>(0)) return "C";
@@ -483,8 +540,7 @@ std::string TurnoutConf(const fs::path& socket_dir, bool durable) {
       "# Written by turnout-server on every start: edits are lost. Override with ALTER SYSTEM.\n",
       "listen_addresses = ''\n",  // Unix socket only: no TCP
       "unix_socket_directories = ", ConfString(socket_dir.string()), "\n",
-      "max_connections = 200\n",
-      "shared_buffers = 128MB\n");
+      "max_connections = 200\n", "shared_buffers = 128MB\n");
   if (!durable) {
     absl::StrAppend(&conf,
                     "# Not durable (tests): a machine crash can lose or corrupt data.\n"
@@ -502,12 +558,20 @@ absl::Status InitCluster(const fs::path& bin_dir, const fs::path& pg_dir, const 
   const fs::path staging = pg_dir.string() + ".initdb";
   std::error_code ec;
   fs::remove_all(staging, ec);
-  if (ec) return absl::InternalError(absl::StrCat("removing ", staging.string(), ": ", ec.message()));
+  if (ec) {
+    return absl::InternalError(absl::StrCat("removing ", staging.string(), ": ", ec.message()));
+  }
   if (absl::Status status = MakePrivateDir(staging, run_as); !status.ok()) return status;
 
-  std::vector<std::string> initdb = {(bin_dir / "initdb").string(), "-D", staging.string(),
-                                     "--auth=trust", absl::StrCat("--username=", role), "-E", "UTF8",
-                                     absl::StrCat("--locale=", ClusterLocale()), "--no-instructions"};
+  std::vector<std::string> initdb = {(bin_dir / "initdb").string(),
+                                     "-D",
+                                     staging.string(),
+                                     "--auth=trust",
+                                     absl::StrCat("--username=", role),
+                                     "-E",
+                                     "UTF8",
+                                     absl::StrCat("--locale=", ClusterLocale()),
+                                     "--no-instructions"};
   if (!durable) initdb.push_back("--no-sync");
   absl::StatusOr<RunResult> result = Run(std::move(initdb), run_as);
   if (!result.ok()) return result.status();
@@ -516,44 +580,63 @@ absl::Status InitCluster(const fs::path& bin_dir, const fs::path& pg_dir, const 
                                             " creating the embedded PostgreSQL cluster in ",
                                             staging.string(), ":\n", result->output));
   }
-  // `include`, not `include_if_exists`: without turnout.conf postgres would listen on TCP localhost.
+  // `include`, not `include_if_exists`: without turnout.conf postgres would listen on TCP
+  // localhost.
   std::ofstream conf(staging / "postgresql.conf", std::ios::app);
   conf << "\n# turnout-server's settings (listen_addresses, sockets, sizes, durability)\n"
           "include 'turnout.conf'\n";
   conf.close();
-  if (!conf) return absl::InternalError(absl::StrCat("cannot append to ", staging.string(),
-                                                     "/postgresql.conf"));
+  if (!conf) {
+    return absl::InternalError(
+        absl::StrCat("cannot append to ", staging.string(), "/postgresql.conf"));
+  }
   if (rename(staging.c_str(), pg_dir.c_str()) != 0) {
-    return absl::InternalError(absl::StrCat("rename ", staging.string(), " to ", pg_dir.string(), ": ",
-                                            ErrnoText(errno)));
+    return absl::InternalError(
+        absl::StrCat("rename ", staging.string(), " to ", pg_dir.string(), ": ", ErrnoText(errno)));
   }
   return absl::OkStatus();
 }
 
-// If postmaster.pid names a live postgres (a previous run still shutting down, or another
-// turnout-server on the same data_dir), waits a little for it to go, then refuses to start.
-absl::Status AwaitPreviousPostmaster(const fs::path& pg_dir) {
+// True if `pid` is a running (not zombie) process named postgres.
+bool IsLivePostgres(int pid) {
+  // /proc/<pid>/stat reads "<pid> (<comm>) <state> ...".
+  std::ifstream stat_file(absl::StrCat("/proc/", pid, "/stat"));
+  std::string line;
+  if (!std::getline(stat_file, line)) return false;
+  const size_t comm_end = line.rfind(") ");
+  if (comm_end == std::string::npos || !absl::StrContains(line, "(postgres)")) return false;
+  return line.compare(comm_end + 2, 1, "Z") != 0;
+}
+
+// Waits a little for the postgres named in the lock files (postmaster.pid, the socket's .lock) to
+// go: a previous run may still be finishing its shutdown, for example after the server was killed
+// and postgres got its parent-death signal. Refuses to start if it stays. Removes lock files whose
+// pid is not a running postgres: postgres would refuse to start over a lock file whose pid is a
+// zombie (containers whose init does not reap) or has been reused by an unrelated process.
+absl::Status AwaitPreviousPostmaster(const fs::path& pg_dir, const fs::path& socket_dir) {
   const absl::Time deadline = absl::Now() + kPreviousPostmasterTimeout;
-  while (true) {
-    std::ifstream pid_file(pg_dir / "postmaster.pid");
-    std::string line;
-    int pid = 0;
-    if (!std::getline(pid_file, line) || !absl::SimpleAtoi(line, &pid) || pid <= 0) {
-      return absl::OkStatus();
+  for (const fs::path& lock_file :
+       {pg_dir / "postmaster.pid", socket_dir / absl::StrCat(".s.PGSQL.", kPort, ".lock")}) {
+    while (true) {
+      std::ifstream in(lock_file);
+      std::string line;
+      int pid = 0;
+      if (!std::getline(in, line) || !absl::SimpleAtoi(line, &pid) || pid <= 0) break;
+      if (!IsLivePostgres(pid)) {
+        std::error_code ec;
+        fs::remove(lock_file, ec);
+        break;
+      }
+      if (absl::Now() > deadline) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "PostgreSQL (pid ", pid, ") is already running on ", pg_dir.string(),
+            "; is another turnout-server using this data directory? Stop it, or choose another "
+            "--data_dir"));
+      }
+      absl::SleepFor(absl::Milliseconds(100));
     }
-    std::ifstream comm_file(absl::StrCat("/proc/", pid, "/comm"));
-    std::string comm;
-    std::getline(comm_file, comm);
-    const bool alive = (kill(pid, 0) == 0 || errno == EPERM) && absl::StartsWith(comm, "postgres");
-    if (!alive) return absl::OkStatus();  // stale: postgres itself copes with the leftover file
-    if (absl::Now() > deadline) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "PostgreSQL (pid ", pid, ") is already running on ", pg_dir.string(),
-          "; is another turnout-server using this data directory? Stop it, or choose another "
-          "--data_dir"));
-    }
-    absl::SleepFor(absl::Milliseconds(100));
   }
+  return absl::OkStatus();
 }
 
 // Up to `max_bytes` from the end of `path`, starting no earlier than `offset`.
@@ -562,7 +645,8 @@ std::string ReadLogTail(const fs::path& path, off_t offset, size_t max_bytes = 3
   if (!in) return "(no log)";
   in.seekg(0, std::ios::end);
   const std::streamoff size = in.tellg();
-  std::streamoff start = std::max<std::streamoff>(offset, size - static_cast<std::streamoff>(max_bytes));
+  std::streamoff start =
+      std::max<std::streamoff>(offset, size - static_cast<std::streamoff>(max_bytes));
   if (start > size) start = 0;  // the log was rotated or truncated
   in.seekg(start);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -578,9 +662,16 @@ struct EmbeddedPostgres::Launch {
   fs::path log_path;
   int log_fd = -1;       // postgres's stdout and stderr (O_APPEND)
   off_t log_offset = 0;  // where this Start()'s output begins, for error messages
+  // An exclusive flock on data_dir, held until Stop(): one EmbeddedPostgres per data directory.
+  int lock_fd = -1;
 
+  void Unlock() {
+    if (lock_fd >= 0) close(lock_fd);
+    lock_fd = -1;
+  }
   ~Launch() {
     if (log_fd >= 0) close(log_fd);
+    Unlock();
   }
 };
 
@@ -595,7 +686,10 @@ absl::StatusOr<std::unique_ptr<EmbeddedPostgres>> EmbeddedPostgres::Start(
   }
   std::error_code ec;
   fs::path data_dir = fs::absolute(options.data_dir, ec).lexically_normal();
-  if (ec) return absl::InvalidArgumentError(absl::StrCat("data_dir ", options.data_dir, ": ", ec.message()));
+  if (ec) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("data_dir ", options.data_dir, ": ", ec.message()));
+  }
   if (!data_dir.has_filename() && data_dir.has_parent_path() && data_dir != data_dir.root_path()) {
     data_dir = data_dir.parent_path();  // "/a/b/" -> "/a/b"
   }
@@ -604,10 +698,10 @@ absl::StatusOr<std::unique_ptr<EmbeddedPostgres>> EmbeddedPostgres::Start(
   const fs::path log_path = data_dir / "pg.log";
   const std::string socket_path = absl::StrCat(run_dir.string(), "/.s.PGSQL.", kPort);
   if (socket_path.size() >= sizeof(sockaddr_un{}.sun_path)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "data directory path ", data_dir.string(), " is too long for a Unix socket (",
-        socket_path.size(), " of at most ", sizeof(sockaddr_un{}.sun_path) - 1,
-        " bytes); choose a shorter --data_dir"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("data directory path ", data_dir.string(), " is too long for a Unix socket (",
+                     socket_path.size(), " of at most ", sizeof(sockaddr_un{}.sun_path) - 1,
+                     " bytes); choose a shorter --data_dir"));
   }
 
   absl::StatusOr<fs::path> bin_dir = FindBinDir();
@@ -637,7 +731,19 @@ absl::StatusOr<std::unique_ptr<EmbeddedPostgres>> EmbeddedPostgres::Start(
     return absl::FailedPreconditionError(
         absl::StrCat("cannot create data directory ", data_dir.string(), ": ", ec.message()));
   }
-  if (!existed) chmod(data_dir.c_str(), 0755);  // whatever the umask, the postgres user must enter it
+  if (!existed) {
+    chmod(data_dir.c_str(), 0755);  // whatever the umask, the postgres user must enter it
+  }
+  launch->lock_fd = open(data_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (launch->lock_fd < 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot open data directory ", data_dir.string(), ": ", ErrnoText(errno)));
+  }
+  if (flock(launch->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("data directory ", data_dir.string(), " is in use by another turnout-server (",
+                     ErrnoText(errno), "); stop it, or choose another --data_dir"));
+  }
   if (run_as != nullptr) {
     if (absl::Status status = CheckReachable(data_dir, *run_as); !status.ok()) return status;
   }
@@ -646,9 +752,10 @@ absl::StatusOr<std::unique_ptr<EmbeddedPostgres>> EmbeddedPostgres::Start(
   if (!fs::exists(pg_dir / "PG_VERSION", ec)) {
     if (fs::exists(pg_dir, ec)) {
       if (!fs::is_empty(pg_dir, ec)) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            pg_dir.string(), " exists but is not a PostgreSQL cluster (no PG_VERSION); move it away "
-            "or choose another --data_dir"));
+        return absl::FailedPreconditionError(
+            absl::StrCat(pg_dir.string(),
+                         " exists but is not a PostgreSQL cluster (no PG_VERSION); move it away "
+                         "or choose another --data_dir"));
       }
       fs::remove(pg_dir, ec);
     }
@@ -667,7 +774,7 @@ absl::StatusOr<std::unique_ptr<EmbeddedPostgres>> EmbeddedPostgres::Start(
       !status.ok()) {
     return status;
   }
-  if (absl::Status status = AwaitPreviousPostmaster(pg_dir); !status.ok()) return status;
+  if (absl::Status status = AwaitPreviousPostmaster(pg_dir, run_dir); !status.ok()) return status;
 
   struct stat log_stat;
   if (stat(log_path.c_str(), &log_stat) == 0 && log_stat.st_size > kMaxLogBytes) {
@@ -685,7 +792,8 @@ absl::StatusOr<std::unique_ptr<EmbeddedPostgres>> EmbeddedPostgres::Start(
   std::unique_ptr<EmbeddedPostgres> pg(
       new EmbeddedPostgres(std::move(launch), run_dir.string(), role, options.database));
   pg->supervisor_ = std::thread(&EmbeddedPostgres::Supervise, pg.get());
-  if (absl::Status status = pg->AwaitReady(); !status.ok()) return status;  // ~EmbeddedPostgres stops
+  // On failure, ~EmbeddedPostgres stops whatever was started.
+  if (absl::Status status = pg->AwaitReady(); !status.ok()) return status;
   if (absl::Status status = pg->CreateDatabase(options.database); !status.ok()) return status;
   return pg;
 }
@@ -712,7 +820,8 @@ std::string EmbeddedPostgres::ConnectionString(absl::string_view database) const
 
 absl::Status EmbeddedPostgres::CreateDatabase(absl::string_view name) {
   if (name.empty() || name.size() > kMaxIdentifierBytes) {
-    return absl::InvalidArgumentError(absl::StrCat("database name '", name, "' must be 1 to 63 bytes"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("database name '", name, "' must be 1 to 63 bytes"));
   }
   const std::string database(name);
   try {
@@ -750,8 +859,9 @@ void EmbeddedPostgres::Supervise() {
     {
       absl::MutexLock lock(&mu_);
       if (stopping_) return;
-      // Spawning under mu_ means Stop() either sees this pid or prevents the spawn. This thread forks
-      // postgres, so postgres's parent-death signal fires if this thread (or the process) dies.
+      // Spawning under mu_ means Stop() either sees this pid or prevents the spawn. This thread
+      // forks postgres, so postgres's parent-death signal fires if this thread (or the process)
+      // dies.
       pid = Spawn(postgres);
       if (pid.ok()) pid_ = *pid;
     }
@@ -773,9 +883,8 @@ void EmbeddedPostgres::Supervise() {
     last_exit_ = how;
     // During Start(), an exit is Start()'s failure to report; wait for its verdict.
     mu_.Await(absl::Condition(
-        +[](EmbeddedPostgres* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
-          return self->stopping_ || self->started_;
-        },
+        +[](EmbeddedPostgres* self)
+             ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) { return self->stopping_ || self->started_; },
         this));
     if (stopping_) return;
     if (absl::Now() - spawned > kStableRun) backoff = kMinBackoff;
@@ -795,9 +904,10 @@ absl::Status EmbeddedPostgres::AwaitReady() {
     {
       absl::MutexLock lock(&mu_);
       if (exits_ > 0) {
-        return absl::InternalError(absl::StrCat(
-            "the embedded PostgreSQL ", last_exit_, " while starting; end of ",
-            launch_->log_path.string(), ":\n", ReadLogTail(launch_->log_path, launch_->log_offset)));
+        return absl::InternalError(
+            absl::StrCat("the embedded PostgreSQL ", last_exit_, " while starting; end of ",
+                         launch_->log_path.string(), ":\n",
+                         ReadLogTail(launch_->log_path, launch_->log_offset)));
       }
     }
     try {
@@ -820,13 +930,11 @@ absl::Status EmbeddedPostgres::AwaitReady() {
 
 bool EmbeddedPostgres::AwaitExit(absl::Duration timeout) {
   absl::MutexLock lock(&mu_);
-  return mu_.AwaitWithTimeout(
-      absl::Condition(
-          +[](EmbeddedPostgres* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
-            return self->pid_ == 0;
-          },
-          this),
-      timeout);
+  return mu_.AwaitWithTimeout(absl::Condition(
+                                  +[](EmbeddedPostgres* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(
+                                       self->mu_) { return self->pid_ == 0; },
+                                  this),
+                              timeout);
 }
 
 absl::Status EmbeddedPostgres::Stop() {
@@ -841,8 +949,8 @@ absl::Status EmbeddedPostgres::Stop() {
   };
   signal_postgres(SIGINT);  // fast shutdown: ends sessions, checkpoints, exits
   if (!AwaitExit(kFastShutdownTimeout)) {
-    std::cerr << "turnout: the embedded PostgreSQL did not stop within "
-              << kFastShutdownTimeout << "; forcing an immediate shutdown\n";
+    std::cerr << "turnout: the embedded PostgreSQL did not stop within " << kFastShutdownTimeout
+              << "; forcing an immediate shutdown\n";
     signal_postgres(SIGQUIT);
     if (!AwaitExit(kImmediateShutdownTimeout)) {
       signal_postgres(SIGKILL);
@@ -850,6 +958,7 @@ absl::Status EmbeddedPostgres::Stop() {
     }
   }
   if (supervisor_.joinable()) supervisor_.join();
+  launch_->Unlock();
   stopped_ = true;
   return absl::OkStatus();
 }

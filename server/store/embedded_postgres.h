@@ -1,13 +1,15 @@
-// The embedded default database: a private PostgreSQL 15 cluster that turnout-server creates, runs and
-// supervises in its own data directory, so that a user installs nothing but the packages.
+// The embedded default database: a private PostgreSQL 15 cluster that turnout-server creates, runs
+// and supervises in its own data directory, so that a user installs nothing but the packages.
 //
-// The cluster lives in `data_dir/pg`, listens only on a Unix socket in `data_dir/run` (no TCP), and logs
-// to `data_dir/pg.log`. A supervisor thread restarts postgres if it dies; if turnout-server dies, the
-// kernel tells postgres to shut down (PR_SET_PDEATHSIG), so a crashed server never leaves one running.
+// The cluster lives in `data_dir/pg`, listens only on a Unix socket in `data_dir/run` (no TCP), and
+// logs to `data_dir/pg.log`. A supervisor thread restarts postgres if it dies; if turnout-server
+// dies, the kernel tells postgres to shut down (PR_SET_PDEATHSIG), so a crashed server never leaves
+// one running.
 //
-// PostgreSQL refuses to run as root. When started by root, EmbeddedPostgres creates the unprivileged
-// system user `system_user` if needed (useradd --system), gives it the cluster directories and runs
-// initdb and postgres as that user. The caller keeps running as root and connects over the socket.
+// PostgreSQL refuses to run as root. When started by root, EmbeddedPostgres creates the
+// unprivileged system user `system_user` if needed (useradd --system), gives it the cluster
+// directories and runs initdb and postgres as that user. The caller keeps running as root and
+// connects over the socket.
 //
 //   EmbeddedPostgresOptions options;
 //   options.data_dir = "/var/lib/turnout";
@@ -15,7 +17,8 @@
 //   if (!pg.ok()) return pg.status();
 //   pqxx::connection conn((*pg)->ConnectionString());
 //
-// Thread-safe. Installs no signal handlers; the owner calls Stop() (or destroys the object) on shutdown.
+// Thread-safe. Installs no signal handlers; the owner calls Stop() (or destroys the object) on
+// shutdown.
 #ifndef TURNOUT_SERVER_STORE_EMBEDDED_POSTGRES_H_
 #define TURNOUT_SERVER_STORE_EMBEDDED_POSTGRES_H_
 
@@ -39,8 +42,8 @@ struct EmbeddedPostgresOptions {
   std::string data_dir;
   // The unprivileged account that runs postgres; used only when the process runs as root.
   std::string system_user = "turnout";
-  // false (tests only): fsync=off, synchronous_commit=off, full_page_writes=off. A crash of the machine
-  // can then lose or corrupt data.
+  // false (tests only): fsync=off, synchronous_commit=off, full_page_writes=off. A crash of the
+  // machine can then lose or corrupt data.
   bool durable = true;
   // Created on every start if missing.
   std::string database = "turnout";
@@ -48,12 +51,13 @@ struct EmbeddedPostgresOptions {
 
 class EmbeddedPostgres {
  public:
-  // Creates the cluster on first use (initdb), starts postgres and waits up to 60 s until it accepts
-  // connections, then creates `options.database` if missing. Errors:
+  // Creates the cluster on first use (initdb), starts postgres and waits up to 60 s until it
+  // accepts connections, then creates `options.database` if missing. Errors:
   //   InvalidArgument     bad options;
   //   FailedPrecondition  the system user cannot reach data_dir, or data_dir/pg is not a cluster;
   //   NotFound            the PostgreSQL server binaries are not installed;
-  //   Internal / DeadlineExceeded  initdb or postgres failed; the message carries the end of the log.
+  //   Internal / DeadlineExceeded  initdb or postgres failed; the message carries the end of the
+  //   log.
   static absl::StatusOr<std::unique_ptr<EmbeddedPostgres>> Start(
       const EmbeddedPostgresOptions& options);
 
@@ -71,8 +75,9 @@ class EmbeddedPostgres {
   // Creates the database `name` if it does not exist. Idempotent, safe to call concurrently.
   absl::Status CreateDatabase(absl::string_view name);
 
-  // Shuts postgres down in fast mode (open sessions are ended, committed work is kept) and waits for it
-  // to exit; escalates to an immediate shutdown, then SIGKILL, if it takes more than 30 s. Idempotent.
+  // Shuts postgres down in fast mode (open sessions are ended, committed work is kept) and waits
+  // for it to exit; escalates to an immediate shutdown, then SIGKILL, if it takes more than 30 s.
+  // Idempotent.
   absl::Status Stop();
 
  private:

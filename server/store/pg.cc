@@ -23,6 +23,14 @@ void AddStatements(std::initializer_list<Statement> statements) {
   for (const Statement& s : statements) Registry().push_back(s);
 }
 
+const char* StatementSql(absl::string_view name) {
+  absl::MutexLock lock(&registry_mu);
+  for (const Statement& s : Registry()) {
+    if (name == s.name) return s.sql;
+  }
+  return nullptr;
+}
+
 int64_t ToMicros(absl::Time t) { return absl::ToUnixMicros(t); }
 absl::Time FromMicros(int64_t us) { return absl::FromUnixMicros(us); }
 

@@ -18,6 +18,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
@@ -32,6 +33,9 @@ struct Statement {
 // Adds statements to prepare on every new connection. Each store adds its own in RegisterStatements()
 // before Database::Open.
 void AddStatements(std::initializer_list<Statement> statements);
+
+// The SQL of a registered statement, or nullptr (used by turnout-bench to replay the same SQL).
+const char* StatementSql(absl::string_view name);
 
 // Times travel as microseconds since the epoch; the schema converts with ts_of()/us_of().
 int64_t ToMicros(absl::Time t);

@@ -172,8 +172,8 @@ void PgScanStore::RegisterStatements() {
           FOR UPDATE)"},
       {"presence_update", R"(
           UPDATE presence SET ever_admitted = $4, inside = $5,
-                 first_entry_time = CASE WHEN $6 < 0 THEN NULL ELSE ts_of($6) END,
-                 last_change_time = CASE WHEN $7 < 0 THEN NULL ELSE ts_of($7) END
+                 first_entry_time = CASE WHEN $6::bigint < 0 THEN NULL ELSE ts_of($6::bigint) END,
+                 last_change_time = CASE WHEN $7::bigint < 0 THEN NULL ELSE ts_of($7::bigint) END
           WHERE event_id = $1 AND checkpoint_id = $2 AND registration_id = $3)"},
       {"checkpoint_lock",
        "SELECT 1 FROM checkpoints WHERE event_id = $1 AND id = $2 FOR UPDATE"},
@@ -184,7 +184,7 @@ void PgScanStore::RegisterStatements() {
                              direction, scanned_time, offline, status, device_status, raw_code,
                              first_entry_time)
           VALUES ($1, $2, NULLIF($3, 0), $4, $5, $6, ts_of($7), $8, $9, NULLIF($10, 0), $11,
-                  CASE WHEN $12 < 0 THEN NULL ELSE ts_of($12) END)
+                  CASE WHEN $12::bigint < 0 THEN NULL ELSE ts_of($12::bigint) END)
           ON CONFLICT (event_id, device_id, client_scan_id) DO NOTHING
           RETURNING id)"},
       {"scan_for_annul", R"(

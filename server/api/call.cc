@@ -1,0 +1,45 @@
+#include "server/api/call.h"
+
+namespace turnout::api {
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  // absl and gRPC share the canonical code numbers.
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+}
+
+std::string AuthorizationOf(const grpc::ServerContextBase& ctx) {
+  const auto& metadata = ctx.client_metadata();
+  auto it = metadata.find("authorization");
+  if (it == metadata.end()) return "";
+  return std::string(it->second.data(), it->second.size());
+}
+
+grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* ctx, ServiceDeps& deps,
+                                   std::function<absl::Status(Call&)> handler) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  std::string authorization = AuthorizationOf(*ctx);
+  std::string peer = ctx->peer();
+  Authenticator* auth = deps.auth;
+  const bool queued = deps.db->Submit([reactor, auth, authorization = std::move(authorization),
+                                       peer = std::move(peer), handler = std::move(handler)](
+                                          pqxx::connection* conn) {
+    Call call;
+    call.conn = conn;
+    call.peer = peer;
+    absl::StatusOr<Principal> principal = auth->Authenticate(conn, authorization);
+    if (!principal.ok()) {
+      reactor->Finish(ToGrpcStatus(principal.status()));
+      return;
+    }
+    call.principal = *principal;
+    reactor->Finish(ToGrpcStatus(handler(call)));
+  });
+  if (!queued) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                 "the server is at capacity; retry in a moment"));
+  }
+  return reactor;
+}
+
+}  // namespace turnout::api

@@ -1,0 +1,56 @@
+// The plumbing every RPC shares: what a service needs (ServiceDeps), running a unary handler on a
+// database worker instead of a gRPC thread (RunUnary), and the one absl::Status -> grpc::Status map.
+#ifndef TURNOUT_SERVER_API_CALL_H_
+#define TURNOUT_SERVER_API_CALL_H_
+
+#include <functional>
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "server/api/auth.h"
+#include "server/store/data_key.h"
+#include "server/store/key_store.h"
+#include "server/store/pg.h"
+
+namespace turnout::api {
+
+class RateLimiter;
+
+struct ServiceDeps {
+  store::Database* db = nullptr;
+  const store::DataKey* data_key = nullptr;
+  store::TicketKeys* keys = nullptr;
+  Authenticator* auth = nullptr;
+  RateLimiter* public_limiter = nullptr;
+  std::function<absl::Time()> now = [] { return absl::Now(); };
+  // Called after a change to an event's counts (the live fan-out hooks in here).
+  std::function<void(int64_t event_id)> on_counts_changed = [](int64_t) {};
+};
+
+// One unary call, running on a database worker.
+struct Call {
+  pqxx::connection* conn = nullptr;
+  Principal principal;
+  std::string peer;
+
+  absl::Status Transaction(const std::function<absl::Status(pqxx::work&)>& body) const {
+    return store::Database::InTransaction(conn, body);
+  }
+};
+
+grpc::Status ToGrpcStatus(const absl::Status& status);
+
+// Authenticates the caller, runs `handler` on a database worker, and finishes the call with the
+// handler's status. The response must be filled by the handler before it returns OK.
+grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* ctx, ServiceDeps& deps,
+                                   std::function<absl::Status(Call&)> handler);
+
+// The bearer token of a call's metadata, or "".
+std::string AuthorizationOf(const grpc::ServerContextBase& ctx);
+
+}  // namespace turnout::api
+
+#endif  // TURNOUT_SERVER_API_CALL_H_

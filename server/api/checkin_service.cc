@@ -1,0 +1,260 @@
+// CheckinService: the door. Online scans, annulment, search and walk-ins.
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "server/api/convert.h"
+#include "server/api/names.h"
+#include "server/api/services.h"
+#include "server/domain/validation.h"
+#include "server/store/registration_store.h"
+#include "server/store/scan_store.h"
+#include "server/util/status_macros.h"
+
+namespace turnout::api {
+namespace {
+
+using store::PgScanStore;
+
+constexpr absl::Duration kAnnulWindow = absl::Minutes(15);
+constexpr int kMaxSearchResults = 10;
+constexpr size_t kMinSearchChars = 3;
+
+const std::initializer_list<Role> kDoorRoles = {Role::kAdmin, Role::kOrganizer, Role::kDoor};
+
+// Printable ASCII only: a scanner can send anything, and the column is UTF-8 text.
+std::string SanitizedCode(absl::string_view code) {
+  std::string out(code.substr(0, domain::kMaxCodeBytes));
+  for (char& c : out) {
+    if (c < 0x20 || c > 0x7e) c = '?';
+  }
+  return out;
+}
+
+absl::StatusOr<int64_t> ParseCheckpoint(absl::string_view name, int64_t event_id) {
+  if (name.empty()) return 0;  // the entrance
+  ASSIGN_OR_RETURN(ChildName cp, ParseChildName("checkpoint", name, "checkpoints"));
+  if (cp.event_id != event_id) {
+    return absl::InvalidArgumentError("checkpoint: belongs to another event than `event`");
+  }
+  return cp.id;
+}
+
+absl::StatusOr<domain::Direction> ParseDirection(v1::ScanDirection d) {
+  switch (d) {
+    case v1::SCAN_DIRECTION_UNSPECIFIED:
+    case v1::SCAN_DIRECTION_ENTRY:
+      return domain::Direction::kEntry;
+    case v1::SCAN_DIRECTION_EXIT:
+      return domain::Direction::kExit;
+    default:
+      return absl::InvalidArgumentError("direction: must be ENTRY or EXIT");
+  }
+}
+
+absl::Status CheckScanIdAndLanguage(const std::string& client_scan_id, const std::string& language) {
+  if (client_scan_id.empty()) {
+    return absl::InvalidArgumentError(
+        "client_scan_id: is required (a UUID per scan), so a retry never counts twice");
+  }
+  RETURN_IF_ERROR(
+      domain::CheckText("client_scan_id", client_scan_id, domain::kMaxRequestIdBytes, true));
+  return domain::CheckLanguage("language", language);
+}
+
+// Verifies a code against the loaded keys, reloading them once if the code names a key this
+// replica has not seen (another replica rotated).
+absl::StatusOr<domain::VerifiedCode> Verify(const ServiceDeps& deps, const Call& call,
+                                            absl::string_view code) {
+  domain::VerifiedCode verified = domain::VerifyTicketCode(code, deps.keys->Ring());
+  if (verified.check == domain::CodeCheck::kUnknownKey) {
+    RETURN_IF_ERROR(call.Transaction([&](pqxx::work& txn) {
+      return deps.keys->Reload(txn, *deps.data_key);
+    }));
+    verified = domain::VerifyTicketCode(code, deps.keys->Ring());
+  }
+  return verified;
+}
+
+void FillResult(const store::ScanOutcome& out, int64_t event_id, const std::string& language,
+                absl::Time now, v1::ScanResult* result) {
+  result->Clear();
+  result->set_status(ToProto(out.status));
+  result->set_message(domain::ScanMessage(out.status, language));
+  result->set_scan(ChildNameOf(event_id, "scans", out.scan_id));
+  result->set_replayed(out.replayed);
+  *result->mutable_server_time() = ToProtoTime(now);
+  if (out.registration && out.status != domain::ScanStatus::kWrongEvent) {
+    const store::RegistrationRecord& r = *out.registration;
+    result->set_registration(ChildNameOf(event_id, "registrations", r.id));
+    result->set_display_name(r.display_name);
+    result->set_preferred_language(r.preferred_language);
+    for (int f : r.attention_flags) result->add_attention_flags(static_cast<v1::AttentionFlag>(f));
+    for (const store::ChoiceRecord& c : r.choices) ToProto(c, event_id, result->add_session_choices());
+  }
+  if (out.first_entry_time) {
+    *result->mutable_first_entry_time() = ToProtoTime(*out.first_entry_time);
+    result->set_first_entry_checkpoint(ChildNameOf(event_id, "checkpoints", out.checkpoint_id));
+  }
+}
+
+bool Accepted(domain::ScanStatus s) {
+  return s == domain::ScanStatus::kAdmitted || s == domain::ScanStatus::kExitRecorded;
+}
+
+}  // namespace
+
+ServerUnaryReactor* CheckinServiceImpl::Scan(CallbackServerContext* ctx,
+                                             const v1::ScanRequest* req, v1::ScanResult* resp) {
+  return RunUnary(ctx, deps_, [this, req, resp](Call& call) -> absl::Status {
+    ASSIGN_OR_RETURN(int64_t event_id, ParseEventName("event", req->event()));
+    RETURN_IF_ERROR(call.principal.Require(kDoorRoles, event_id));
+    store::ScanInput in;
+    in.event_id = event_id;
+    in.device_id = call.principal.token_id;
+    ASSIGN_OR_RETURN(in.checkpoint_id, ParseCheckpoint(req->checkpoint(), event_id));
+    ASSIGN_OR_RETURN(in.direction, ParseDirection(req->direction()));
+    RETURN_IF_ERROR(CheckScanIdAndLanguage(req->client_scan_id(), req->language()));
+    in.client_scan_id = req->client_scan_id();
+    RETURN_IF_ERROR(CheckTime("scan_time", req->scan_time(), req->has_scan_time(), false));
+    const absl::Time now = deps_.now();
+    in.scanned_at = req->has_scan_time() ? FromProtoTime(req->scan_time()) : now;
+    if (!req->registration().empty()) {
+      if (!req->code().empty()) {
+        return absl::InvalidArgumentError("send either code or registration, not both");
+      }
+      ASSIGN_OR_RETURN(ChildName reg, ParseChildName("registration", req->registration(), "registrations"));
+      if (reg.event_id != event_id) {
+        return absl::InvalidArgumentError("registration: belongs to another event than `event`");
+      }
+      in.registration_id = reg.id;
+    } else {
+      if (req->code().empty()) {
+        return absl::InvalidArgumentError("code: is required (or registration, to admit by name)");
+      }
+      if (req->code().size() > domain::kMaxCodeBytes) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("code: at most ", domain::kMaxCodeBytes, " bytes; this is not a ticket"));
+      }
+      in.raw_code = SanitizedCode(req->code());
+      ASSIGN_OR_RETURN(in.verified, Verify(deps_, call, req->code()));
+    }
+    store::ScanOutcome out;
+    RETURN_IF_ERROR(call.Transaction([&](pqxx::work& txn) -> absl::Status {
+      ASSIGN_OR_RETURN(out, PgScanStore::RecordScan(txn, in));
+      return absl::OkStatus();
+    }));
+    FillResult(out, event_id, req->language(), now, resp);
+    if (Accepted(out.status) && !out.replayed) deps_.on_counts_changed(event_id);
+    return absl::OkStatus();
+  });
+}
+
+ServerUnaryReactor* CheckinServiceImpl::UploadScans(CallbackServerContext* ctx,
+                                                    const v1::UploadScansRequest*,
+                                                    v1::UploadScansResponse*) {
+  return Unimplemented(ctx, "UploadScans (offline door protocol)");
+}
+
+ServerUnaryReactor* CheckinServiceImpl::GetOfflineBundle(CallbackServerContext* ctx,
+                                                         const v1::GetOfflineBundleRequest*,
+                                                         v1::OfflineBundle*) {
+  return Unimplemented(ctx, "GetOfflineBundle (offline door protocol)");
+}
+
+ServerUnaryReactor* CheckinServiceImpl::AnnulScan(CallbackServerContext* ctx,
+                                                  const v1::AnnulScanRequest* req,
+                                                  v1::AnnulScanResponse* resp) {
+  return RunUnary(ctx, deps_, [this, req, resp](Call& call) -> absl::Status {
+    ASSIGN_OR_RETURN(ChildName scan, ParseChildName("scan", req->scan(), "scans"));
+    RETURN_IF_ERROR(call.principal.Require(kDoorRoles, scan.event_id));
+    RETURN_IF_ERROR(call.Transaction([&](pqxx::work& txn) {
+      return PgScanStore::Annul(txn, scan.event_id, scan.id, call.principal.token_id, deps_.now(),
+                                kAnnulWindow);
+    }));
+    resp->set_scan(req->scan());
+    deps_.on_counts_changed(scan.event_id);
+    return absl::OkStatus();
+  });
+}
+
+ServerUnaryReactor* CheckinServiceImpl::SearchAttendees(CallbackServerContext* ctx,
+                                                        const v1::SearchAttendeesRequest* req,
+                                                        v1::SearchAttendeesResponse* resp) {
+  return RunUnary(ctx, deps_, [req, resp](Call& call) -> absl::Status {
+    ASSIGN_OR_RETURN(int64_t event_id, ParseEventName("event", req->event()));
+    RETURN_IF_ERROR(call.principal.Require(kDoorRoles, event_id));
+    RETURN_IF_ERROR(domain::CheckText("query", req->query(), domain::kMaxShortTextBytes, true));
+    const std::string query = domain::NormalizeForSearch(req->query());
+    size_t chars = 0;
+    for (char c : query) chars += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    if (chars < kMinSearchChars) {
+      return absl::InvalidArgumentError("query: type at least 3 letters of the name");
+    }
+    if (req->page_size() < 0) return absl::InvalidArgumentError("page_size: must not be negative");
+    const int limit = req->page_size() == 0 ? kMaxSearchResults
+                                            : std::min<int>(req->page_size(), kMaxSearchResults);
+    return call.Transaction([&](pqxx::work& txn) -> absl::Status {
+      ASSIGN_OR_RETURN(std::vector<store::SearchMatch> matches,
+                       store::PgRegistrationStore::Search(txn, event_id, query, limit));
+      resp->Clear();
+      for (const store::SearchMatch& m : matches) {
+        v1::AttendeeMatch* a = resp->add_attendees();
+        a->set_registration(ChildNameOf(event_id, "registrations", m.registration_id));
+        a->set_display_name(m.display_name);
+        for (int f : m.attention_flags) a->add_attention_flags(static_cast<v1::AttentionFlag>(f));
+        a->set_status(static_cast<v1::Registration::Status>(m.status));
+        a->set_checked_in(m.checked_in);
+      }
+      return absl::OkStatus();
+    });
+  });
+}
+
+ServerUnaryReactor* CheckinServiceImpl::CheckInWalkIn(CallbackServerContext* ctx,
+                                                      const v1::CheckInWalkInRequest* req,
+                                                      v1::CheckInWalkInResponse* resp) {
+  return RunUnary(ctx, deps_, [this, req, resp](Call& call) -> absl::Status {
+    ASSIGN_OR_RETURN(int64_t event_id, ParseEventName("event", req->event()));
+    RETURN_IF_ERROR(call.principal.Require(kDoorRoles, event_id));
+    RETURN_IF_ERROR(CheckScanIdAndLanguage(req->client_scan_id(), req->language()));
+    RETURN_IF_ERROR(CheckRegistrationFields(req->registration()));
+    if (req->registration().session_choices_size() > 0) {
+      return absl::InvalidArgumentError(
+          "registration.session_choices: choose breakouts after the walk-in, with "
+          "UpdateSessionChoices");
+    }
+    store::NewRegistration reg;
+    reg.display_name = std::string(absl::StripAsciiWhitespace(req->registration().display_name()));
+    reg.email = req->registration().email();
+    reg.phone = req->registration().phone();
+    reg.preferred_language = req->registration().preferred_language();
+    ASSIGN_OR_RETURN(reg.attention_flags, CheckAttentionFlags(req->registration().attention_flags()));
+    reg.source = v1::Registration::WALK_IN;
+    // The device and its scan id make the whole call idempotent.
+    reg.request_id = absl::StrCat("walk-in:", call.principal.token_id, ":", req->client_scan_id());
+    store::ScanInput in;
+    in.event_id = event_id;
+    in.device_id = call.principal.token_id;
+    ASSIGN_OR_RETURN(in.checkpoint_id, ParseCheckpoint(req->checkpoint(), event_id));
+    in.client_scan_id = req->client_scan_id();
+    const absl::Time now = deps_.now();
+    in.scanned_at = now;
+    std::optional<domain::SigningKey> key = deps_.keys->Active();
+    if (!key) return absl::UnavailableError("no signing key is loaded yet; retry");
+    store::ScanOutcome out;
+    RETURN_IF_ERROR(call.Transaction([&](pqxx::work& txn) -> absl::Status {
+      ASSIGN_OR_RETURN(store::Registered done,
+                       store::PgRegistrationStore::Register(txn, event_id, reg, *deps_.data_key, *key));
+      in.registration_id = done.registration.id;
+      ASSIGN_OR_RETURN(out, PgScanStore::RecordScan(txn, in));
+      resp->Clear();
+      ToProto(done.registration, /*with_contact=*/false, resp->mutable_registration());
+      ToProto(done.ticket, resp->mutable_ticket());
+      return absl::OkStatus();
+    }));
+    FillResult(out, event_id, req->language(), now, resp->mutable_result());
+    deps_.on_counts_changed(event_id);
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace turnout::api

@@ -1,0 +1,158 @@
+#include "server/api/server.h"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include "absl/strings/str_cat.h"
+#include "server/store/event_store.h"
+#include "server/store/registration_store.h"
+#include "server/store/scan_store.h"
+#include "server/store/token_store.h"
+#include "server/util/status_macros.h"
+
+namespace turnout::api {
+namespace {
+
+// Other replicas may rotate or revoke keys; each replica re-reads them this often.
+constexpr absl::Duration kKeyRefreshInterval = absl::Seconds(10);
+constexpr absl::Duration kShutdownGrace = absl::Seconds(5);
+
+void RegisterAllStatements() {
+  static const bool done = [] {
+    store::PgEventStore::RegisterStatements();
+    store::PgRegistrationStore::RegisterStatements();
+    store::PgScanStore::RegisterStatements();
+    store::PgTokenStore::RegisterStatements();
+    store::PgKeyStore::RegisterStatements();
+    return true;
+  }();
+  (void)done;
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<TurnoutServer>> TurnoutServer::Start(const ServerOptions& options) {
+  std::unique_ptr<TurnoutServer> server(new TurnoutServer());
+  RETURN_IF_ERROR(server->Init(options));
+  return server;
+}
+
+std::string TurnoutServer::admin_token_path() const {
+  return (std::filesystem::path(options_.data_dir) / "admin.token").string();
+}
+
+absl::Status TurnoutServer::Init(const ServerOptions& options) {
+  options_ = options;
+  std::error_code ec;
+  std::filesystem::create_directories(options.data_dir, ec);
+  if (ec) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create the data directory ", options.data_dir, ": ", ec.message()));
+  }
+  std::string connection = options.database;
+  if (connection.empty()) {
+    store::EmbeddedPostgresOptions pg;
+    pg.data_dir = options.data_dir;
+    pg.durable = options.durable;
+    ASSIGN_OR_RETURN(embedded_, store::EmbeddedPostgres::Start(pg));
+    connection = embedded_->ConnectionString();
+  }
+  ASSIGN_OR_RETURN(store::DataKey key, store::DataKey::LoadOrCreate(
+                                           (std::filesystem::path(options.data_dir) / "secrets" /
+                                            "data.key").string()));
+  data_key_ = std::make_unique<store::DataKey>(key);
+  RegisterAllStatements();
+  ASSIGN_OR_RETURN(db_, store::Database::Open({connection, options.db_workers}));
+  RETURN_IF_ERROR(db_->RunNow([this](pqxx::work& txn) { return keys_.Reload(txn, *data_key_); }));
+  RETURN_IF_ERROR(BootstrapAdminToken());
+
+  limiter_ = std::make_unique<RateLimiter>(options.register_rate, options.register_burst);
+  deps_.db = db_.get();
+  deps_.data_key = data_key_.get();
+  deps_.keys = &keys_;
+  deps_.auth = &auth_;
+  deps_.public_limiter = limiter_.get();
+  events_ = std::make_unique<EventServiceImpl>(deps_);
+  registrations_ = std::make_unique<RegistrationServiceImpl>(deps_);
+  checkin_ = std::make_unique<CheckinServiceImpl>(deps_);
+  attendance_ = std::make_unique<AttendanceServiceImpl>(deps_);
+  admin_ = std::make_unique<AdminServiceImpl>(deps_);
+
+  std::shared_ptr<grpc::ServerCredentials> creds = grpc::InsecureServerCredentials();
+  if (!options.tls_cert_file.empty() || !options.tls_key_file.empty()) {
+    ASSIGN_OR_RETURN(std::string cert, ReadFile(options.tls_cert_file));
+    ASSIGN_OR_RETURN(std::string private_key, ReadFile(options.tls_key_file));
+    grpc::SslServerCredentialsOptions ssl;
+    ssl.pem_key_cert_pairs.push_back({private_key, cert});
+    creds = grpc::SslServerCredentials(ssl);
+  }
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen, creds, &port_);
+  builder.RegisterService(events_.get());
+  builder.RegisterService(registrations_.get());
+  builder.RegisterService(checkin_.get());
+  builder.RegisterService(attendance_.get());
+  builder.RegisterService(admin_.get());
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || port_ == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen,
+                                               " (in use, or not an address of this machine?)"));
+  }
+  key_refresh_ = std::thread([this] {
+    while (!stop_refresh_.WaitForNotificationWithTimeout(kKeyRefreshInterval)) {
+      absl::Status s = db_->RunNow([this](pqxx::work& txn) { return keys_.Reload(txn, *data_key_); });
+      if (!s.ok()) std::cerr << "turnout-server: refreshing signing keys: " << s.message() << "\n";
+    }
+  });
+  return absl::OkStatus();
+}
+
+absl::Status TurnoutServer::BootstrapAdminToken() {
+  return db_->RunNow([this](pqxx::work& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(bool any, store::PgTokenStore::AnyAdmin(txn));
+    if (any) return absl::OkStatus();
+    ASSIGN_OR_RETURN(store::CreatedToken created,
+                     store::PgTokenStore::Create(txn, static_cast<int>(Role::kAdmin), std::nullopt,
+                                                 "first admin"));
+    const std::string path = admin_token_path();
+    {
+      std::ofstream out(path, std::ios::trunc);
+      out << created.secret << "\n";
+      if (!out) return absl::FailedPreconditionError(absl::StrCat("cannot write ", path));
+    }
+    chmod(path.c_str(), 0600);
+    std::cerr << "turnout-server: wrote the first ADMIN token to " << path << "\n";
+    return absl::OkStatus();
+  });
+}
+
+void TurnoutServer::Shutdown() {
+  if (shut_down_) return;
+  shut_down_ = true;
+  if (server_) server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoSeconds(kShutdownGrace));
+  if (key_refresh_.joinable()) {
+    stop_refresh_.Notify();
+    key_refresh_.join();
+  }
+  db_.reset();  // lets queued database work finish first
+  if (embedded_) (void)embedded_->Stop();
+}
+
+TurnoutServer::~TurnoutServer() { Shutdown(); }
+
+}  // namespace turnout::api

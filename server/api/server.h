@@ -1,0 +1,78 @@
+// TurnoutServer wires the pieces: the database (embedded or external), the data key, the signing
+// keys, the first ADMIN token, and the gRPC services with health checking and reflection.
+#ifndef TURNOUT_SERVER_API_SERVER_H_
+#define TURNOUT_SERVER_API_SERVER_H_
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
+#include "server/api/auth.h"
+#include "server/api/call.h"
+#include "server/api/rate_limiter.h"
+#include "server/api/services.h"
+#include "server/store/embedded_postgres.h"
+
+namespace turnout::api {
+
+struct ServerOptions {
+  // host:port; port 0 picks a free one (see TurnoutServer::port()).
+  std::string listen = "127.0.0.1:7443";
+  // Holds the embedded cluster, the data key and the first ADMIN token.
+  std::string data_dir = "./data";
+  // libpq URI or key/value string of an existing PostgreSQL; empty runs the embedded one.
+  std::string database;
+  int db_workers = 16;
+  // PEM files; with both set the server speaks TLS, otherwise plaintext.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // Embedded cluster durability (tests turn it off).
+  bool durable = true;
+  // Public registrations per second per address, and the burst allowed.
+  double register_rate = 2.0;
+  double register_burst = 30.0;
+};
+
+class TurnoutServer {
+ public:
+  static absl::StatusOr<std::unique_ptr<TurnoutServer>> Start(const ServerOptions& options);
+  ~TurnoutServer();
+
+  int port() const { return port_; }
+  // Where the first start wrote the ADMIN token.
+  std::string admin_token_path() const;
+  // Stops accepting calls, lets running ones finish (up to a few seconds), then stops the database.
+  void Shutdown();
+
+ private:
+  TurnoutServer() = default;
+  absl::Status Init(const ServerOptions& options);
+  absl::Status BootstrapAdminToken();
+
+  ServerOptions options_;
+  std::unique_ptr<store::EmbeddedPostgres> embedded_;
+  std::unique_ptr<store::DataKey> data_key_;
+  std::unique_ptr<store::Database> db_;
+  store::TicketKeys keys_;
+  Authenticator auth_;
+  std::unique_ptr<RateLimiter> limiter_;
+  ServiceDeps deps_;
+  std::unique_ptr<EventServiceImpl> events_;
+  std::unique_ptr<RegistrationServiceImpl> registrations_;
+  std::unique_ptr<CheckinServiceImpl> checkin_;
+  std::unique_ptr<AttendanceServiceImpl> attendance_;
+  std::unique_ptr<AdminServiceImpl> admin_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  absl::Notification stop_refresh_;
+  std::thread key_refresh_;
+  bool shut_down_ = false;
+};
+
+}  // namespace turnout::api
+
+#endif  // TURNOUT_SERVER_API_SERVER_H_

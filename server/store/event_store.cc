@@ -25,7 +25,10 @@ constexpr char kSessionColumns[] = R"(
 
 // The entrance takes the event's window; a room opens kSessionDoorsOpenEarly before its session.
 constexpr char kCheckpointColumns[] = R"(
-  c.event_id, c.id, c.session_id, coalesce(s.title, 'Entrance'),
+  c.event_id, c.id, c.session_id,
+  CASE WHEN s.id IS NULL THEN 'Entrance'
+       WHEN s.round > 0 THEN s.title || ' (round ' || s.round || ')'
+       ELSE s.title END,
   coalesce(s.capacity, e.capacity), coalesce(s.requires_selection, false),
   coalesce(s.allow_reentry, e.allow_reentry),
   us_of(coalesce(s.start_time - interval '30 minutes', e.doors_open_time)),

@@ -1,5 +1,5 @@
-// The roster CSV reader: RFC 4180 parsing as spreadsheets write it, and the conversion of a roster file
-// into ImportRegistrations rows with errors an organizer can act on.
+// The roster CSV reader: RFC 4180 parsing as spreadsheets write it, and the conversion of a roster
+// file into ImportRegistrations rows with errors an organizer can act on.
 #include "client-lib/csv.h"
 
 #include <string>

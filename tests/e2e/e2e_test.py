@@ -1,0 +1,250 @@
+"""End-to-end tests: the built turnout-server and turnoutctl, driven like a user would, and a
+Python grpcio client generated from the .proto files.
+
+Run: python3 tests/e2e/e2e_test.py --build-dir build
+"""
+import argparse
+import base64
+import datetime
+import os
+import re
+import subprocess
+import sys
+import unittest
+import uuid
+
+import grpc
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+BUILD_DIR = None
+SERVER = None
+v1 = {}
+
+
+def setUpModule():
+    harness.generate_stubs(os.path.join(BUILD_DIR, "tests/e2e/gen"))
+    from turnout.v1 import (admin_service_pb2, admin_service_pb2_grpc, attendance_service_pb2,
+                            attendance_service_pb2_grpc, checkin_service_pb2,
+                            checkin_service_pb2_grpc, event_service_pb2, event_service_pb2_grpc,
+                            registration_service_pb2, registration_service_pb2_grpc, resources_pb2)
+    v1.update(locals())
+    global SERVER
+    SERVER = harness.Server(BUILD_DIR).start()
+
+
+def tearDownModule():
+    if SERVER is not None:
+        SERVER.cleanup()
+
+
+def ts(text):
+    from google.protobuf.timestamp_pb2 import Timestamp
+    t = Timestamp()
+    t.FromJsonString(text)
+    return t
+
+
+class Stubs:
+    def __init__(self, channel):
+        self.events = v1["event_service_pb2_grpc"].EventServiceStub(channel)
+        self.registrations = v1["registration_service_pb2_grpc"].RegistrationServiceStub(channel)
+        self.checkin = v1["checkin_service_pb2_grpc"].CheckinServiceStub(channel)
+        self.attendance = v1["attendance_service_pb2_grpc"].AttendanceServiceStub(channel)
+        self.admin = v1["admin_service_pb2_grpc"].AdminServiceStub(channel)
+
+
+class DemoAndToolsTest(unittest.TestCase):
+    """turnoutctl demo loads the two trainings; the tour of the README works."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.channel = SERVER.channel()
+        cls.stubs = Stubs(cls.channel)
+        cls.admin = harness.bearer(SERVER.admin_token)
+        SERVER.ctl("demo")
+
+    def events_by_title(self):
+        ev = v1["event_service_pb2"]
+        listed = self.stubs.events.ListEvents(ev.ListEventsRequest(), metadata=self.admin)
+        return listed.events
+
+    def test_demo_loads_both_trainings_once(self):
+        SERVER.ctl("demo")  # idempotent: a second run creates nothing new
+        events = self.events_by_title()
+        self.assertEqual(len(events), 2)
+        venues = " ".join(e.title + " " + e.venue for e in events)
+        self.assertIn("Oakland", venues)
+        self.assertIn("Los Angeles", venues)
+        for e in events:
+            self.assertEqual(e.time_zone, "America/Los_Angeles")
+            self.assertEqual(e.state, v1["resources_pb2"].Event.PUBLISHED)
+
+    def test_demo_program_has_plenaries_and_two_breakout_rounds(self):
+        ev = v1["event_service_pb2"]
+        res = v1["resources_pb2"]
+        for e in self.events_by_title():
+            sessions = self.stubs.events.ListSessions(
+                ev.ListSessionsRequest(parent=e.name), metadata=self.admin).sessions
+            plenaries = [s for s in sessions if s.kind == res.Session.PLENARY]
+            breakouts = [s for s in sessions if s.kind == res.Session.BREAKOUT]
+            self.assertEqual(len(plenaries), 2, [s.title for s in sessions])
+            self.assertEqual(len(breakouts), 10)
+            self.assertEqual(sorted({s.round for s in breakouts}), [1, 2])
+            self.assertTrue(all(s.requires_selection and s.capacity > 0 for s in breakouts))
+            self.assertTrue(any("Workers" in s.title or "Workers" in s.track for s in breakouts))
+
+
+    def test_readme_tour_works_when_pasted(self):
+        """Runs the README's tour block as written, in a directory laid out like the repository."""
+        with open(os.path.join(harness.ROOT, "README.md")) as f:
+            readme = f.read()
+        tour = readme.split("## A five-minute tour", 1)[1]
+        script = tour.split("```sh\n", 1)[1].split("```", 1)[0]
+        script = script.replace("127.0.0.1:7443", SERVER.target)
+        workdir = os.path.join(SERVER.tmp, "tour")
+        os.makedirs(workdir, exist_ok=True)
+        os.symlink(BUILD_DIR, os.path.join(workdir, "build"))
+        os.symlink(SERVER.data_dir, os.path.join(workdir, "data"))
+        env = {k: v for k, v in os.environ.items() if k != "TURNOUT_TOKEN"}
+        done = subprocess.run(["bash", "-c", script], cwd=workdir, capture_output=True, text=True,
+                              env=env, timeout=120)
+        out = done.stdout
+        self.assertEqual(done.returncode, 0, out + done.stderr)  # the last command, counts, succeeds
+        self.assertIn("events/1/registrations/1", out)
+        self.assertRegex(out, r"status:\s+ADMITTED")
+        self.assertRegex(out, r"status:\s+ALREADY_CHECKED_IN")
+        self.assertIn("Duplicado", out)
+        self.assertRegex(out, r"Entrance\s+1\s+1\s+1\s+300")
+        with open(os.path.join(workdir, "ticket.png"), "rb") as png:
+            self.assertEqual(png.read(8), b"\x89PNG\r\n\x1a\n")
+        with open(os.path.join(workdir, "ticket.svg")) as svg:
+            self.assertIn("<svg", svg.read())
+
+
+class PythonClientTest(unittest.TestCase):
+    """A registration-to-door journey with a grpcio client that is not ours."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.channel = SERVER.channel()
+        cls.stubs = Stubs(cls.channel)
+        cls.admin = harness.bearer(SERVER.admin_token)
+        ev, res = v1["event_service_pb2"], v1["resources_pb2"]
+        now = datetime.datetime.now(datetime.timezone.utc)
+        iso = lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ")
+        cls.event = cls.stubs.events.CreateEvent(ev.CreateEventRequest(
+            event=res.Event(title="E2E training", venue="Hall", time_zone="America/Los_Angeles",
+                            start_time=ts(iso(now)), end_time=ts(iso(now + datetime.timedelta(hours=8))),
+                            doors_open_time=ts(iso(now - datetime.timedelta(hours=1))),
+                            state=res.Event.PUBLISHED),
+            request_id="e2e-" + uuid.uuid4().hex), metadata=cls.admin)
+        adm = v1["admin_service_pb2"]
+        cls.door = harness.bearer(cls.stubs.admin.CreateDeviceToken(adm.CreateDeviceTokenRequest(
+            role=adm.ROLE_DOOR, event=cls.event.name, label="e2e door"), metadata=cls.admin).secret)
+
+    def register(self, name, email=""):
+        rs, res = v1["registration_service_pb2"], v1["resources_pb2"]
+        return self.stubs.registrations.Register(rs.RegisterRequest(
+            parent=self.event.name, request_id=uuid.uuid4().hex,
+            registration=res.Registration(display_name=name, email=email, preferred_language="es",
+                                          attention_flags=[res.ATTENTION_FLAG_SPANISH_INTERPRETATION])))
+
+    def scan(self, code, scan_id=None, metadata=None):
+        cs = v1["checkin_service_pb2"]
+        return self.stubs.checkin.Scan(cs.ScanRequest(
+            event=self.event.name, code=code, client_scan_id=scan_id or uuid.uuid4().hex,
+            language="es"), metadata=metadata or self.door)
+
+    def test_register_anonymously_then_scan_at_the_door(self):
+        res = v1["resources_pb2"]
+        done = self.register("María Rodríguez", "maria@example.org")
+        self.assertEqual(done.registration.status, res.Registration.CONFIRMED)
+        code = done.ticket.code
+        self.assertLessEqual(len(code), 150)
+        self.assertRegex(code, r"^[A-Z2-7]+$")
+        decoded = base64.b32decode(code + "=" * (-len(code) % 8))
+        self.assertNotIn(b"Mar", decoded)
+        self.assertNotIn(b"maria", decoded)
+
+        first = self.scan(code)
+        self.assertEqual(res.ScanResult.Status.Name(first.status), "ADMITTED")
+        self.assertEqual(first.display_name, "María Rodríguez")
+        self.assertIn(res.ATTENTION_FLAG_SPANISH_INTERPRETATION, first.attention_flags)
+        self.assertTrue(first.message)
+        again = self.scan(code)
+        self.assertEqual(res.ScanResult.Status.Name(again.status), "ALREADY_CHECKED_IN")
+        self.assertTrue(again.HasField("first_entry_time"))
+
+    def test_retry_with_same_client_scan_id_counts_once(self):
+        at, res = v1["attendance_service_pb2"], v1["resources_pb2"]
+        done = self.register("Retry Person")
+        before = self.stubs.attendance.GetAttendance(
+            at.GetAttendanceRequest(event=self.event.name), metadata=self.door).checkpoints[0]
+        scan_id = uuid.uuid4().hex
+        a = self.scan(done.ticket.code, scan_id)
+        b = self.scan(done.ticket.code, scan_id)
+        self.assertEqual(a.status, res.ScanResult.ADMITTED)
+        self.assertEqual(b.status, res.ScanResult.ADMITTED)
+        self.assertTrue(b.replayed)
+        after = self.stubs.attendance.GetAttendance(
+            at.GetAttendanceRequest(event=self.event.name), metadata=self.door).checkpoints[0]
+        self.assertEqual(after.checked_in, before.checked_in + 1)
+
+    def test_door_token_sees_no_contact_fields(self):
+        rs = v1["registration_service_pb2"]
+        done = self.register("Contact Hidden", "hidden@example.org")
+        seen = self.stubs.registrations.GetRegistration(
+            rs.GetRegistrationRequest(name=done.registration.name), metadata=self.door)
+        self.assertEqual(seen.display_name, "Contact Hidden")
+        self.assertEqual(seen.email, "")
+        own = self.stubs.registrations.GetRegistration(
+            rs.GetRegistrationRequest(name=done.registration.name, ticket_code=done.ticket.code))
+        self.assertEqual(own.email, "hidden@example.org")
+
+    def test_errors_are_precise(self):
+        cs = v1["checkin_service_pb2"]
+        with self.assertRaises(grpc.RpcError) as e:
+            self.stubs.checkin.Scan(cs.ScanRequest(event=self.event.name, code="X",
+                                                   client_scan_id="a"))
+        self.assertEqual(e.exception.code(), grpc.StatusCode.UNAUTHENTICATED)
+        with self.assertRaises(grpc.RpcError) as e:
+            self.stubs.checkin.Scan(cs.ScanRequest(event="events/abc", code="X", client_scan_id="a"),
+                                    metadata=self.door)
+        self.assertEqual(e.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertIn("event", e.exception.details())
+        garbage = self.scan("NOT-A-TICKET")
+        self.assertEqual(v1["resources_pb2"].ScanResult.Status.Name(garbage.status), "INVALID")
+
+    def test_health_and_reflection_answer(self):
+        check = self.channel.unary_unary("/grpc.health.v1.Health/Check",
+                                          request_serializer=lambda b: b,
+                                          response_deserializer=lambda b: b)
+        self.assertEqual(check(b""), b"\x08\x01")  # status: SERVING
+        reflect = self.channel.stream_stream(
+            "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+            request_serializer=lambda b: b, response_deserializer=lambda b: b)
+        replies = b"".join(reflect(iter([b"\x3a\x00"])))  # list_services: ""
+        for service in (b"turnout.v1.EventService", b"turnout.v1.CheckinService",
+                        b"turnout.v1.AdminService"):
+            self.assertIn(service, replies)
+
+
+class ShutdownTest(unittest.TestCase):
+    """Runs last (unittest sorts classes by name): SIGTERM stops the server and its database."""
+
+    def test_zz_sigterm_stops_cleanly(self):
+        pid_file = os.path.join(SERVER.data_dir, "pg", "postmaster.pid")
+        self.assertTrue(os.path.exists(pid_file))
+        code = SERVER.stop()
+        self.assertEqual(code, 0)
+        self.assertFalse(os.path.exists(pid_file), "PostgreSQL still running after shutdown")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--build-dir", required=True)
+    args, rest = parser.parse_known_args()
+    BUILD_DIR = os.path.abspath(args.build_dir)
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)

@@ -1,0 +1,49 @@
+// Output of turnoutctl: aligned tables, times in an event's time zone, and the few resources it
+// prints as "key: value" lines. Everything goes to stdout.
+#ifndef TURNOUT_TOOLS_TURNOUTCTL_PRINT_H_
+#define TURNOUT_TOOLS_TURNOUTCTL_PRINT_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "turnout/v1/admin_service.pb.h"
+#include "turnout/v1/resources.pb.h"
+
+namespace turnout::tools {
+
+using Table = std::vector<std::vector<std::string>>;
+
+// Prints rows with aligned columns (by code points, for names like "José"); the first row is
+// usually the header.
+void PrintTable(const Table& rows);
+
+// The named IANA zone, or the machine's when it cannot be loaded.
+absl::TimeZone Zone(const std::string& name);
+
+// `time` in `zone`, e.g. "2015-10-15 08:00"; "-" when unset.
+std::string FormatTime(const google::protobuf::Timestamp& time, absl::TimeZone zone,
+                       const char* format = "%Y-%m-%d %H:%M");
+
+// A capacity; "-" for 0, which means unlimited.
+std::string Capacity(int64_t capacity);
+
+// "spanish_interpretation,dietary".
+std::string FlagNames(const google::protobuf::RepeatedField<int>& flags);
+
+// "1: Legislative advocacy (Ginn House); 2: Workers' rights (Bishop House) [waitlisted]".
+std::string Choices(const google::protobuf::RepeatedPtrField<v1::SessionChoice>& choices);
+
+void PrintEvent(const v1::Event& event);
+// What the door volunteer sees, as "key: value" rows: status, message, name, flags, breakouts,
+// first entry.
+Table ScanResultRows(const v1::ScanResult& result);
+// One row per checkpoint: registered, checked in, inside, capacity.
+void PrintAttendance(const v1::Attendance& attendance);
+void PrintKeys(const std::vector<v1::SigningKeyInfo>& keys);
+
+}  // namespace turnout::tools
+
+#endif  // TURNOUT_TOOLS_TURNOUTCTL_PRINT_H_

@@ -7,4 +7,4 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTURNOUT_BUILD_TESTS=ON
 cmake --build build -j"$(nproc)"
-exec ctest --test-dir build --output-on-failure -j2
+exec ctest --test-dir build --output-on-failure -j2 --timeout 600

@@ -54,7 +54,8 @@ class EmbeddedPostgres {
   // Creates the cluster on first use (initdb), starts postgres and waits up to 60 s until it
   // accepts connections, then creates `options.database` if missing. Errors:
   //   InvalidArgument     bad options;
-  //   FailedPrecondition  the system user cannot reach data_dir, or data_dir/pg is not a cluster;
+  //   FailedPrecondition  data_dir is in use by another EmbeddedPostgres (or its postgres still
+  //                       runs), the system user cannot reach it, or data_dir/pg is not a cluster;
   //   NotFound            the PostgreSQL server binaries are not installed;
   //   Internal / DeadlineExceeded  initdb or postgres failed; the message carries the end of the
   //   log.

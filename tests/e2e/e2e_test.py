@@ -8,8 +8,10 @@ import base64
 import datetime
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import unittest
 import uuid
 
@@ -229,6 +231,38 @@ class PythonClientTest(unittest.TestCase):
         for service in (b"turnout.v1.EventService", b"turnout.v1.CheckinService",
                         b"turnout.v1.AdminService"):
             self.assertIn(service, replies)
+
+
+class TlsTest(unittest.TestCase):
+    """With a certificate configured the server speaks TLS only."""
+
+    def test_tls_when_a_certificate_is_configured(self):
+        certs = tempfile.mkdtemp(prefix="turnout-tls-")
+        cert, key = os.path.join(certs, "cert.pem"), os.path.join(certs, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                        "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                        "-keyout", key, "-out", cert], check=True, capture_output=True)
+        server = harness.Server(BUILD_DIR, ["--tls_cert=" + cert, "--tls_key=" + key])
+        try:
+            server.start()
+            with open(cert, "rb") as f:
+                creds = grpc.ssl_channel_credentials(root_certificates=f.read())
+            secure = grpc.secure_channel(server.target, creds)
+            check = secure.unary_unary("/grpc.health.v1.Health/Check",
+                                       request_serializer=lambda b: b,
+                                       response_deserializer=lambda b: b)
+            self.assertEqual(check(b"", timeout=10), b"\x08\x01")
+            plain = server.channel().unary_unary("/grpc.health.v1.Health/Check",
+                                                 request_serializer=lambda b: b,
+                                                 response_deserializer=lambda b: b)
+            with self.assertRaises(grpc.RpcError):
+                plain(b"", timeout=5)
+            listed = server.ctl("--tls", "--tls_ca_file=" + cert, "events", "list")
+            self.assertEqual(listed.returncode, 0)
+            self.assertEqual(server.stop(), 0)
+        finally:
+            server.cleanup()
+            shutil.rmtree(certs, ignore_errors=True)
 
 
 class ShutdownTest(unittest.TestCase):

@@ -32,8 +32,9 @@ def generate_stubs(out_dir):
 class Server:
     """A turnout-server process with its own data directory (and so its own PostgreSQL)."""
 
-    def __init__(self, build_dir):
+    def __init__(self, build_dir, extra_args=()):
         self.build_dir = build_dir
+        self.extra_args = list(extra_args)
         self.tmp = tempfile.mkdtemp(prefix="turnout-e2e-")
         os.chmod(self.tmp, 0o755)  # the embedded PostgreSQL runs as an unprivileged user
         self.data_dir = os.path.join(self.tmp, "data")
@@ -45,7 +46,7 @@ class Server:
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
             [os.path.join(self.build_dir, "server/turnout-server"), "--listen=127.0.0.1:0",
-             "--data_dir=" + self.data_dir, "--durable=false"],
+             "--data_dir=" + self.data_dir, "--durable=false", *self.extra_args],
             stdout=subprocess.PIPE, stderr=self.log)
         deadline = time.time() + timeout
         line = b""

@@ -11,6 +11,7 @@
 #include <grpcpp/health_check_service_interface.h>
 
 #include "absl/strings/str_cat.h"
+#include "server/api/request_status_interceptor.h"
 #include "server/store/event_store.h"
 #include "server/store/registration_store.h"
 #include "server/store/scan_store.h"
@@ -103,6 +104,9 @@ absl::Status TurnoutServer::Init(const ServerOptions& options) {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen, creds, &port_);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<RequestStatusInterceptorFactory>());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.RegisterService(events_.get());
   builder.RegisterService(registrations_.get());
   builder.RegisterService(checkin_.get());

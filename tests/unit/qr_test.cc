@@ -1,7 +1,5 @@
 #include "server/domain/qr.h"
 
-#include <png.h>
-
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -9,49 +7,25 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/domain/ticket_code.h"
-
-// ZXing 1.4 returns std::wstring from Result::text() unless this is set.
-#define ZX_USE_UTF8 1
-#include "ZXing/ReadBarcode.h"
+#include "tests/support/qr_decode.h"
 
 namespace turnout::domain {
 namespace {
 
-struct GrayImage {
-  int width = 0;
-  int height = 0;
-  std::vector<uint8_t> pixels;  // row-major, 0 = black, 255 = white
-};
+using ::turnout::testing::GrayImage;
 
-// Decodes a PNG with libpng's simplified API, converting to 8-bit grayscale.
+// Decodes a PNG with libpng, failing the test if it is not one.
 GrayImage DecodePng(const std::string& png) {
-  png_image image{};
-  image.version = PNG_IMAGE_VERSION;
-  if (!png_image_begin_read_from_memory(&image, png.data(), png.size())) {
-    ADD_FAILURE() << "not a PNG: " << image.message;
-    return {};
-  }
-  image.format = PNG_FORMAT_GRAY;
-  GrayImage out;
-  out.width = static_cast<int>(image.width);
-  out.height = static_cast<int>(image.height);
-  out.pixels.resize(PNG_IMAGE_SIZE(image));
-  if (!png_image_finish_read(&image, nullptr, out.pixels.data(), 0, nullptr)) {
-    ADD_FAILURE() << "bad PNG: " << image.message;
-    return {};
-  }
-  return out;
+  absl::StatusOr<GrayImage> image = ::turnout::testing::DecodePng(png);
+  EXPECT_TRUE(image.ok()) << image.status();
+  return image.ok() ? *std::move(image) : GrayImage{};
 }
 
 // Reads a QR code with ZXing-C++, an implementation independent of libqrencode.
 std::string ReadWithZxing(const GrayImage& image) {
-  ZXing::DecodeHints hints;
-  hints.setFormats(ZXing::BarcodeFormat::QRCode);
-  const ZXing::Result result = ZXing::ReadBarcode(
-      ZXing::ImageView(image.pixels.data(), image.width, image.height, ZXing::ImageFormat::Lum),
-      hints);
-  EXPECT_TRUE(result.isValid()) << "ZXing found no QR code";
-  return result.text();
+  absl::StatusOr<std::string> text = ::turnout::testing::ReadQr(image);
+  EXPECT_TRUE(text.ok()) << text.status();
+  return text.ok() ? *std::move(text) : "";
 }
 
 // Rebuilds the module grid (quiet zone included) that an SVG from RenderQrSvg draws, by parsing

@@ -1,0 +1,661 @@
+// The door, end to end through the real Scan RPC: every ScanResult status of PRODUCT.md §4, the
+// scan log, idempotent retries, re-entry, annulment, search, walk-ins, exact counts, and 32 doors
+// scanning one ticket at the same instant.
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/barrier.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/support/test_server.h"
+
+namespace turnout::testing {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+using ::testing::Pair;
+using ::testing::UnorderedElementsAre;
+
+std::string StatusOf(const v1::ScanResult& r) { return v1::ScanResult::Status_Name(r.status()); }
+
+class CheckinTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    event_ = server_.NewEvent("Oakland");
+    door_ = server_.NewToken(v1::ROLE_DOOR, event_.name());
+    ASSERT_FALSE(HasFailure());
+  }
+
+  // An entry request at `checkpoint` (empty: the entrance) with a fresh client_scan_id.
+  v1::ScanRequest ScanOf(const std::string& code, const std::string& checkpoint = "",
+                         v1::ScanDirection direction = v1::SCAN_DIRECTION_ENTRY) {
+    v1::ScanRequest req;
+    req.set_event(event_.name());
+    req.set_checkpoint(checkpoint);
+    req.set_code(code);
+    req.set_direction(direction);
+    req.set_client_scan_id(absl::StrCat("scan-", ++next_scan_));
+    req.set_language("en");
+    return req;
+  }
+
+  v1::ScanResult Scan(const v1::ScanRequest& req, const std::string& token = "") {
+    v1::ScanResult result;
+    grpc::Status status =
+        server_.checkin().Scan(TestServer::Context(token.empty() ? door_ : token).get(), req,
+                               &result);
+    EXPECT_TRUE(status.ok()) << "Scan: " << status.error_code() << " " << status.error_message();
+    return result;
+  }
+
+  v1::ScanResult Enter(const std::string& code, const std::string& checkpoint = "") {
+    return Scan(ScanOf(code, checkpoint));
+  }
+  v1::ScanResult Exit(const std::string& code, const std::string& checkpoint = "") {
+    return Scan(ScanOf(code, checkpoint, v1::SCAN_DIRECTION_EXIT));
+  }
+
+  // The counts of one checkpoint (empty: the entrance).
+  v1::CheckpointAttendance CountsAt(const std::string& checkpoint = "") {
+    const std::string name = checkpoint.empty() ? event_.entrance_checkpoint() : checkpoint;
+    v1::GetAttendanceRequest req;
+    req.set_event(event_.name());
+    v1::Attendance attendance;
+    grpc::Status status = server_.attendance().GetAttendance(server_.AdminContext().get(), req,
+                                                             &attendance);
+    EXPECT_TRUE(status.ok()) << "GetAttendance: " << status.error_message();
+    for (const v1::CheckpointAttendance& c : attendance.checkpoints()) {
+      if (c.checkpoint() == name) return c;
+    }
+    ADD_FAILURE() << "no counts for " << name;
+    return {};
+  }
+
+  int64_t ScanRows() { return server_.QueryInt("SELECT count(*) FROM scans"); }
+
+  TestServer server_;
+  v1::Event event_;
+  std::string door_;
+  int next_scan_ = 0;
+};
+
+TEST_F(CheckinTest, AdmitsThenAnswersAlreadyCheckedInWithTheFirstEntry) {
+  const v1::RegisterResponse ana = server_.Register(event_.name(), "Ana Flores");
+  // Whole microseconds: what the database keeps.
+  const absl::Time first = absl::FromUnixMicros(absl::ToUnixMicros(absl::Now() - absl::Minutes(5)));
+  v1::ScanRequest req = ScanOf(ana.ticket().code());
+  *req.mutable_scan_time() = ToProtoTime(first);
+
+  const v1::ScanResult admitted = Scan(req);
+  EXPECT_EQ(StatusOf(admitted), "ADMITTED");
+  EXPECT_EQ(admitted.display_name(), "Ana Flores");
+  EXPECT_EQ(admitted.registration(), ana.registration().name());
+  EXPECT_THAT(admitted.scan(), HasSubstr(event_.name() + "/scans/"));
+  EXPECT_FALSE(admitted.message().empty());
+  EXPECT_FALSE(admitted.replayed());
+
+  v1::ScanRequest again = ScanOf(ana.ticket().code());
+  again.set_language("es");
+  const v1::ScanResult duplicate = Scan(again);
+  EXPECT_EQ(StatusOf(duplicate), "ALREADY_CHECKED_IN");
+  ASSERT_TRUE(duplicate.has_first_entry_time());
+  EXPECT_EQ(FromProtoTime(duplicate.first_entry_time()), first);
+  EXPECT_EQ(duplicate.first_entry_checkpoint(), event_.entrance_checkpoint());
+  EXPECT_EQ(duplicate.display_name(), "Ana Flores");
+  EXPECT_NE(duplicate.scan(), admitted.scan());
+  // The message follows the device's language.
+  const v1::ScanResult duplicate_en = Enter(ana.ticket().code());
+  EXPECT_EQ(StatusOf(duplicate_en), "ALREADY_CHECKED_IN");
+  EXPECT_NE(duplicate.message(), duplicate_en.message());
+
+  const v1::CheckpointAttendance counts = CountsAt();
+  EXPECT_EQ(counts.registered(), 1);
+  EXPECT_EQ(counts.checked_in(), 1);
+  EXPECT_EQ(counts.inside(), 1);
+}
+
+TEST_F(CheckinTest, AKeyboardWedgeNewlineAroundTheCodeStillAdmits) {
+  const v1::RegisterResponse ana = server_.Register(event_.name(), "Ana Flores");
+  EXPECT_EQ(StatusOf(Enter(ana.ticket().code() + "\n")), "ADMITTED");
+}
+
+TEST_F(CheckinTest, ExitsAreNeverRefusedAndReentryAfterAnExitIsAdmitted) {
+  const std::string code = server_.Register(event_.name(), "Ana Flores").ticket().code();
+  EXPECT_EQ(StatusOf(Enter(code)), "ADMITTED");
+  EXPECT_EQ(StatusOf(Exit(code)), "EXIT_RECORDED");
+  EXPECT_EQ(CountsAt().inside(), 0);
+  EXPECT_EQ(StatusOf(Exit(code)), "EXIT_RECORDED") << "a duplicate exit is not refused";
+  EXPECT_EQ(StatusOf(Enter(code)), "ADMITTED") << "re-entry after an exit";
+  EXPECT_EQ(StatusOf(Enter(code)), "ALREADY_CHECKED_IN") << "an entry after an entry";
+
+  const v1::CheckpointAttendance counts = CountsAt();
+  EXPECT_EQ(counts.checked_in(), 1) << "one person, however often they came in";
+  EXPECT_EQ(counts.inside(), 1);
+}
+
+TEST_F(CheckinTest, ATicketOfAnotherEventIsWrongEventAndNamesNobody) {
+  const v1::Event los_angeles = server_.NewEvent("Los Angeles");
+  const v1::RegisterResponse bea = server_.Register(los_angeles.name(), "Beatriz Quintanilla", {},
+                                                    "bea@example.org");
+  ASSERT_FALSE(HasFailure());
+
+  const v1::ScanResult result = Enter(bea.ticket().code());
+  EXPECT_EQ(StatusOf(result), "WRONG_EVENT");
+  EXPECT_EQ(result.display_name(), "");
+  EXPECT_EQ(result.registration(), "");
+  EXPECT_EQ(result.preferred_language(), "");
+  EXPECT_THAT(result.attention_flags(), IsEmpty());
+  EXPECT_THAT(result.session_choices(), IsEmpty());
+  EXPECT_FALSE(result.has_first_entry_time());
+  const std::string wire = result.SerializeAsString();
+  for (const char* personal : {"Beatriz", "Quintanilla", "bea@example.org"}) {
+    EXPECT_THAT(wire, Not(HasSubstr(personal)));
+  }
+  EXPECT_EQ(server_.QueryInt(absl::StrCat("SELECT count(*) FROM scans WHERE status = 4 AND "
+                                          "raw_code <> '' AND event_id = ",
+                                          event_.name().substr(7))),
+            1);
+}
+
+TEST_F(CheckinTest, ABreakoutAdmitsOnlyThoseWhoChoseItAndAreNotWaitlisted) {
+  const v1::Session legislative = server_.NewSession(event_.name(), "Legislative advocacy", 1, 0, true);
+  const v1::Session workers = server_.NewSession(event_.name(), "Workers' rights", 1, 0, true);
+  const v1::Session health = server_.NewSession(event_.name(), "Health and public benefits", 2, 1, true);
+  const std::string dana =
+      server_.Register(event_.name(), "Dana", {health.name()}).ticket().code();
+  const v1::RegisterResponse carlos =
+      server_.Register(event_.name(), "Carlos", {workers.name(), health.name()});
+  ASSERT_FALSE(HasFailure());
+  ASSERT_EQ(carlos.registration().session_choices_size(), 2);
+  EXPECT_EQ(carlos.registration().session_choices(1).status(), v1::SessionChoice::WAITLISTED);
+
+  const v1::ScanResult elsewhere = Enter(carlos.ticket().code(), legislative.checkpoint());
+  EXPECT_EQ(StatusOf(elsewhere), "NOT_REGISTERED_FOR_SESSION");
+  // The volunteer sees where Carlos should go instead.
+  ASSERT_GE(elsewhere.session_choices_size(), 1);
+  EXPECT_EQ(elsewhere.session_choices(0).session(), workers.name());
+
+  EXPECT_EQ(StatusOf(Enter(carlos.ticket().code(), health.checkpoint())),
+            "NOT_REGISTERED_FOR_SESSION")
+      << "a waitlisted choice does not admit";
+  EXPECT_EQ(StatusOf(Enter(carlos.ticket().code(), workers.checkpoint())), "ADMITTED");
+  EXPECT_EQ(StatusOf(Enter(dana, health.checkpoint())), "ADMITTED");
+}
+
+TEST_F(CheckinTest, AnOpenSessionAtCapacityIsFullUntilSomeoneLeaves) {
+  const v1::Session plenary = server_.NewSession(event_.name(), "Morning plenary", 0, 1, false);
+  const std::string first = server_.Register(event_.name(), "First").ticket().code();
+  const std::string second = server_.Register(event_.name(), "Second").ticket().code();
+  ASSERT_FALSE(HasFailure());
+
+  EXPECT_EQ(StatusOf(Enter(first, plenary.checkpoint())), "ADMITTED");
+  EXPECT_EQ(StatusOf(Enter(second, plenary.checkpoint())), "SESSION_FULL");
+  EXPECT_EQ(StatusOf(Exit(first, plenary.checkpoint())), "EXIT_RECORDED");
+  EXPECT_EQ(StatusOf(Enter(second, plenary.checkpoint())), "ADMITTED");
+  EXPECT_EQ(StatusOf(Enter(first, plenary.checkpoint())), "SESSION_FULL");
+
+  const v1::CheckpointAttendance counts = CountsAt(plenary.checkpoint());
+  EXPECT_EQ(counts.capacity(), 1);
+  EXPECT_EQ(counts.inside(), 1);
+  EXPECT_EQ(counts.checked_in(), 2);
+}
+
+TEST_F(CheckinTest, ACanceledRegistrationIsRefused) {
+  const v1::RegisterResponse ana = server_.Register(event_.name(), "Ana Flores");
+  v1::CancelRegistrationRequest cancel;
+  cancel.set_name(ana.registration().name());
+  v1::Registration canceled;
+  ASSERT_TRUE(server_.registrations()
+                  .CancelRegistration(server_.AdminContext().get(), cancel, &canceled)
+                  .ok());
+
+  EXPECT_EQ(StatusOf(Enter(ana.ticket().code())), "CANCELED");
+  EXPECT_EQ(CountsAt().checked_in(), 0);
+}
+
+TEST_F(CheckinTest, AReissuedTicketRevokesTheOldCodeAndTheNewOneAdmits) {
+  const v1::RegisterResponse ana = server_.Register(event_.name(), "Ana Flores");
+  v1::ReissueTicketRequest reissue;
+  reissue.set_name(ana.registration().name());
+  v1::Ticket fresh;
+  ASSERT_TRUE(
+      server_.registrations().ReissueTicket(server_.AdminContext().get(), reissue, &fresh).ok());
+  ASSERT_NE(fresh.code(), ana.ticket().code());
+
+  EXPECT_EQ(StatusOf(Enter(ana.ticket().code())), "REVOKED");
+  EXPECT_EQ(StatusOf(Enter(fresh.code())), "ADMITTED");
+}
+
+TEST_F(CheckinTest, GarbageAndTamperedCodesAreInvalid) {
+  const std::string code = server_.Register(event_.name(), "Ana Flores").ticket().code();
+  ASSERT_EQ(code.size(), 140u);
+  std::string tampered = code;
+  tampered[70] = tampered[70] == 'A' ? 'B' : 'A';  // one character of the signature
+  std::string forged_key = code;
+  forged_key[3] = forged_key[3] == 'Q' ? 'R' : 'Q';  // the key id / event id bytes
+
+  for (const std::string& bad :
+       {std::string("HELLO WORLD"), std::string("not a ticket \x01"), tampered, forged_key,
+        std::string(140, 'A')}) {
+    SCOPED_TRACE(bad);
+    const v1::ScanResult result = Enter(bad);
+    EXPECT_EQ(StatusOf(result), "INVALID");
+    EXPECT_EQ(result.display_name(), "");
+    EXPECT_EQ(result.registration(), "");
+  }
+  EXPECT_EQ(server_.QueryInt("SELECT count(*) FROM scans WHERE status = 9 AND raw_code <> ''"), 5);
+  // The genuine code was never admitted by its altered copies.
+  EXPECT_EQ(StatusOf(Enter(code)), "ADMITTED");
+}
+
+TEST_F(CheckinTest, ACodeSignedByARevokedKeyIsRevoked) {
+  const v1::RegisterResponse before = server_.Register(event_.name(), "Elena");
+  v1::SigningKeyInfo rotated;
+  ASSERT_TRUE(server_.admin()
+                  .RotateSigningKey(server_.AdminContext().get(), v1::RotateSigningKeyRequest(),
+                                    &rotated)
+                  .ok());
+  const v1::RegisterResponse after = server_.Register(event_.name(), "Fabio");
+  ASSERT_FALSE(HasFailure());
+  ASSERT_NE(before.ticket().key_id(), rotated.key_id());
+  EXPECT_EQ(after.ticket().key_id(), rotated.key_id());
+
+  // The active key cannot be revoked; the old one can.
+  v1::RevokeSigningKeyRequest revoke_active;
+  revoke_active.set_key_id(rotated.key_id());
+  v1::SigningKeyInfo info;
+  EXPECT_EQ(server_.admin().RevokeSigningKey(server_.AdminContext().get(), revoke_active, &info)
+                .error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  // Until revoked, the old key keeps verifying.
+  EXPECT_EQ(StatusOf(Enter(before.ticket().code())), "ADMITTED");
+  EXPECT_EQ(StatusOf(Exit(before.ticket().code())), "EXIT_RECORDED");
+
+  v1::RevokeSigningKeyRequest revoke_old;
+  revoke_old.set_key_id(before.ticket().key_id());
+  ASSERT_TRUE(
+      server_.admin().RevokeSigningKey(server_.AdminContext().get(), revoke_old, &info).ok());
+  EXPECT_TRUE(info.has_revoke_time());
+
+  EXPECT_EQ(StatusOf(Enter(before.ticket().code())), "REVOKED");
+  EXPECT_EQ(StatusOf(Enter(after.ticket().code())), "ADMITTED");
+}
+
+TEST_F(CheckinTest, EntriesOutsideTheWindowAreRefusedButExitsAreNot) {
+  const std::string code = server_.Register(event_.name(), "Ana Flores").ticket().code();
+  const absl::Time doors_open = FromProtoTime(event_.doors_open_time());
+  const absl::Time end = FromProtoTime(event_.end_time());
+
+  v1::ScanRequest early = ScanOf(code);
+  *early.mutable_scan_time() = ToProtoTime(doors_open - absl::Minutes(1));
+  EXPECT_EQ(StatusOf(Scan(early)), "OUTSIDE_CHECKIN_WINDOW");
+  v1::ScanRequest late = ScanOf(code);
+  *late.mutable_scan_time() = ToProtoTime(end + absl::Minutes(1));
+  EXPECT_EQ(StatusOf(Scan(late)), "OUTSIDE_CHECKIN_WINDOW");
+  EXPECT_EQ(CountsAt().checked_in(), 0);
+
+  v1::ScanRequest early_exit = ScanOf(code, "", v1::SCAN_DIRECTION_EXIT);
+  *early_exit.mutable_scan_time() = ToProtoTime(doors_open - absl::Minutes(1));
+  EXPECT_EQ(StatusOf(Scan(early_exit)), "EXIT_RECORDED");
+
+  v1::ScanRequest at_doors_open = ScanOf(code);
+  *at_doors_open.mutable_scan_time() = ToProtoTime(doors_open);
+  EXPECT_EQ(StatusOf(Scan(at_doors_open)), "ADMITTED");
+}
+
+// Every attempt is one row of the scan log with the answer given; refused ones keep the raw code.
+TEST_F(CheckinTest, EveryAttemptIsRecordedWithItsAnswer) {
+  const v1::Event other = server_.NewEvent("Los Angeles");
+  const std::string ana = server_.Register(event_.name(), "Ana").ticket().code();
+  const v1::RegisterResponse ben = server_.Register(event_.name(), "Ben");
+  const std::string stranger = server_.Register(other.name(), "Stranger").ticket().code();
+  const v1::Session breakout = server_.NewSession(event_.name(), "Breakout", 1, 0, true);
+  const v1::Session small = server_.NewSession(event_.name(), "Small room", 0, 1, false);
+  v1::CancelRegistrationRequest cancel;
+  cancel.set_name(ben.registration().name());
+  v1::Registration canceled;
+  ASSERT_TRUE(server_.registrations()
+                  .CancelRegistration(server_.AdminContext().get(), cancel, &canceled)
+                  .ok());
+  const std::string carla = server_.Register(event_.name(), "Carla").ticket().code();
+  v1::ReissueTicketRequest reissue;
+  reissue.set_name(server_.Register(event_.name(), "Dario").registration().name());
+  v1::Ticket dario;
+  ASSERT_TRUE(
+      server_.registrations().ReissueTicket(server_.AdminContext().get(), reissue, &dario).ok());
+  ASSERT_FALSE(HasFailure());
+  v1::ScanRequest early = ScanOf(carla);
+  *early.mutable_scan_time() = ToProtoTime(FromProtoTime(event_.doors_open_time()) - absl::Hours(1));
+
+  struct Attempt {
+    v1::ScanRequest request;
+    const char* expected;
+  };
+  const std::vector<Attempt> attempts = {
+      {ScanOf(ana), "ADMITTED"},
+      {ScanOf(ana), "ALREADY_CHECKED_IN"},
+      {ScanOf(ana, "", v1::SCAN_DIRECTION_EXIT), "EXIT_RECORDED"},
+      {ScanOf(stranger), "WRONG_EVENT"},
+      {ScanOf(ana, breakout.checkpoint()), "NOT_REGISTERED_FOR_SESSION"},
+      {ScanOf(ana, small.checkpoint()), "ADMITTED"},
+      {ScanOf(carla, small.checkpoint()), "SESSION_FULL"},
+      {ScanOf(ben.ticket().code()), "CANCELED"},
+      {ScanOf(dario.code()), "ADMITTED"},
+      {ScanOf("JUNK"), "INVALID"},
+      {early, "OUTSIDE_CHECKIN_WINDOW"},
+  };
+  for (size_t i = 0; i < attempts.size(); ++i) {
+    SCOPED_TRACE(attempts[i].expected);
+    const v1::ScanResult result = Scan(attempts[i].request);
+    EXPECT_EQ(StatusOf(result), attempts[i].expected);
+    EXPECT_EQ(ScanRows(), static_cast<int64_t>(i + 1));
+    const std::string id = attempts[i].request.client_scan_id();
+    EXPECT_EQ(server_.QueryInt("SELECT status FROM scans WHERE client_scan_id = '" + id + "'"),
+              result.status());
+    const bool accepted = result.status() == v1::ScanResult::ADMITTED ||
+                          result.status() == v1::ScanResult::EXIT_RECORDED;
+    EXPECT_EQ(server_.QueryInt("SELECT count(*) FROM scans WHERE raw_code <> '' AND "
+                               "client_scan_id = '" + id + "'"),
+              accepted ? 0 : 1)
+        << "refused scans keep the raw code, accepted ones do not";
+  }
+  // The superseded code of Dario, too.
+  v1::ReissueTicketRequest again = reissue;
+  v1::Ticket newer;
+  ASSERT_TRUE(
+      server_.registrations().ReissueTicket(server_.AdminContext().get(), again, &newer).ok());
+  EXPECT_EQ(StatusOf(Enter(dario.code())), "REVOKED");
+  EXPECT_EQ(ScanRows(), static_cast<int64_t>(attempts.size() + 1));
+  EXPECT_EQ(server_.QueryInt("SELECT count(*) FROM scans WHERE status = 8 AND raw_code <> ''"), 1);
+}
+
+TEST_F(CheckinTest, RetriesWithTheSameClientScanIdReplayTheFirstAnswerAndCountNothing) {
+  const std::string code = server_.Register(event_.name(), "Ana Flores").ticket().code();
+  const v1::ScanRequest entry = ScanOf(code);
+  const v1::ScanResult first = Scan(entry);
+  ASSERT_EQ(StatusOf(first), "ADMITTED");
+  const int64_t rows = ScanRows();
+
+  const v1::ScanResult retry = Scan(entry);
+  EXPECT_EQ(StatusOf(retry), "ADMITTED") << "the first answer, not ALREADY_CHECKED_IN";
+  EXPECT_TRUE(retry.replayed());
+  EXPECT_EQ(retry.scan(), first.scan());
+  EXPECT_EQ(retry.display_name(), "Ana Flores");
+  EXPECT_EQ(ScanRows(), rows);
+  v1::CheckpointAttendance counts = CountsAt();
+  EXPECT_EQ(counts.checked_in(), 1);
+  EXPECT_EQ(counts.inside(), 1);
+  EXPECT_EQ(counts.arrivals_last_minute(), 1);
+
+  const v1::ScanRequest exit = ScanOf(code, "", v1::SCAN_DIRECTION_EXIT);
+  EXPECT_EQ(StatusOf(Scan(exit)), "EXIT_RECORDED");
+  const v1::ScanResult exit_retry = Scan(exit);
+  EXPECT_EQ(StatusOf(exit_retry), "EXIT_RECORDED");
+  EXPECT_TRUE(exit_retry.replayed());
+  // Replaying the first entry now must not put Ana back inside.
+  EXPECT_TRUE(Scan(entry).replayed());
+  counts = CountsAt();
+  EXPECT_EQ(counts.inside(), 0);
+  EXPECT_EQ(counts.checked_in(), 1);
+
+  const v1::ScanRequest junk = ScanOf("JUNK");
+  EXPECT_EQ(StatusOf(Scan(junk)), "INVALID");
+  const v1::ScanResult junk_retry = Scan(junk);
+  EXPECT_EQ(StatusOf(junk_retry), "INVALID");
+  EXPECT_TRUE(junk_retry.replayed());
+  EXPECT_EQ(ScanRows(), rows + 2);
+}
+
+TEST_F(CheckinTest, OnlyTheScanningDeviceCanAnnulAndAnnullingRestoresTheCounts) {
+  const std::string code = server_.Register(event_.name(), "Ana Flores").ticket().code();
+  const std::string other_door = server_.NewToken(v1::ROLE_DOOR, event_.name());
+  const v1::ScanResult admitted = Enter(code);
+  ASSERT_EQ(StatusOf(admitted), "ADMITTED");
+
+  v1::AnnulScanRequest annul;
+  annul.set_scan(admitted.scan());
+  v1::AnnulScanResponse resp;
+  for (const std::string& token : {other_door, server_.admin_token()}) {
+    const grpc::Status denied =
+        server_.checkin().AnnulScan(TestServer::Context(token).get(), annul, &resp);
+    EXPECT_EQ(denied.error_code(), grpc::StatusCode::PERMISSION_DENIED) << denied.error_message();
+  }
+  EXPECT_EQ(CountsAt().checked_in(), 1);
+
+  const grpc::Status ok = server_.checkin().AnnulScan(TestServer::Context(door_).get(), annul, &resp);
+  ASSERT_TRUE(ok.ok()) << ok.error_message();
+  EXPECT_EQ(resp.scan(), admitted.scan());
+  v1::CheckpointAttendance counts = CountsAt();
+  EXPECT_EQ(counts.checked_in(), 0);
+  EXPECT_EQ(counts.inside(), 0);
+  EXPECT_EQ(counts.arrivals_last_minute(), 0);
+  EXPECT_EQ(ScanRows(), 1) << "annulment marks the scan; the log keeps it";
+
+  // Annulled, the ticket is admitted again rather than a duplicate.
+  EXPECT_EQ(StatusOf(Enter(code)), "ADMITTED");
+  // Annulling a mistaken exit puts the person back inside.
+  const v1::ScanResult exit = Exit(code);
+  ASSERT_EQ(StatusOf(exit), "EXIT_RECORDED");
+  EXPECT_EQ(CountsAt().inside(), 0);
+  annul.set_scan(exit.scan());
+  ASSERT_TRUE(server_.checkin().AnnulScan(TestServer::Context(door_).get(), annul, &resp).ok());
+  counts = CountsAt();
+  EXPECT_EQ(counts.inside(), 1);
+  EXPECT_EQ(counts.checked_in(), 1);
+}
+
+TEST_F(CheckinTest, SearchFindsAccentedNamesAndShowsNoContactFields) {
+  v1::RegisterRequest jose;
+  jose.set_parent(event_.name());
+  jose.set_request_id("jose");
+  jose.mutable_registration()->set_display_name("José Martínez");
+  jose.mutable_registration()->set_email("jose.martinez@example.org");
+  jose.mutable_registration()->set_phone("+1 510 555 0199");
+  jose.mutable_registration()->add_attention_flags(v1::ATTENTION_FLAG_SPANISH_INTERPRETATION);
+  v1::RegisterResponse jose_resp;
+  ASSERT_TRUE(server_.registrations().Register(server_.AdminContext().get(), jose, &jose_resp).ok());
+  server_.Register(event_.name(), "Josefina Ortiz", {}, "josefina@example.org");
+  server_.Register(event_.name(), "Mark Jones");
+  ASSERT_FALSE(HasFailure());
+  ASSERT_EQ(StatusOf(Enter(jose_resp.ticket().code())), "ADMITTED");
+
+  auto search = [&](const std::string& query, v1::SearchAttendeesResponse* resp) {
+    v1::SearchAttendeesRequest req;
+    req.set_event(event_.name());
+    req.set_query(query);
+    return server_.checkin().SearchAttendees(TestServer::Context(door_).get(), req, resp);
+  };
+  v1::SearchAttendeesResponse resp;
+  const grpc::Status too_short = search("jo", &resp);
+  EXPECT_EQ(too_short.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(too_short.error_message(), HasSubstr("3"));
+
+  for (const char* query : {"jose", "JOSÉ", "José"}) {
+    SCOPED_TRACE(query);
+    resp.Clear();
+    ASSERT_TRUE(search(query, &resp).ok());
+    std::map<std::string, bool> found;
+    for (const v1::AttendeeMatch& m : resp.attendees()) found[m.display_name()] = m.checked_in();
+    EXPECT_THAT(found, UnorderedElementsAre(Pair("José Martínez", true), Pair("Josefina Ortiz", false)));
+  }
+  resp.Clear();
+  ASSERT_TRUE(search("martinez", &resp).ok());
+  ASSERT_EQ(resp.attendees_size(), 1);
+  const v1::AttendeeMatch& match = resp.attendees(0);
+  EXPECT_EQ(match.registration(), jose_resp.registration().name());
+  EXPECT_THAT(match.attention_flags(), ElementsAre(v1::ATTENTION_FLAG_SPANISH_INTERPRETATION));
+  EXPECT_EQ(match.status(), v1::Registration::CONFIRMED);
+
+  // A match carries no contact field at all, and none leaks into the answer.
+  const google::protobuf::Descriptor* d = v1::AttendeeMatch::descriptor();
+  EXPECT_EQ(d->FindFieldByName("email"), nullptr);
+  EXPECT_EQ(d->FindFieldByName("phone"), nullptr);
+  const std::string wire = resp.SerializeAsString();
+  EXPECT_THAT(wire, Not(HasSubstr("jose.martinez@example.org")));
+  EXPECT_THAT(wire, Not(HasSubstr("555 0199")));
+
+  // Few results: at most 10 however many match.
+  for (int i = 0; i < 12; ++i) server_.Register(event_.name(), absl::StrCat("Josué ", i));
+  resp.Clear();
+  ASSERT_TRUE(search("jos", &resp).ok());
+  EXPECT_EQ(resp.attendees_size(), 10);
+}
+
+TEST_F(CheckinTest, AWalkInIsRegisteredAndAdmittedOnceWhateverTheRetries) {
+  v1::CheckInWalkInRequest req;
+  req.set_event(event_.name());
+  req.set_client_scan_id("walk-in-1");
+  req.set_language("es");
+  req.mutable_registration()->set_display_name("Guadalupe Reyes");
+  req.mutable_registration()->set_email("lupe@example.org");
+  req.mutable_registration()->add_attention_flags(v1::ATTENTION_FLAG_SPANISH_INTERPRETATION);
+
+  v1::CheckInWalkInResponse first;
+  const grpc::Status status =
+      server_.checkin().CheckInWalkIn(TestServer::Context(door_).get(), req, &first);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(StatusOf(first.result()), "ADMITTED");
+  EXPECT_FALSE(first.result().replayed());
+  EXPECT_EQ(first.result().display_name(), "Guadalupe Reyes");
+  EXPECT_EQ(first.registration().source(), v1::Registration::WALK_IN);
+  EXPECT_EQ(first.registration().status(), v1::Registration::CONFIRMED);
+  EXPECT_EQ(first.registration().email(), "") << "a DOOR token sees no contact fields";
+  EXPECT_FALSE(first.ticket().code().empty());
+
+  v1::CheckInWalkInResponse retry;
+  ASSERT_TRUE(server_.checkin().CheckInWalkIn(TestServer::Context(door_).get(), req, &retry).ok());
+  EXPECT_EQ(retry.registration().name(), first.registration().name());
+  EXPECT_EQ(retry.ticket().code(), first.ticket().code());
+  EXPECT_EQ(StatusOf(retry.result()), "ADMITTED");
+  EXPECT_TRUE(retry.result().replayed());
+  EXPECT_EQ(retry.result().scan(), first.result().scan());
+
+  EXPECT_EQ(server_.QueryInt("SELECT count(*) FROM registrations"), 1);
+  EXPECT_EQ(ScanRows(), 1);
+  const v1::CheckpointAttendance counts = CountsAt();
+  EXPECT_EQ(counts.registered(), 1);
+  EXPECT_EQ(counts.checked_in(), 1);
+  EXPECT_EQ(counts.inside(), 1);
+  EXPECT_EQ(StatusOf(Enter(first.ticket().code())), "ALREADY_CHECKED_IN");
+}
+
+TEST_F(CheckinTest, AttendanceCountsAreExactPerCheckpoint) {
+  const v1::Session breakout = server_.NewSession(event_.name(), "Legislative advocacy", 1, 10, true);
+  const v1::Session plenary = server_.NewSession(event_.name(), "Morning plenary", 0, 0, false);
+  const std::string ana = server_.Register(event_.name(), "Ana", {breakout.name()}).ticket().code();
+  const std::string ben = server_.Register(event_.name(), "Ben", {breakout.name()}).ticket().code();
+  const std::string cruz = server_.Register(event_.name(), "Cruz").ticket().code();
+  const v1::RegisterResponse dee = server_.Register(event_.name(), "Dee", {breakout.name()});
+  v1::CancelRegistrationRequest cancel;
+  cancel.set_name(dee.registration().name());
+  v1::Registration canceled;
+  ASSERT_TRUE(server_.registrations()
+                  .CancelRegistration(server_.AdminContext().get(), cancel, &canceled)
+                  .ok());
+  ASSERT_FALSE(HasFailure());
+
+  EXPECT_EQ(StatusOf(Enter(ana)), "ADMITTED");
+  EXPECT_EQ(StatusOf(Enter(ben)), "ADMITTED");
+  EXPECT_EQ(StatusOf(Enter(cruz)), "ADMITTED");
+  EXPECT_EQ(StatusOf(Exit(cruz)), "EXIT_RECORDED");
+  EXPECT_EQ(StatusOf(Enter(ana, breakout.checkpoint())), "ADMITTED");
+  EXPECT_EQ(StatusOf(Enter(ben, plenary.checkpoint())), "ADMITTED");
+  EXPECT_EQ(StatusOf(Enter(dee.ticket().code())), "CANCELED");
+  EXPECT_EQ(StatusOf(Enter(ben)), "ALREADY_CHECKED_IN");
+
+  v1::GetAttendanceRequest req;
+  req.set_event(event_.name());
+  v1::Attendance attendance;
+  ASSERT_TRUE(
+      server_.attendance().GetAttendance(server_.AdminContext().get(), req, &attendance).ok());
+  EXPECT_EQ(attendance.event(), event_.name());
+  ASSERT_EQ(attendance.checkpoints_size(), 3);
+  std::map<std::string, v1::CheckpointAttendance> by_name;
+  for (const v1::CheckpointAttendance& c : attendance.checkpoints()) by_name[c.checkpoint()] = c;
+
+  const v1::CheckpointAttendance& entrance = by_name[event_.entrance_checkpoint()];
+  EXPECT_EQ(entrance.session(), "");
+  EXPECT_EQ(entrance.registered(), 3) << "confirmed, not canceled";
+  EXPECT_EQ(entrance.checked_in(), 3);
+  EXPECT_EQ(entrance.inside(), 2);
+  EXPECT_EQ(entrance.arrivals_last_minute(), 3);
+
+  const v1::CheckpointAttendance& room = by_name[breakout.checkpoint()];
+  EXPECT_EQ(room.session(), breakout.name());
+  EXPECT_EQ(room.registered(), 2) << "those who chose it";
+  EXPECT_EQ(room.checked_in(), 1);
+  EXPECT_EQ(room.inside(), 1);
+  EXPECT_EQ(room.capacity(), 10);
+
+  const v1::CheckpointAttendance& hall = by_name[plenary.checkpoint()];
+  EXPECT_EQ(hall.registered(), 3) << "an open session: everyone confirmed";
+  EXPECT_EQ(hall.checked_in(), 1);
+  EXPECT_EQ(hall.inside(), 1);
+  EXPECT_EQ(hall.capacity(), 0);
+}
+
+// 32 doors scan the same ticket at the same instant: exactly one admits it. Three tickets: a fresh
+// one, one coming back after an exit (re-entry), and one whose earlier scan was refused, so the
+// race is run both with and without the ticket's presence row already in the database.
+TEST_F(CheckinTest, ConcurrentScansOfOneTicketAdmitExactlyOnce) {
+  constexpr int kThreads = 32;
+  std::vector<std::string> doors;
+  for (int i = 0; i < 4; ++i) doors.push_back(server_.NewToken(v1::ROLE_DOOR, event_.name()));
+  const std::string fresh = server_.Register(event_.name(), "Fresh").ticket().code();
+  const std::string returning = server_.Register(event_.name(), "Returning").ticket().code();
+  const std::string early = server_.Register(event_.name(), "Early").ticket().code();
+  ASSERT_EQ(StatusOf(Enter(returning)), "ADMITTED");
+  ASSERT_EQ(StatusOf(Exit(returning)), "EXIT_RECORDED");
+  v1::ScanRequest too_early = ScanOf(early);
+  *too_early.mutable_scan_time() = ToProtoTime(FromProtoTime(event_.doors_open_time()) - absl::Minutes(5));
+  ASSERT_EQ(StatusOf(Scan(too_early)), "OUTSIDE_CHECKIN_WINDOW");
+  ASSERT_FALSE(HasFailure());
+
+  int64_t rows = ScanRows();
+  // After each race: people ever admitted ("returning" was, before), and people inside.
+  const int expected_checked_in[] = {2, 2, 3};
+  const int expected_inside[] = {1, 2, 3};
+  int round = 0;
+  for (const std::string& code : {fresh, returning, early}) {
+    SCOPED_TRACE(absl::StrCat("ticket ", round));
+    std::vector<v1::ScanRequest> requests;
+    for (int i = 0; i < kThreads; ++i) requests.push_back(ScanOf(code));
+
+    absl::Barrier* start = new absl::Barrier(kThreads);  // the thread Block() elects deletes it
+    std::vector<v1::ScanResult> results(kThreads);
+    std::vector<grpc::Status> statuses(kThreads);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kThreads; ++i) {
+      threads.emplace_back([&, i] {
+        std::unique_ptr<grpc::ClientContext> ctx = TestServer::Context(doors[i % doors.size()]);
+        if (start->Block()) delete start;
+        statuses[i] = server_.checkin().Scan(ctx.get(), requests[i], &results[i]);
+      });
+    }
+    for (std::thread& t : threads) t.join();
+
+    std::map<std::string, int> by_status;
+    for (int i = 0; i < kThreads; ++i) {
+      EXPECT_TRUE(statuses[i].ok()) << statuses[i].error_message();
+      by_status[StatusOf(results[i])]++;
+      EXPECT_FALSE(results[i].replayed());
+    }
+    EXPECT_EQ(by_status["ADMITTED"], 1);
+    EXPECT_EQ(by_status["ALREADY_CHECKED_IN"], kThreads - 1);
+    const v1::CheckpointAttendance counts = CountsAt();
+    EXPECT_EQ(counts.checked_in(), expected_checked_in[round]);
+    EXPECT_EQ(counts.inside(), expected_inside[round]);
+    rows += kThreads;
+    EXPECT_EQ(ScanRows(), rows) << "every attempt recorded";
+    ++round;
+  }
+}
+
+}  // namespace
+}  // namespace turnout::testing

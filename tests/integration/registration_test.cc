@@ -1,0 +1,398 @@
+// Registration through the real RegistrationService: idempotent Register, waitlists and their
+// promotion, breakout choices, the roster list, imports that are all-or-nothing, tickets read back
+// from their QR code by an independent decoder, and the attendee's own access by ticket code.
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "server/domain/base32.h"
+#include "tests/support/qr_decode.h"
+#include "tests/support/test_server.h"
+
+namespace turnout::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
+using ::testing::Not;
+using ::testing::UnorderedElementsAre;
+
+class RegistrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    event_ = server_.NewEvent("Oakland");
+    ASSERT_FALSE(HasFailure());
+  }
+
+  v1::Registration Get(const std::string& name) {
+    v1::GetRegistrationRequest req;
+    req.set_name(name);
+    v1::Registration reg;
+    const grpc::Status status =
+        server_.registrations().GetRegistration(server_.AdminContext().get(), req, &reg);
+    EXPECT_TRUE(status.ok()) << "GetRegistration: " << status.error_message();
+    return reg;
+  }
+
+  void Cancel(const std::string& name) {
+    v1::CancelRegistrationRequest req;
+    req.set_name(name);
+    v1::Registration reg;
+    const grpc::Status status =
+        server_.registrations().CancelRegistration(server_.AdminContext().get(), req, &reg);
+    EXPECT_TRUE(status.ok()) << "CancelRegistration: " << status.error_message();
+    EXPECT_EQ(reg.status(), v1::Registration::CANCELED);
+  }
+
+  grpc::Status List(const v1::ListRegistrationsRequest& req, v1::ListRegistrationsResponse* resp) {
+    return server_.registrations().ListRegistrations(server_.AdminContext().get(), req, resp);
+  }
+
+  TestServer server_;
+  v1::Event event_;
+};
+
+TEST_F(RegistrationTest, RegisterIsIdempotentByRequestId) {
+  v1::RegisterRequest req;
+  req.set_parent(event_.name());
+  req.set_request_id("form-7f3a");
+  req.mutable_registration()->set_display_name("María López");
+  req.mutable_registration()->set_email("maria@example.org");
+  req.mutable_registration()->set_preferred_language("es");
+
+  v1::RegisterResponse first;
+  ASSERT_TRUE(server_.registrations().Register(server_.AdminContext().get(), req, &first).ok());
+  EXPECT_EQ(first.registration().status(), v1::Registration::CONFIRMED);
+  EXPECT_EQ(first.registration().source(), v1::Registration::ONLINE);
+  EXPECT_EQ(first.ticket().registration(), first.registration().name());
+
+  v1::RegisterResponse retry;
+  ASSERT_TRUE(server_.registrations().Register(server_.AdminContext().get(), req, &retry).ok());
+  EXPECT_EQ(retry.registration().name(), first.registration().name());
+  EXPECT_EQ(retry.registration().display_name(), "María López");
+  EXPECT_EQ(retry.ticket().code(), first.ticket().code());
+  EXPECT_EQ(server_.QueryInt("SELECT count(*) FROM registrations"), 1);
+  EXPECT_EQ(server_.QueryInt("SELECT count(*) FROM tickets"), 1);
+
+  // A public retry (no token) is the same registration too.
+  v1::RegisterResponse anonymous;
+  ASSERT_TRUE(
+      server_.registrations().Register(TestServer::Context("").get(), req, &anonymous).ok());
+  EXPECT_EQ(anonymous.registration().name(), first.registration().name());
+
+  req.set_request_id("form-8b21");
+  v1::RegisterResponse other;
+  ASSERT_TRUE(server_.registrations().Register(server_.AdminContext().get(), req, &other).ok());
+  EXPECT_NE(other.registration().name(), first.registration().name());
+  EXPECT_EQ(server_.QueryInt("SELECT count(*) FROM registrations"), 2);
+}
+
+TEST_F(RegistrationTest, AFullBreakoutWaitlistsAndPromotesWhenASeatFrees) {
+  const v1::Session room = server_.NewSession(event_.name(), "Workers' rights", 1, 1, true);
+  const v1::RegisterResponse ana = server_.Register(event_.name(), "Ana", {room.name()});
+  const v1::RegisterResponse ben = server_.Register(event_.name(), "Ben", {room.name()});
+  ASSERT_FALSE(HasFailure());
+  ASSERT_EQ(ana.registration().session_choices_size(), 1);
+  ASSERT_EQ(ben.registration().session_choices_size(), 1);
+  EXPECT_EQ(ana.registration().session_choices(0).status(), v1::SessionChoice::CONFIRMED);
+  EXPECT_EQ(ben.registration().session_choices(0).status(), v1::SessionChoice::WAITLISTED);
+  EXPECT_EQ(ben.registration().session_choices(0).round(), 1);
+  EXPECT_EQ(ben.registration().session_choices(0).title(), "Workers' rights");
+  EXPECT_EQ(ben.registration().status(), v1::Registration::CONFIRMED)
+      << "a full room waitlists the choice, not the person";
+
+  Cancel(ana.registration().name());
+
+  const v1::Registration promoted = Get(ben.registration().name());
+  ASSERT_EQ(promoted.session_choices_size(), 1);
+  EXPECT_EQ(promoted.session_choices(0).status(), v1::SessionChoice::CONFIRMED);
+  EXPECT_EQ(promoted.session_choices(0).session(), room.name());
+}
+
+TEST_F(RegistrationTest, AFullEventWaitlistsAndPromotesOnCancel) {
+  const v1::Event small = server_.NewEvent("Small training", /*capacity=*/1);
+  const v1::RegisterResponse ana = server_.Register(small.name(), "Ana");
+  const v1::RegisterResponse ben = server_.Register(small.name(), "Ben");
+  const v1::RegisterResponse cruz = server_.Register(small.name(), "Cruz");
+  ASSERT_FALSE(HasFailure());
+  EXPECT_EQ(ana.registration().status(), v1::Registration::CONFIRMED);
+  EXPECT_EQ(ben.registration().status(), v1::Registration::WAITLISTED);
+  EXPECT_EQ(cruz.registration().status(), v1::Registration::WAITLISTED);
+
+  v1::GetEventRequest get;
+  get.set_name(small.name());
+  v1::Event counted;
+  ASSERT_TRUE(server_.events().GetEvent(server_.AdminContext().get(), get, &counted).ok());
+  EXPECT_EQ(counted.confirmed_count(), 1);
+  EXPECT_EQ(counted.waitlisted_count(), 2);
+
+  Cancel(ana.registration().name());
+  EXPECT_EQ(Get(ben.registration().name()).status(), v1::Registration::CONFIRMED)
+      << "the first waitlisted is promoted";
+  EXPECT_EQ(Get(cruz.registration().name()).status(), v1::Registration::WAITLISTED);
+}
+
+TEST_F(RegistrationTest, UpdateSessionChoicesRejectsTwoSessionsOfOneRoundAndChangesNothing) {
+  const v1::Session legislative = server_.NewSession(event_.name(), "Legislative advocacy", 1, 0, true);
+  const v1::Session media = server_.NewSession(event_.name(), "Communications and media", 1, 0, true);
+  const v1::Session health = server_.NewSession(event_.name(), "Health and public benefits", 2, 0, true);
+  const v1::RegisterResponse ana = server_.Register(event_.name(), "Ana", {legislative.name()});
+  ASSERT_FALSE(HasFailure());
+  const std::string before = server_.Fingerprint();
+
+  v1::UpdateSessionChoicesRequest req;
+  req.set_name(ana.registration().name());
+  req.add_sessions(legislative.name());
+  req.add_sessions(media.name());
+  v1::Registration resp;
+  const grpc::Status status =
+      server_.registrations().UpdateSessionChoices(server_.AdminContext().get(), req, &resp);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("round"));
+  EXPECT_EQ(server_.Fingerprint(), before);
+  const v1::Registration unchanged = Get(ana.registration().name());
+  ASSERT_EQ(unchanged.session_choices_size(), 1);
+  EXPECT_EQ(unchanged.session_choices(0).session(), legislative.name());
+
+  // One per round is fine: switch round 1 and add round 2.
+  req.clear_sessions();
+  req.add_sessions(media.name());
+  req.add_sessions(health.name());
+  ASSERT_TRUE(
+      server_.registrations().UpdateSessionChoices(server_.AdminContext().get(), req, &resp).ok());
+  std::set<std::string> chosen;
+  const v1::Registration updated = Get(ana.registration().name());
+  for (const v1::SessionChoice& c : updated.session_choices()) {
+    chosen.insert(c.session());
+  }
+  EXPECT_THAT(chosen, UnorderedElementsAre(media.name(), health.name()));
+}
+
+TEST_F(RegistrationTest, ListRegistrationsPagesThroughEveryoneOnce) {
+  std::set<std::string> registered;
+  for (const char* name : {"Ana", "Ben", "Cruz", "Dee", "Eli"}) {
+    registered.insert(server_.Register(event_.name(), name).registration().name());
+  }
+  ASSERT_FALSE(HasFailure());
+
+  v1::ListRegistrationsRequest req;
+  req.set_parent(event_.name());
+  req.set_page_size(2);
+  std::vector<std::string> seen;
+  std::vector<int> page_sizes;
+  for (int page = 0; page < 10; ++page) {
+    v1::ListRegistrationsResponse resp;
+    const grpc::Status status = List(req, &resp);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(resp.total_size(), 5);
+    page_sizes.push_back(resp.registrations_size());
+    for (const v1::Registration& r : resp.registrations()) seen.push_back(r.name());
+    if (resp.next_page_token().empty()) break;
+    req.set_page_token(resp.next_page_token());
+  }
+  EXPECT_THAT(page_sizes, ::testing::ElementsAre(2, 2, 1));
+  EXPECT_EQ(seen.size(), 5u);
+  EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()), registered);
+}
+
+TEST_F(RegistrationTest, ListRegistrationsFiltersByStatusAndAccentInsensitivePrefix) {
+  const v1::Event event = server_.NewEvent("Small training", /*capacity=*/3);
+  server_.Register(event.name(), "José Martínez");
+  const v1::RegisterResponse josefina = server_.Register(event.name(), "Josefina Ortiz");
+  server_.Register(event.name(), "Mark Jones");
+  const v1::RegisterResponse jorge = server_.Register(event.name(), "Jorge Núñez");  // waitlisted
+  const v1::RegisterResponse joselyn = server_.Register(event.name(), "Joselyn Park");  // waitlisted
+  ASSERT_FALSE(HasFailure());
+  ASSERT_EQ(jorge.registration().status(), v1::Registration::WAITLISTED);
+  Cancel(josefina.registration().name());  // promotes Jorge
+
+  auto names = [&](v1::Registration::Status status, const std::string& prefix, int* total) {
+    v1::ListRegistrationsRequest req;
+    req.set_parent(event.name());
+    req.set_status(status);
+    req.set_name_prefix(prefix);
+    v1::ListRegistrationsResponse resp;
+    const grpc::Status s = List(req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    std::set<std::string> out;
+    for (const v1::Registration& r : resp.registrations()) out.insert(r.display_name());
+    *total = resp.total_size();
+    return out;
+  };
+  int total = 0;
+  EXPECT_THAT(names(v1::Registration::STATUS_UNSPECIFIED, "jose", &total),
+              UnorderedElementsAre("José Martínez", "Josefina Ortiz", "Joselyn Park"));
+  EXPECT_EQ(total, 3);
+  EXPECT_THAT(names(v1::Registration::STATUS_UNSPECIFIED, "JOSÉ M", &total),
+              UnorderedElementsAre("José Martínez"));
+  EXPECT_THAT(names(v1::Registration::STATUS_UNSPECIFIED, "jorge nunez", &total),
+              UnorderedElementsAre("Jorge Núñez"));
+  EXPECT_THAT(names(v1::Registration::CANCELED, "", &total), UnorderedElementsAre("Josefina Ortiz"));
+  EXPECT_EQ(total, 1);
+  EXPECT_THAT(names(v1::Registration::WAITLISTED, "", &total), UnorderedElementsAre("Joselyn Park"));
+  EXPECT_THAT(names(v1::Registration::CONFIRMED, "jo", &total),
+              UnorderedElementsAre("José Martínez", "Jorge Núñez"));
+  EXPECT_EQ(total, 2);
+  EXPECT_THAT(names(v1::Registration::CONFIRMED, "zzz", &total), ::testing::IsEmpty());
+  EXPECT_EQ(total, 0);
+}
+
+// Streams rows through ImportRegistrations; the first row names the event.
+grpc::Status Import(TestServer& server, const std::string& event,
+                    const std::vector<std::string>& display_names,
+                    v1::ImportRegistrationsResponse* resp) {
+  auto ctx = server.AdminContext();
+  auto writer = server.registrations().ImportRegistrations(ctx.get(), resp);
+  for (size_t i = 0; i < display_names.size(); ++i) {
+    v1::ImportRegistrationsRequest row;
+    if (i == 0) row.set_parent(event);
+    row.set_line(static_cast<int>(i) + 1);
+    row.set_request_id(absl::StrCat("row-", i + 1));
+    row.mutable_registration()->set_display_name(display_names[i]);
+    row.mutable_registration()->set_email(absl::StrCat("person", i + 1, "@example.org"));
+    if (!writer->Write(row)) break;
+  }
+  writer->WritesDone();
+  return writer->Finish();
+}
+
+TEST_F(RegistrationTest, ImportRegistrationsImportsEveryRow) {
+  v1::ImportRegistrationsResponse resp;
+  const grpc::Status status =
+      Import(server_, event_.name(), {"Ana", "Ben", "Cruz", "Dee"}, &resp);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(resp.imported(), 4);
+  EXPECT_EQ(resp.already_imported(), 0);
+
+  v1::ListRegistrationsRequest req;
+  req.set_parent(event_.name());
+  v1::ListRegistrationsResponse list;
+  ASSERT_TRUE(List(req, &list).ok());
+  EXPECT_EQ(list.total_size(), 4);
+  for (const v1::Registration& r : list.registrations()) {
+    EXPECT_EQ(r.source(), v1::Registration::IMPORT);
+  }
+  EXPECT_EQ(server_.QueryInt("SELECT count(*) FROM tickets"), 4) << "every row gets a ticket";
+
+  // The same file again imports nobody twice.
+  v1::ImportRegistrationsResponse again;
+  ASSERT_TRUE(Import(server_, event_.name(), {"Ana", "Ben", "Cruz", "Dee"}, &again).ok());
+  EXPECT_EQ(again.imported(), 0);
+  EXPECT_EQ(again.already_imported(), 4);
+  EXPECT_EQ(server_.QueryInt("SELECT count(*) FROM registrations"), 4);
+}
+
+TEST_F(RegistrationTest, ImportWithABadRowNamesTheRowAndImportsNothing) {
+  const std::string before = server_.Fingerprint();
+  v1::ImportRegistrationsResponse resp;
+  const grpc::Status status =
+      Import(server_, event_.name(), {"Ana", "Ben", "", "Dee"}, &resp);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("row 3"));
+  EXPECT_THAT(status.error_message(), HasSubstr("display_name"));
+  EXPECT_EQ(server_.QueryInt("SELECT count(*) FROM registrations"), 0);
+  EXPECT_EQ(server_.Fingerprint(), before);
+}
+
+TEST_F(RegistrationTest, TheTicketsQrCodeReadsBackExactlyAndCarriesNoPersonalData) {
+  const std::string name = "Guadalupe Hernández";
+  const std::string email = "lupe.hernandez@example.org";
+  const v1::RegisterResponse lupe = server_.Register(event_.name(), name, {}, email);
+  ASSERT_FALSE(HasFailure());
+
+  v1::GetTicketRequest req;
+  req.set_name(lupe.registration().name());
+  v1::Ticket ticket;
+  ASSERT_TRUE(server_.registrations().GetTicket(server_.AdminContext().get(), req, &ticket).ok());
+  EXPECT_EQ(ticket.code(), lupe.ticket().code());
+  EXPECT_EQ(ticket.registration(), lupe.registration().name());
+
+  absl::StatusOr<std::string> read = ReadQrFromPng(ticket.qr_png());
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(*read, ticket.code());
+  EXPECT_THAT(ticket.qr_svg(), HasSubstr("<svg"));
+
+  // Compact, QR-alphanumeric Base32 ...
+  EXPECT_LE(ticket.code().size(), 150u);
+  EXPECT_THAT(ticket.code(), MatchesRegex("[A-Z2-7]+"));
+  // ... of 87 bytes (23 signed + a 64-byte signature) in which no personal data appears.
+  absl::StatusOr<std::vector<uint8_t>> bytes = domain::Base32Decode(ticket.code());
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  ASSERT_EQ(bytes->size(), 87u);
+  const std::string raw(bytes->begin(), bytes->end());
+  for (const std::string& personal : {name, email, std::string("Guadalupe"),
+                                      std::string("Hern"), std::string("lupe")}) {
+    EXPECT_THAT(raw, Not(HasSubstr(personal)));
+    EXPECT_THAT(ticket.code(), Not(HasSubstr(personal)));
+  }
+  EXPECT_EQ(raw[0], 1) << "version";
+
+  // A larger scale still reads back.
+  req.set_png_scale(3);
+  ASSERT_TRUE(server_.registrations().GetTicket(server_.AdminContext().get(), req, &ticket).ok());
+  read = ReadQrFromPng(ticket.qr_png());
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(*read, lupe.ticket().code());
+}
+
+TEST_F(RegistrationTest, AnAttendeeReachesTheirRegistrationWithTheirTicketCodeOnly) {
+  const v1::RegisterResponse ana = server_.Register(event_.name(), "Ana Flores", {},
+                                                    "ana@example.org");
+  const v1::RegisterResponse ben = server_.Register(event_.name(), "Ben Ortiz");
+  ASSERT_FALSE(HasFailure());
+  auto anonymous = [] { return TestServer::Context(""); };
+
+  v1::GetRegistrationRequest get;
+  get.set_name(ana.registration().name());
+  get.set_ticket_code(ana.ticket().code());
+  v1::Registration reg;
+  grpc::Status status = server_.registrations().GetRegistration(anonymous().get(), get, &reg);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(reg.display_name(), "Ana Flores");
+  EXPECT_EQ(reg.email(), "ana@example.org") << "the attendee sees their own contact fields";
+
+  v1::GetTicketRequest ticket_req;
+  ticket_req.set_name(ana.registration().name());
+  ticket_req.set_ticket_code(ana.ticket().code());
+  v1::Ticket ticket;
+  status = server_.registrations().GetTicket(anonymous().get(), ticket_req, &ticket);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(ticket.code(), ana.ticket().code());
+  EXPECT_FALSE(ticket.qr_png().empty());
+
+  // Someone else's code, or a made-up one, opens nothing.
+  for (const std::string& wrong : {ben.ticket().code(), std::string("AAAA")}) {
+    get.set_ticket_code(wrong);
+    status = server_.registrations().GetRegistration(anonymous().get(), get, &reg);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << status.error_message();
+    EXPECT_THAT(status.error_message(), Not(HasSubstr("Ana")));
+    ticket_req.set_ticket_code(wrong);
+    status = server_.registrations().GetTicket(anonymous().get(), ticket_req, &ticket);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << status.error_message();
+  }
+
+  get.clear_ticket_code();
+  status = server_.registrations().GetRegistration(anonymous().get(), get, &reg);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << status.error_message();
+  ticket_req.clear_ticket_code();
+  status = server_.registrations().GetTicket(anonymous().get(), ticket_req, &ticket);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << status.error_message();
+
+  // After a reissue, the old code is no longer proof.
+  v1::ReissueTicketRequest reissue;
+  reissue.set_name(ana.registration().name());
+  v1::Ticket fresh;
+  ASSERT_TRUE(
+      server_.registrations().ReissueTicket(server_.AdminContext().get(), reissue, &fresh).ok());
+  get.set_ticket_code(ana.ticket().code());
+  EXPECT_EQ(server_.registrations().GetRegistration(anonymous().get(), get, &reg).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  get.set_ticket_code(fresh.code());
+  EXPECT_TRUE(server_.registrations().GetRegistration(anonymous().get(), get, &reg).ok());
+}
+
+}  // namespace
+}  // namespace turnout::testing

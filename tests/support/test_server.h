@@ -1,0 +1,109 @@
+// A real turnout-server, in-process, for integration tests: TurnoutServer on a fresh database of
+// the test process's PostgreSQL (see test_postgres.h), listening on 127.0.0.1 on a free port, and
+// gRPC stubs talking to it over a real channel.
+//
+//   TEST(CheckinTest, Admits) {
+//     turnout::testing::TestServer server;
+//     v1::Event event = server.NewEvent("Oakland");
+//     std::string door = server.NewToken(v1::ROLE_DOOR, event.name());
+//     v1::RegisterResponse ana = server.Register(event.name(), "Ana");
+//     v1::ScanRequest scan;
+//     ...
+//     grpc::Status status = server.checkin().Scan(server.Context(door).get(), scan, &result);
+//   }
+//
+// The builders (NewEvent, NewSession, Register, NewToken) record a test failure and return an
+// empty message when their call fails, so a test reads as its scenario; check HasFailure() after
+// a setup if later steps would only repeat the cause.
+#ifndef TURNOUT_TESTS_SUPPORT_TEST_SERVER_H_
+#define TURNOUT_TESTS_SUPPORT_TEST_SERVER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/time/time.h"
+#include "server/api/convert.h"
+#include "server/api/server.h"
+#include "tests/support/test_postgres.h"
+#include "turnout/v1/admin_service.grpc.pb.h"
+#include "turnout/v1/attendance_service.grpc.pb.h"
+#include "turnout/v1/checkin_service.grpc.pb.h"
+#include "turnout/v1/event_service.grpc.pb.h"
+#include "turnout/v1/registration_service.grpc.pb.h"
+
+namespace turnout::testing {
+
+namespace v1 = ::turnout::v1;
+
+// The server's own conversions, for timestamps in requests and answers.
+using ::turnout::api::FromProtoTime;
+using ::turnout::api::ToProtoTime;
+
+class TestServer {
+ public:
+  // Starts the server on a new database; aborts the test process if it cannot.
+  TestServer();
+  ~TestServer();
+  TestServer(const TestServer&) = delete;
+  TestServer& operator=(const TestServer&) = delete;
+
+  const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
+  // The first ADMIN token, as the server wrote it to its data directory.
+  const std::string& admin_token() const { return admin_token_; }
+  // libpq connection string of the server's database, for checking rows directly.
+  const std::string& database() const { return database_; }
+
+  v1::EventService::Stub& events() { return *events_; }
+  v1::RegistrationService::Stub& registrations() { return *registrations_; }
+  v1::CheckinService::Stub& checkin() { return *checkin_; }
+  v1::AttendanceService::Stub& attendance() { return *attendance_; }
+  v1::AdminService::Stub& admin() { return *admin_; }
+
+  // A context with a 10 s deadline that sends `token` as "authorization: Bearer <token>"; no
+  // metadata at all when `token` is empty.
+  static std::unique_ptr<grpc::ClientContext> Context(const std::string& token);
+  // The same, with the ADMIN token.
+  std::unique_ptr<grpc::ClientContext> AdminContext() const { return Context(admin_token_); }
+
+  // Creates a device token through AdminService (as ADMIN) and returns its secret.
+  std::string NewToken(v1::Role role, const std::string& event = "");
+
+  // A PUBLISHED event in America/Los_Angeles that started an hour ago and ends in six hours, with
+  // doors open since two hours ago: scans made now are inside its window.
+  v1::Event NewEvent(const std::string& title, int32_t capacity = 0);
+  // A session running from 10 minutes ago to an hour from now (its room opens 30 minutes before).
+  // round > 0 makes it a BREAKOUT, round 0 a PLENARY.
+  v1::Session NewSession(const std::string& event, const std::string& title, int32_t round,
+                         int32_t capacity, bool requires_selection);
+  // Registers `display_name` (as ADMIN) with the given breakout choices and a fresh request_id.
+  v1::RegisterResponse Register(const std::string& event, const std::string& display_name,
+                                const std::vector<std::string>& sessions = {},
+                                const std::string& email = "");
+
+  // The first column of the first row of `sql` on the server's database, e.g.
+  // QueryInt("SELECT count(*) FROM scans").
+  int64_t QueryInt(const std::string& sql) const;
+  // A digest of every row of every table: equal before and after a call means it changed nothing.
+  std::string Fingerprint() const;
+
+ private:
+  ScopedTempDir data_dir_;
+  std::string database_;
+  std::unique_ptr<api::TurnoutServer> server_;
+  std::string admin_token_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::EventService::Stub> events_;
+  std::unique_ptr<v1::RegistrationService::Stub> registrations_;
+  std::unique_ptr<v1::CheckinService::Stub> checkin_;
+  std::unique_ptr<v1::AttendanceService::Stub> attendance_;
+  std::unique_ptr<v1::AdminService::Stub> admin_;
+  int next_request_ = 0;
+};
+
+}  // namespace turnout::testing
+
+#endif  // TURNOUT_TESTS_SUPPORT_TEST_SERVER_H_

@@ -1,0 +1,293 @@
+#include "tools/bench/pgbench_replay.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "server/store/pg.h"
+
+extern char** environ;
+
+namespace turnout::bench {
+namespace {
+
+namespace fs = std::filesystem;
+
+// One statement of the replayed transaction and the pgbench variables bound to its $1..$n.
+struct Step {
+  std::string statement;
+  std::vector<std::string> args;
+};
+
+// PgScanStore::RecordScan for a first online ENTRY at the entrance that is ADMITTED (and, statement
+// for statement, for any later accepted ENTRY or EXIT): keep in step with scan_store.cc.
+// checkpoint_lock and checkpoint_inside_count run only for capacity-limited session rooms.
+std::vector<Step> RecordScanSteps(bool by_code) {
+  return {
+      {"scan_find", {"event", "device", "csid"}},
+      {"checkpoint_get", {"event", "checkpoint_requested"}},
+      by_code ? Step{"scan_ticket", {"event", "tid"}} : Step{"scan_registration", {"event", "reg"}},
+      {"scan_confirmed_sessions", {"event", "reg"}},
+      {"presence_ensure", {"event", "cp", "reg"}},
+      {"presence_lock", {"event", "cp", "reg"}},
+      {"scan_insert",
+       {"event", "cp", "reg", "device", "csid", "direction", "at", "offline", "status",
+        "device_status", "raw", "first_entry"}},
+      {"presence_update", {"event", "cp", "reg", "ever_admitted", "inside", "at", "at"}},
+      {"scan_registration", {"event", "reg"}},
+      {"scan_choices", {"event", "reg"}},
+  };
+}
+
+absl::StatusOr<std::string> ReadWholeFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path.string()));
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// "tps = 1234.5 (without initial connection time)" -> 1234.5 for prefix "tps = ".
+bool NumberAfter(absl::string_view line, absl::string_view prefix, double* out) {
+  if (!absl::ConsumePrefix(&line, prefix)) return false;
+  return absl::SimpleAtod(line.substr(0, line.find_first_of(" /(")), out);
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> SubstituteParams(absl::string_view sql,
+                                             const std::vector<std::string>& args) {
+  std::string out;
+  std::vector<bool> used(args.size(), false);
+  for (size_t i = 0; i < sql.size();) {
+    if (sql[i] != '$' || i + 1 >= sql.size() || !absl::ascii_isdigit(sql[i + 1])) {
+      out += sql[i++];
+      continue;
+    }
+    size_t end = i + 1;
+    while (end < sql.size() && absl::ascii_isdigit(sql[end])) ++end;
+    int n = 0;
+    if (!absl::SimpleAtoi(sql.substr(i + 1, end - i - 1), &n) || n < 1 ||
+        n > static_cast<int>(args.size())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("the statement refers to ", sql.substr(i, end - i),
+                       " but the replay binds only ", args.size(), " parameters"));
+    }
+    used[n - 1] = true;
+    absl::StrAppend(&out, ":", args[n - 1]);
+    i = end;
+  }
+  for (size_t k = 0; k < used.size(); ++k) {
+    if (!used[k]) {
+      return absl::InvalidArgumentError(absl::StrCat("the statement never uses $", k + 1, " (",
+                                                     args[k], ") that the replay binds"));
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<ReplayScript> BuildScanReplay(const ReplayParams& p) {
+  if (p.clients < 1 || p.registrations < p.clients) {
+    return absl::InvalidArgumentError("need at least one registration per pgbench client");
+  }
+  const bool by_code = !p.ticket_id_hex.empty();
+  ReplayScript script;
+  // What the server binds, as the text pqxx sends: ids, and bools as "true"/"false".
+  script.defines = {
+      absl::StrCat("event=", p.event_id),
+      absl::StrCat("device=", p.device_id),
+      "checkpoint_requested=0",  // the ScanRequest names no checkpoint: the entrance
+      absl::StrCat("cp=", p.entrance_checkpoint_id),
+      absl::StrCat("first_reg=", p.first_registration_id),
+      absl::StrCat("per_client=", p.registrations / p.clients),
+      "k=0",
+      "direction=1",  // ENTRY
+      absl::StrCat("at=", p.scanned_at_us),
+      "offline=false",
+      "status=1",         // ADMITTED, as stored
+      "device_status=0",  // online scan
+      "first_entry=-1",
+      "ever_admitted=true",
+      "inside=true",
+  };
+  if (by_code) script.defines.push_back(absl::StrCat("tid=", p.ticket_id_hex));
+
+  // Each client walks its own slice of registrations; variables persist across a client's
+  // transactions, so k counts them. pgbench -D cannot define an empty string, so each client
+  // fetches the raw code ('' for an accepted scan) once, in its first transaction.
+  script.text =
+      "\\set k :k + 1\n"
+      "\\set reg :first_reg + :client_id * :per_client + mod(:k, :per_client)\n"
+      "\\set csid random(1000000000000000000, 9000000000000000000)\n"
+      "\\if :k = 1\n"
+      "SELECT '' AS raw \\gset\n"
+      "\\endif\n"
+      "BEGIN;\n";
+  script.labels = {"\\set k (per-client counter)",
+                   "\\set reg",
+                   "\\set csid (client_scan_id)",
+                   "\\if (first transaction of a client)",
+                   "SELECT '' AS raw \\gset (once per client)",
+                   "\\endif",
+                   "BEGIN"};
+  for (const Step& step : RecordScanSteps(by_code)) {
+    const char* sql = store::StatementSql(step.statement);
+    if (sql == nullptr) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "statement ", step.statement, " is not registered (start the server first)"));
+    }
+    absl::StatusOr<std::string> replayed = SubstituteParams(sql, step.args);
+    if (!replayed.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(step.statement, ": ", replayed.status().message()));
+    }
+    absl::StrAppend(&script.text, absl::StripAsciiWhitespace(*replayed), ";\n");
+    script.labels.push_back(step.statement);
+  }
+  absl::StrAppend(&script.text, "COMMIT;\n");
+  script.labels.push_back("COMMIT");
+  return script;
+}
+
+absl::StatusOr<PgbenchResult> RunPgbench(const PgbenchOptions& o, const ReplayScript& script) {
+  const fs::path dir = o.work_dir;
+  const fs::path script_path = dir / "scan_replay.pgbench";
+  const fs::path output_path = dir / "pgbench.out";
+  const fs::path log_prefix = dir / "pgbench_log";
+  {
+    std::ofstream out(script_path, std::ios::trunc);
+    out << script.text;
+    if (!out) return absl::InternalError(absl::StrCat("cannot write ", script_path.string()));
+  }
+  std::vector<std::string> args = {o.pgbench,
+                                   "-n",
+                                   "-c",
+                                   absl::StrCat(o.clients),
+                                   "-j",
+                                   absl::StrCat(o.threads),
+                                   "-T",
+                                   absl::StrCat(o.seconds),
+                                   "-M",
+                                   "prepared",
+                                   "-r",
+                                   "-l",
+                                   absl::StrCat("--log-prefix=", log_prefix.string()),
+                                   "-f",
+                                   script_path.string(),
+                                   "-h",
+                                   o.host,
+                                   "-p",
+                                   o.port,
+                                   "-U",
+                                   o.user};
+  for (const std::string& d : script.defines) {
+    args.push_back("-D");
+    args.push_back(d);
+  }
+  args.push_back(o.dbname);
+
+  PgbenchResult result;
+  result.command_line = absl::StrJoin(args, " ");
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, output_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  const int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) {
+    return absl::NotFoundError(
+        absl::StrCat("cannot run ", o.pgbench, ": ", std::strerror(spawned)));
+  }
+  int wstatus = 0;
+  struct rusage usage {};
+  while (wait4(pid, &wstatus, 0, &usage) < 0) {
+    if (errno != EINTR) return absl::InternalError(absl::StrCat("wait4: ", std::strerror(errno)));
+  }
+  result.cpu_seconds = usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 +
+                       usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
+  absl::StatusOr<std::string> output = ReadWholeFile(output_path);
+  if (!output.ok()) return output.status();
+  if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {
+    return absl::InternalError(
+        absl::StrCat("pgbench failed (", result.command_line, "):\n", *output));
+  }
+
+  // The summary, then "statement latencies in milliseconds and failures:" with one line per
+  // script command, in script order.
+  bool in_statements = false;
+  size_t statement_index = 0;
+  bool have_tps = false;
+  for (absl::string_view line : absl::StrSplit(*output, '\n')) {
+    double number = 0;
+    if (in_statements) {
+      std::vector<absl::string_view> fields = absl::StrSplit(
+          absl::StripLeadingAsciiWhitespace(line), absl::ByAnyChar(" \t"), absl::SkipEmpty());
+      if (fields.empty() || !absl::SimpleAtod(fields[0], &number)) continue;
+      const std::string label = statement_index < script.labels.size()
+                                    ? script.labels[statement_index]
+                                    : std::string(absl::StripAsciiWhitespace(line));
+      result.statements.push_back({label, number});
+      ++statement_index;
+      continue;
+    }
+    if (absl::StartsWith(line, "statement latencies")) {
+      in_statements = true;
+    } else if (NumberAfter(line, "tps = ", &number)) {
+      result.tps = number;
+      have_tps = true;
+    } else if (NumberAfter(line, "latency average = ", &number)) {
+      result.latency_avg_ms = number;
+    } else if (NumberAfter(line, "number of transactions actually processed: ", &number)) {
+      result.transactions = static_cast<int64_t>(number);
+    } else if (NumberAfter(line, "number of failed transactions: ", &number)) {
+      result.failed = static_cast<int64_t>(number);
+    }
+  }
+  if (!have_tps) {
+    return absl::InternalError(absl::StrCat("no tps in pgbench's output:\n", *output));
+  }
+
+  // -l: one line per transaction, "client_id transaction_no time_us script_no epoch epoch_us";
+  // a failed transaction has "failed" (or similar) in place of the time.
+  std::error_code ec;
+  for (const fs::directory_entry& entry : fs::directory_iterator(dir, ec)) {
+    if (!absl::StartsWith(entry.path().filename().string(), "pgbench_log.")) continue;
+    absl::StatusOr<std::string> log = ReadWholeFile(entry.path());
+    if (!log.ok()) return log.status();
+    for (absl::string_view line : absl::StrSplit(*log, '\n', absl::SkipEmpty())) {
+      std::vector<absl::string_view> fields = absl::StrSplit(line, ' ');
+      Sample sample;
+      int64_t epoch_s = 0, epoch_us = 0;
+      if (fields.size() >= 6 && absl::SimpleAtoi(fields[2], &sample.latency_us) &&
+          absl::SimpleAtoi(fields[4], &epoch_s) && absl::SimpleAtoi(fields[5], &epoch_us)) {
+        sample.end_us = epoch_s * 1000000 + epoch_us;
+        result.samples.push_back(sample);
+      }
+    }
+    fs::remove(entry.path(), ec);
+  }
+  return result;
+}
+
+}  // namespace turnout::bench

@@ -33,9 +33,11 @@ ServerUnaryReactor* AttendanceServiceImpl::GetAttendance(CallbackServerContext* 
                                                          const v1::GetAttendanceRequest* req,
                                                          v1::Attendance* resp) {
   return RunUnary(ctx, deps_, [this, req, resp](Call& call) -> absl::Status {
+    const std::initializer_list<Role> kReaders = {Role::kAdmin, Role::kOrganizer, Role::kDoor,
+                                                  Role::kDashboard};
+    RETURN_IF_ERROR(call.principal.Require(kReaders));
     ASSIGN_OR_RETURN(int64_t event_id, ParseEventName("event", req->event()));
-    RETURN_IF_ERROR(call.principal.Require(
-        {Role::kAdmin, Role::kOrganizer, Role::kDoor, Role::kDashboard}, event_id));
+    RETURN_IF_ERROR(call.principal.Require(kReaders, event_id));
     return call.Transaction([&](pqxx::work& txn) -> absl::Status {
       ASSIGN_OR_RETURN(std::vector<store::CheckpointCountsRecord> counts,
                        store::PgScanStore::Attendance(txn, event_id));

@@ -105,6 +105,7 @@ bool Accepted(domain::ScanStatus s) {
 ServerUnaryReactor* CheckinServiceImpl::Scan(CallbackServerContext* ctx,
                                              const v1::ScanRequest* req, v1::ScanResult* resp) {
   return RunUnary(ctx, deps_, [this, req, resp](Call& call) -> absl::Status {
+    RETURN_IF_ERROR(call.principal.Require(kDoorRoles));
     ASSIGN_OR_RETURN(int64_t event_id, ParseEventName("event", req->event()));
     RETURN_IF_ERROR(call.principal.Require(kDoorRoles, event_id));
     store::ScanInput in;
@@ -164,6 +165,7 @@ ServerUnaryReactor* CheckinServiceImpl::AnnulScan(CallbackServerContext* ctx,
                                                   const v1::AnnulScanRequest* req,
                                                   v1::AnnulScanResponse* resp) {
   return RunUnary(ctx, deps_, [this, req, resp](Call& call) -> absl::Status {
+    RETURN_IF_ERROR(call.principal.Require(kDoorRoles));
     ASSIGN_OR_RETURN(ChildName scan, ParseChildName("scan", req->scan(), "scans"));
     RETURN_IF_ERROR(call.principal.Require(kDoorRoles, scan.event_id));
     RETURN_IF_ERROR(call.Transaction([&](pqxx::work& txn) {
@@ -180,6 +182,7 @@ ServerUnaryReactor* CheckinServiceImpl::SearchAttendees(CallbackServerContext* c
                                                         const v1::SearchAttendeesRequest* req,
                                                         v1::SearchAttendeesResponse* resp) {
   return RunUnary(ctx, deps_, [req, resp](Call& call) -> absl::Status {
+    RETURN_IF_ERROR(call.principal.Require(kDoorRoles));
     ASSIGN_OR_RETURN(int64_t event_id, ParseEventName("event", req->event()));
     RETURN_IF_ERROR(call.principal.Require(kDoorRoles, event_id));
     RETURN_IF_ERROR(domain::CheckText("query", req->query(), domain::kMaxShortTextBytes, true));
@@ -213,6 +216,7 @@ ServerUnaryReactor* CheckinServiceImpl::CheckInWalkIn(CallbackServerContext* ctx
                                                       const v1::CheckInWalkInRequest* req,
                                                       v1::CheckInWalkInResponse* resp) {
   return RunUnary(ctx, deps_, [this, req, resp](Call& call) -> absl::Status {
+    RETURN_IF_ERROR(call.principal.Require(kDoorRoles));
     ASSIGN_OR_RETURN(int64_t event_id, ParseEventName("event", req->event()));
     RETURN_IF_ERROR(call.principal.Require(kDoorRoles, event_id));
     RETURN_IF_ERROR(CheckScanIdAndLanguage(req->client_scan_id(), req->language()));

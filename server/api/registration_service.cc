@@ -218,12 +218,8 @@ ServerUnaryReactor* RegistrationServiceImpl::Register(CallbackServerContext* ctx
                      NewRegistrationFrom(req->registration(), event_id, v1::Registration::ONLINE,
                                          req->request_id()));
     ASSIGN_OR_RETURN(domain::SigningKey key, ActiveKey(deps_));
+    input.require_published = !staff;
     RETURN_IF_ERROR(call.Transaction([&](pqxx::work& txn) -> absl::Status {
-      ASSIGN_OR_RETURN(store::EventRecord event, store::PgEventStore::GetEvent(txn, event_id));
-      if (!staff && event.state != v1::Event::PUBLISHED) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("event events/", event_id, " is not open for registration"));
-      }
       ASSIGN_OR_RETURN(store::Registered done,
                        PgRegistrationStore::Register(txn, event_id, input, *deps_.data_key, key));
       resp->Clear();

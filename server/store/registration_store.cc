@@ -18,6 +18,7 @@ namespace {
 constexpr int kConfirmed = 1;
 constexpr int kWaitlisted = 2;
 constexpr int kCanceled = 3;
+constexpr int kEventPublished = 2;  // Event.State
 
 constexpr char kRegistrationColumns[] = R"(
   r.event_id, r.id, r.display_name, r.email_sealed, r.phone_sealed, r.preferred_language,
@@ -294,6 +295,10 @@ absl::StatusOr<Registered> PgRegistrationStore::Register(pqxx::work& txn, int64_
   if (event[0][1].as<int>() == kCanceled) {
     return absl::FailedPreconditionError(
         absl::StrCat("event events/", event_id, " is canceled; registration is closed"));
+  }
+  if (input.require_published && event[0][1].as<int>() != kEventPublished) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("event events/", event_id, " is not open for registration"));
   }
   if (!input.request_id.empty()) {
     if (pqxx::result r = txn.exec_prepared("registration_by_request", event_id, input.request_id);

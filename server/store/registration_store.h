@@ -26,6 +26,7 @@ struct NewRegistration {
   int source = 0;                     // Registration.Source
   std::vector<int64_t> session_ids;   // breakouts chosen, at most one per round
   std::string request_id;             // empty: not idempotent
+  bool require_published = false;     // public registration: only PUBLISHED events take it
 };
 
 struct Registered {

@@ -39,6 +39,12 @@ absl::Status MayManage(const Principal& p, Role role, std::optional<int64_t> eve
   return absl::OkStatus();
 }
 
+// Re-reads the keys once a change has committed, so this replica never signs with an uncommitted key.
+absl::Status ReloadKeys(const Call& call, const ServiceDeps& deps) {
+  return call.Transaction(
+      [&](pqxx::work& txn) { return deps.keys->Reload(txn, *deps.data_key); });
+}
+
 }  // namespace
 
 ServerUnaryReactor* AdminServiceImpl::CreateDeviceToken(CallbackServerContext* ctx,
@@ -125,12 +131,12 @@ ServerUnaryReactor* AdminServiceImpl::RotateSigningKey(CallbackServerContext* ct
                                                        v1::SigningKeyInfo* resp) {
   return RunUnary(ctx, deps_, [this, resp](Call& call) -> absl::Status {
     RETURN_IF_ERROR(call.principal.Require({Role::kAdmin}));
-    return call.Transaction([&](pqxx::work& txn) -> absl::Status {
+    RETURN_IF_ERROR(call.Transaction([&](pqxx::work& txn) -> absl::Status {
       ASSIGN_OR_RETURN(store::SigningKeyRecord k, store::PgKeyStore::Rotate(txn, *deps_.data_key));
-      RETURN_IF_ERROR(deps_.keys->Reload(txn, *deps_.data_key));
       ToProto(k, resp);
       return absl::OkStatus();
-    });
+    }));
+    return ReloadKeys(call, deps_);
   });
 }
 
@@ -157,14 +163,14 @@ ServerUnaryReactor* AdminServiceImpl::RevokeSigningKey(CallbackServerContext* ct
     if (req->key_id() == 0 || req->key_id() > 0xFFFF) {
       return absl::InvalidArgumentError("key_id: must name a signing key (1-65535)");
     }
-    return call.Transaction([&](pqxx::work& txn) -> absl::Status {
+    RETURN_IF_ERROR(call.Transaction([&](pqxx::work& txn) -> absl::Status {
       ASSIGN_OR_RETURN(store::SigningKeyRecord k,
                        store::PgKeyStore::Revoke(txn, *deps_.data_key,
                                                  static_cast<uint16_t>(req->key_id())));
-      RETURN_IF_ERROR(deps_.keys->Reload(txn, *deps_.data_key));
       ToProto(k, resp);
       return absl::OkStatus();
-    });
+    }));
+    return ReloadKeys(call, deps_);
   });
 }
 

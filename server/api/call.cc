@@ -1,5 +1,8 @@
 #include "server/api/call.h"
 
+#include <iostream>
+#include <typeinfo>
+
 namespace turnout::api {
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
@@ -33,7 +36,15 @@ grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* ctx, ServiceDeps
       return;
     }
     call.principal = *principal;
-    reactor->Finish(ToGrpcStatus(handler(call)));
+    absl::Status status;
+    try {
+      status = handler(call);
+    } catch (const std::exception& e) {
+      // Never leave a call unfinished: its client would wait until its deadline, and shutdown forever.
+      std::cerr << "turnout: a request failed with an exception of type " << typeid(e).name() << "\n";
+      status = absl::InternalError("internal error");
+    }
+    reactor->Finish(ToGrpcStatus(status));
   });
   if (!queued) {
     reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,

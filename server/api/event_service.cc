@@ -5,6 +5,7 @@
 #include "server/api/services.h"
 #include "server/domain/validation.h"
 #include "server/store/event_store.h"
+#include "server/store/registration_store.h"
 #include "server/util/status_macros.h"
 
 namespace turnout::api {
@@ -226,10 +227,13 @@ ServerUnaryReactor* EventServiceImpl::UpdateEvent(CallbackServerContext* ctx,
     RETURN_IF_ERROR(call.principal.Require({Role::kAdmin, Role::kOrganizer}, id));
     RETURN_IF_ERROR(CheckEventTimes(req->event(), /*create=*/false));
     return call.Transaction([&](pqxx::work& txn) -> absl::Status {
+      PgEventStore::LockEvent(txn, id);
       ASSIGN_OR_RETURN(store::EventRecord e, PgEventStore::GetEvent(txn, id));
       RETURN_IF_ERROR(MergeEvent(req->event(), req->update_mask(), e));
       RETURN_IF_ERROR(CheckEvent(e));
-      ASSIGN_OR_RETURN(store::EventRecord updated, PgEventStore::UpdateEvent(txn, e));
+      RETURN_IF_ERROR(PgEventStore::UpdateEvent(txn, e).status());
+      store::PgRegistrationStore::PromoteWaitlisted(txn, id);  // a raised capacity seats people
+      ASSIGN_OR_RETURN(store::EventRecord updated, PgEventStore::GetEvent(txn, id));
       ToProto(updated, resp);
       return absl::OkStatus();
     });
@@ -289,10 +293,18 @@ ServerUnaryReactor* EventServiceImpl::UpdateSession(CallbackServerContext* ctx,
     RETURN_IF_ERROR(CheckTime("session.end_time", in.end_time(), in.has_end_time(), false));
     return call.Transaction([&](pqxx::work& txn) -> absl::Status {
       ASSIGN_OR_RETURN(store::EventRecord event, PgEventStore::GetEvent(txn, name.event_id));
+      PgEventStore::LockSession(txn, name.event_id, name.id);
       ASSIGN_OR_RETURN(store::SessionRecord s, PgEventStore::GetSession(txn, name.event_id, name.id));
+      const int32_t round_before = s.round;
       RETURN_IF_ERROR(MergeSession(in, req->update_mask(), s));
       RETURN_IF_ERROR(CheckSession(s, event));
-      ASSIGN_OR_RETURN(store::SessionRecord updated, PgEventStore::UpdateSession(txn, s));
+      if (s.round != round_before && (s.confirmed_count > 0 || s.waitlisted_count > 0)) {
+        return absl::FailedPreconditionError(
+            "session.round: attendees chose this session in its round; create a new session instead");
+      }
+      RETURN_IF_ERROR(PgEventStore::UpdateSession(txn, s).status());
+      store::PgRegistrationStore::PromoteSessionWaitlist(txn, name.event_id, name.id);
+      ASSIGN_OR_RETURN(store::SessionRecord updated, PgEventStore::GetSession(txn, name.event_id, name.id));
       ToProto(updated, resp);
       return absl::OkStatus();
     });

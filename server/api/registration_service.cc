@@ -22,6 +22,9 @@ constexpr int kDefaultPageSize = 100;
 constexpr int kMaxPageSize = 500;
 constexpr int kMaxImportRows = 20000;
 constexpr int kMaxChoices = 20;
+constexpr size_t kMinPublicRequestIdBytes = 16;
+// Bounds what an import may buffer before it is checked.
+constexpr size_t kMaxImportBytes = 32 << 20;
 
 // What a caller may see of one registration.
 enum class Access { kNone, kDoor, kFull };
@@ -126,7 +129,8 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRegistratio
                           "parent: the first message must name the event, e.g. \"events/1\""));
       return;
     }
-    if (static_cast<int>(rows_.size()) >= kMaxImportRows) {
+    bytes_ += row_.ByteSizeLong();
+    if (static_cast<int>(rows_.size()) >= kMaxImportRows || bytes_ > kMaxImportBytes) {
       Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                           absl::StrCat("an import holds at most ", kMaxImportRows,
                                        " rows; split the file")));
@@ -142,7 +146,13 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRegistratio
  private:
   void Import() {
     const bool queued = deps_.db->Submit([this](pqxx::connection* conn) {
-      Finish(ToGrpcStatus(Run(conn)));
+      absl::Status status;
+      try {
+        status = Run(conn);
+      } catch (const std::exception& e) {
+        status = absl::InternalError("internal error");
+      }
+      Finish(ToGrpcStatus(status));
     });
     if (!queued) Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is busy; retry"));
   }
@@ -196,6 +206,7 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRegistratio
   const std::string authorization_;
   v1::ImportRegistrationsRequest row_;
   std::vector<v1::ImportRegistrationsRequest> rows_;
+  size_t bytes_ = 0;
 };
 
 }  // namespace
@@ -213,6 +224,10 @@ ServerUnaryReactor* RegistrationServiceImpl::Register(CallbackServerContext* ctx
     if (req->request_id().empty()) {
       return absl::InvalidArgumentError(
           "request_id: is required, so that a retried registration registers nobody twice");
+    }
+    if (!staff && req->request_id().size() < kMinPublicRequestIdBytes) {
+      return absl::InvalidArgumentError(
+          "request_id: use a random UUID (at least 16 characters), unique to this registration");
     }
     ASSIGN_OR_RETURN(store::NewRegistration input,
                      NewRegistrationFrom(req->registration(), event_id, v1::Registration::ONLINE,

@@ -1,6 +1,8 @@
 #include "server/api/server.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -134,12 +136,15 @@ absl::Status TurnoutServer::BootstrapAdminToken() {
                      store::PgTokenStore::Create(txn, static_cast<int>(Role::kAdmin), std::nullopt,
                                                  "first admin"));
     const std::string path = admin_token_path();
-    {
-      std::ofstream out(path, std::ios::trunc);
-      out << created.secret << "\n";
-      if (!out) return absl::FailedPreconditionError(absl::StrCat("cannot write ", path));
+    // 0600 from the first byte: the token is the keys to everything.
+    const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    const std::string line = created.secret + "\n";
+    const bool written = fd >= 0 && write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+    if (fd >= 0) {
+      fchmod(fd, 0600);
+      close(fd);
     }
-    chmod(path.c_str(), 0600);
+    if (!written) return absl::FailedPreconditionError(absl::StrCat("cannot write ", path));
     std::cerr << "turnout-server: wrote the first ADMIN token to " << path << "\n";
     return absl::OkStatus();
   });

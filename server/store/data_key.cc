@@ -1,7 +1,11 @@
 #include "server/store/data_key.h"
 
 #include <sodium.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <filesystem>
 #include <fstream>
@@ -30,15 +34,23 @@ DataKey DataKey::Random() {
 absl::StatusOr<DataKey> DataKey::LoadOrCreate(const std::string& path) {
   InitSodium();
   std::error_code ec;
-  if (!std::filesystem::exists(path)) {
-    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  // Created exclusively and 0600 from the first byte; a replica that loses the race reads the
+  // winner's key below.
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd >= 0) {
     DataKey k = Random();
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(k.key_.data()), k.key_.size());
-    out.close();
-    if (!out) return absl::FailedPreconditionError(absl::StrCat("cannot write the data key ", path));
-    chmod(path.c_str(), 0600);
+    const bool written = write(fd, k.key_.data(), k.key_.size()) == static_cast<ssize_t>(k.key_.size());
+    const bool synced = fsync(fd) == 0;
+    close(fd);
+    if (!written || !synced) {
+      unlink(path.c_str());
+      return absl::FailedPreconditionError(absl::StrCat("cannot write the data key ", path));
+    }
     return k;
+  }
+  if (errno != EEXIST) {
+    return absl::FailedPreconditionError(absl::StrCat("cannot create the data key ", path));
   }
   std::ifstream in(path, std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

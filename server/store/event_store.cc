@@ -149,6 +149,9 @@ void PgEventStore::RegisterStatements() {
                  start_time = ts_of($8), end_time = ts_of($9), capacity = $10,
                  requires_selection = $11, allow_reentry = $12
           WHERE event_id = $1 AND id = $2)"},
+      {"event_lock_for_update", "SELECT 1 FROM events WHERE id = $1 FOR UPDATE"},
+      {"session_lock_for_update",
+       "SELECT 1 FROM sessions WHERE event_id = $1 AND id = $2 FOR UPDATE"},
       {"checkpoint_list", list_checkpoints.c_str()},
       {"checkpoint_get", get_checkpoint.c_str()},
   });
@@ -244,6 +247,14 @@ absl::StatusOr<SessionRecord> PgEventStore::UpdateSession(pqxx::work& txn,
         absl::StrCat("session events/", s.event_id, "/sessions/", s.id, " does not exist"));
   }
   return GetSession(txn, s.event_id, s.id);
+}
+
+void PgEventStore::LockEvent(pqxx::work& txn, int64_t event_id) {
+  txn.exec_prepared("event_lock_for_update", event_id);
+}
+
+void PgEventStore::LockSession(pqxx::work& txn, int64_t event_id, int64_t session_id) {
+  txn.exec_prepared("session_lock_for_update", event_id, session_id);
 }
 
 absl::StatusOr<std::vector<CheckpointRecord>> PgEventStore::ListCheckpoints(pqxx::work& txn,

@@ -34,6 +34,9 @@ class PgEventStore {
   static absl::StatusOr<std::vector<SessionRecord>> ListSessions(pqxx::work& txn, int64_t event_id,
                                                                  int64_t after_id, int limit);
   static absl::StatusOr<SessionRecord> UpdateSession(pqxx::work& txn, const SessionRecord& session);
+  // Row locks taken before a read-modify-write, so concurrent updates are not lost.
+  static void LockEvent(pqxx::work& txn, int64_t event_id);
+  static void LockSession(pqxx::work& txn, int64_t event_id, int64_t session_id);
 
   static absl::StatusOr<std::vector<CheckpointRecord>> ListCheckpoints(pqxx::work& txn,
                                                                        int64_t event_id);

@@ -1,6 +1,7 @@
 #include "server/store/pg.h"
 
 #include <iostream>
+#include <typeinfo>
 
 #include "absl/strings/str_cat.h"
 #include "server/store/migrations.h"
@@ -69,7 +70,8 @@ absl::Status Database::InTransaction(pqxx::connection* conn,
       std::cerr << "turnout: SQL error " << e.sqlstate() << "\n";
       return absl::InternalError("database error");
     } catch (const std::exception& e) {
-      std::cerr << "turnout: database error: " << e.what() << "\n";
+      // The type only: conversion errors quote the value, which may be personal data.
+      std::cerr << "turnout: database error of type " << typeid(e).name() << "\n";
       return absl::InternalError("database error");
     }
   }
@@ -132,7 +134,8 @@ void Database::WorkerLoop() {
     try {
       job(conn.get());
     } catch (const std::exception& e) {
-      std::cerr << "turnout: database job failed: " << e.what() << "\n";
+      std::cerr << "turnout: a database job failed with an exception of type " << typeid(e).name()
+                << "\n";
     }
   }
 }

@@ -19,6 +19,7 @@ constexpr int kConfirmed = 1;
 constexpr int kWaitlisted = 2;
 constexpr int kCanceled = 3;
 constexpr int kEventPublished = 2;  // Event.State
+constexpr int kEventCanceled = 3;   // Event.State
 
 constexpr char kRegistrationColumns[] = R"(
   r.event_id, r.id, r.display_name, r.email_sealed, r.phone_sealed, r.preferred_language,
@@ -125,7 +126,9 @@ absl::StatusOr<std::vector<ChosenSession>> LockChosenSessions(pqxx::work& txn, i
   return chosen;
 }
 
-int SeatStatus(pqxx::work& txn, int64_t event_id, const ChosenSession& s) {
+// A waitlisted registration waits for its breakouts too: seats go to people who can get in.
+int SeatStatus(pqxx::work& txn, int64_t event_id, const ChosenSession& s, int registration_status) {
+  if (registration_status != kConfirmed) return kWaitlisted;
   if (s.capacity <= 0) return kConfirmed;
   const int64_t taken = txn.exec_prepared("session_confirmed_count", event_id, s.session_id)[0][0]
                             .as<int64_t>();
@@ -143,13 +146,27 @@ void PromoteSession(pqxx::work& txn, int64_t event_id, int64_t session_id) {
   if (free > 0) txn.exec_prepared("session_promote", event_id, session_id, free);
 }
 
-// Fills freed places of the event with the earliest waitlisted registrations.
+// Fills freed places of the event with the earliest waitlisted registrations, then gives the
+// promoted their breakout seats where seats are free.
 void PromoteEvent(pqxx::work& txn, int64_t event_id) {
   pqxx::result e = txn.exec_prepared("event_lock", event_id);
+  if (e.empty()) return;
   const int32_t capacity = e[0][0].as<int32_t>();
   const int64_t taken = txn.exec_prepared("event_confirmed_count", event_id)[0][0].as<int64_t>();
   const int64_t free = capacity <= 0 ? std::numeric_limits<int32_t>::max() : capacity - taken;
-  if (free > 0) txn.exec_prepared("registration_promote", event_id, free);
+  if (free <= 0) return;
+  std::vector<int64_t> promoted;
+  for (const pqxx::row& r : txn.exec_prepared("registration_promote", event_id, free)) {
+    promoted.push_back(r[0].as<int64_t>());
+  }
+  if (promoted.empty()) return;
+  std::vector<int64_t> sessions;
+  for (const pqxx::row& r : txn.exec_prepared("choices_get", event_id, IdsLiteral(promoted))) {
+    sessions.push_back(r[1].as<int64_t>());
+  }
+  std::sort(sessions.begin(), sessions.end());
+  sessions.erase(std::unique(sessions.begin(), sessions.end()), sessions.end());
+  for (int64_t session_id : sessions) PromoteSession(txn, event_id, session_id);
 }
 
 absl::StatusOr<TicketRecord> IssueTicket(pqxx::work& txn, int64_t event_id,
@@ -222,14 +239,16 @@ void PgRegistrationStore::RegisterStatements() {
       {"session_promote", R"(
           UPDATE session_choices SET status = 1
           WHERE (event_id, registration_id, round) IN (
-            SELECT event_id, registration_id, round FROM session_choices
-            WHERE event_id = $1 AND session_id = $2 AND status = 2
-            ORDER BY chosen_time, registration_id LIMIT $3))"},
+            SELECT sc.event_id, sc.registration_id, sc.round FROM session_choices sc
+            JOIN registrations r ON r.event_id = sc.event_id AND r.id = sc.registration_id
+            WHERE sc.event_id = $1 AND sc.session_id = $2 AND sc.status = 2 AND r.status = 1
+            ORDER BY sc.chosen_time, sc.registration_id LIMIT $3))"},
       {"registration_promote", R"(
           UPDATE registrations SET status = 1, update_time = now()
           WHERE (event_id, id) IN (
             SELECT event_id, id FROM registrations WHERE event_id = $1 AND status = 2
-            ORDER BY id LIMIT $2))"},
+            ORDER BY id LIMIT $2)
+          RETURNING id)"},
       {"registration_insert", R"(
           INSERT INTO registrations (event_id, display_name, search_name, email_sealed,
                                      phone_sealed, preferred_language, attention_flags, status,
@@ -292,7 +311,7 @@ absl::StatusOr<Registered> PgRegistrationStore::Register(pqxx::work& txn, int64_
   if (event.empty()) {
     return absl::NotFoundError(absl::StrCat("event events/", event_id, " does not exist"));
   }
-  if (event[0][1].as<int>() == kCanceled) {
+  if (event[0][1].as<int>() == kEventCanceled) {
     return absl::FailedPreconditionError(
         absl::StrCat("event events/", event_id, " is canceled; registration is closed"));
   }
@@ -307,6 +326,12 @@ absl::StatusOr<Registered> PgRegistrationStore::Register(pqxx::work& txn, int64_
       auto reg = ReadRegistration(r[0], data_key);
       if (!reg.ok()) return reg.status();
       done.registration = *std::move(reg);
+      // A replay answers only the same person: a request_id is not a key to someone else's data.
+      if (done.registration.display_name != input.display_name ||
+          done.registration.email != input.email) {
+        return absl::AlreadyExistsError(
+            "request_id: was used for another registration; send a new random one (a UUID)");
+      }
       (void)LoadChoices(txn, done.registration);
       auto ticket = CurrentTicket(txn, event_id, done.registration.id);
       if (!ticket.ok()) return ticket.status();
@@ -336,7 +361,7 @@ absl::StatusOr<Registered> PgRegistrationStore::Register(pqxx::work& txn, int64_
   const int64_t id = inserted[0][0].as<int64_t>();
   for (const ChosenSession& s : *chosen) {
     txn.exec_prepared("choice_insert", event_id, id, s.round, s.session_id,
-                      SeatStatus(txn, event_id, s));
+                      SeatStatus(txn, event_id, s, status));
   }
   auto ticket = IssueTicket(txn, event_id, id, key);
   if (!ticket.ok()) return ticket.status();
@@ -376,7 +401,8 @@ absl::StatusOr<RegistrationRecord> PgRegistrationStore::UpdateChoices(
     const DataKey& data_key) {
   pqxx::result locked = txn.exec_prepared("registration_lock", event_id, id);
   if (locked.empty()) return RegistrationNotFound(event_id, id);
-  if (locked[0][0].as<int>() == kCanceled) {
+  const int registration_status = locked[0][0].as<int>();
+  if (registration_status == kCanceled) {
     return absl::FailedPreconditionError(
         absl::StrCat("registration events/", event_id, "/registrations/", id,
                      " is canceled; register again to choose breakouts"));
@@ -400,7 +426,7 @@ absl::StatusOr<RegistrationRecord> PgRegistrationStore::UpdateChoices(
   for (const ChosenSession& s : *chosen) {
     if (kept.count(s.round)) continue;
     txn.exec_prepared("choice_insert", event_id, id, s.round, s.session_id,
-                      SeatStatus(txn, event_id, s));
+                      SeatStatus(txn, event_id, s, registration_status));
   }
   txn.exec_prepared("registration_touch", event_id, id);
   return Get(txn, event_id, id, data_key);
@@ -431,6 +457,15 @@ absl::StatusOr<RegistrationPage> PgRegistrationStore::List(pqxx::work& txn, int6
   page.total_size =
       txn.exec_prepared("registration_count", event_id, status, like)[0][0].as<int32_t>();
   return page;
+}
+
+void PgRegistrationStore::PromoteWaitlisted(pqxx::work& txn, int64_t event_id) {
+  PromoteEvent(txn, event_id);
+}
+
+void PgRegistrationStore::PromoteSessionWaitlist(pqxx::work& txn, int64_t event_id,
+                                                 int64_t session_id) {
+  PromoteSession(txn, event_id, session_id);
 }
 
 absl::StatusOr<TicketRecord> PgRegistrationStore::CurrentTicket(pqxx::work& txn, int64_t event_id,

@@ -72,6 +72,9 @@ class PgRegistrationStore {
   static absl::StatusOr<RegistrationPage> List(pqxx::work& txn, int64_t event_id, int status,
                                                const std::string& name_prefix, int64_t after_id,
                                                int limit, const DataKey& data_key);
+  // Seats the earliest waitlisted where capacity allows: after a capacity is raised.
+  static void PromoteWaitlisted(pqxx::work& txn, int64_t event_id);
+  static void PromoteSessionWaitlist(pqxx::work& txn, int64_t event_id, int64_t session_id);
   static absl::StatusOr<TicketRecord> CurrentTicket(pqxx::work& txn, int64_t event_id,
                                                     int64_t registration_id);
   // Supersedes the current code (it scans as REVOKED) and issues a new one.

@@ -183,7 +183,7 @@ void PgScanStore::RegisterStatements() {
           INSERT INTO scans (event_id, checkpoint_id, registration_id, device_id, client_scan_id,
                              direction, scanned_time, offline, status, device_status, raw_code,
                              first_entry_time)
-          VALUES ($1, $2, NULLIF($3, 0), $4, $5, $6, ts_of($7), $8, $9, NULLIF($10, 0), $11,
+          VALUES ($1, $2, NULLIF($3::bigint, 0), $4, $5, $6, ts_of($7), $8, $9, NULLIF($10, 0), $11,
                   CASE WHEN $12::bigint < 0 THEN NULL ELSE ts_of($12::bigint) END)
           ON CONFLICT (event_id, device_id, client_scan_id) DO NOTHING
           RETURNING id)"},

@@ -41,14 +41,14 @@ std::string HashTokenSecret(absl::string_view secret) {
 void PgTokenStore::RegisterStatements() {
   AddStatements({
       {"token_insert", R"(
-          INSERT INTO tokens (token_hash, role, event_id, label) VALUES ($1, $2, NULLIF($3, 0), $4)
+          INSERT INTO tokens (token_hash, role, event_id, label) VALUES ($1, $2, NULLIF($3::bigint, 0), $4)
           RETURNING id, role, event_id, label, us_of(create_time), us_of(revoke_time))"},
       {"token_by_hash", R"(
           SELECT id, role, event_id, label, us_of(create_time), us_of(revoke_time)
           FROM tokens WHERE token_hash = $1 AND revoke_time IS NULL)"},
       {"token_list", R"(
           SELECT id, role, event_id, label, us_of(create_time), us_of(revoke_time)
-          FROM tokens WHERE $1 = 0 OR event_id = $1 ORDER BY id)"},
+          FROM tokens WHERE $1::bigint = 0 OR event_id = $1::bigint ORDER BY id)"},
       {"token_revoke", R"(
           UPDATE tokens SET revoke_time = coalesce(revoke_time, now()) WHERE id = $1
           RETURNING id, role, event_id, label, us_of(create_time), us_of(revoke_time))"},

@@ -58,7 +58,7 @@ class RegistrationTest : public ::testing::Test {
 TEST_F(RegistrationTest, RegisterIsIdempotentByRequestId) {
   v1::RegisterRequest req;
   req.set_parent(event_.name());
-  req.set_request_id("form-7f3a");
+  req.set_request_id("form-7f3a9c2e4b1d4e6f");
   req.mutable_registration()->set_display_name("María López");
   req.mutable_registration()->set_email("maria@example.org");
   req.mutable_registration()->set_preferred_language("es");
@@ -83,10 +83,28 @@ TEST_F(RegistrationTest, RegisterIsIdempotentByRequestId) {
       server_.registrations().Register(TestServer::Context("").get(), req, &anonymous).ok());
   EXPECT_EQ(anonymous.registration().name(), first.registration().name());
 
-  req.set_request_id("form-8b21");
+  req.set_request_id("form-8b21d0c94e7a4f13");
   v1::RegisterResponse other;
   ASSERT_TRUE(server_.registrations().Register(server_.AdminContext().get(), req, &other).ok());
   EXPECT_NE(other.registration().name(), first.registration().name());
+  EXPECT_EQ(server_.QueryInt("SELECT count(*) FROM registrations"), 2);
+
+  // A request_id is no key to someone else's registration: another person gets ALREADY_EXISTS,
+  // and the first person's contact fields and ticket are not sent.
+  v1::RegisterRequest stranger = req;
+  stranger.mutable_registration()->set_display_name("Somebody Else");
+  stranger.mutable_registration()->clear_email();
+  v1::RegisterResponse nothing;
+  const grpc::Status refused =
+      server_.registrations().Register(TestServer::Context("").get(), stranger, &nothing);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::ALREADY_EXISTS) << refused.error_message();
+  EXPECT_EQ(nothing.ticket().code(), "");
+
+  // The public must use unguessable request ids.
+  req.set_request_id("form-1");
+  const grpc::Status short_id =
+      server_.registrations().Register(TestServer::Context("").get(), req, &nothing);
+  EXPECT_EQ(short_id.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(server_.QueryInt("SELECT count(*) FROM registrations"), 2);
 }
 
@@ -133,6 +151,35 @@ TEST_F(RegistrationTest, AFullEventWaitlistsAndPromotesOnCancel) {
   EXPECT_EQ(Get(ben.registration().name()).status(), v1::Registration::CONFIRMED)
       << "the first waitlisted is promoted";
   EXPECT_EQ(Get(cruz.registration().name()).status(), v1::Registration::WAITLISTED);
+}
+
+TEST_F(RegistrationTest, AWaitlistedPersonHoldsNoBreakoutSeatUntilPromoted) {
+  const v1::Event small = server_.NewEvent("Small training", /*capacity=*/1);
+  const v1::Session room = server_.NewSession(small.name(), "Health and public benefits", 1, 5, true);
+  const v1::RegisterResponse ana = server_.Register(small.name(), "Ana", {room.name()});
+  const v1::RegisterResponse ben = server_.Register(small.name(), "Ben", {room.name()});
+  const v1::RegisterResponse cruz = server_.Register(small.name(), "Cruz", {room.name()});
+  ASSERT_FALSE(HasFailure());
+  EXPECT_EQ(ana.registration().session_choices(0).status(), v1::SessionChoice::CONFIRMED);
+  EXPECT_EQ(ben.registration().status(), v1::Registration::WAITLISTED);
+  EXPECT_EQ(ben.registration().session_choices(0).status(), v1::SessionChoice::WAITLISTED)
+      << "seats go to people who can get in";
+
+  Cancel(ana.registration().name());
+  const v1::Registration promoted = Get(ben.registration().name());
+  EXPECT_EQ(promoted.status(), v1::Registration::CONFIRMED);
+  EXPECT_EQ(promoted.session_choices(0).status(), v1::SessionChoice::CONFIRMED);
+
+  // Raising the event's capacity seats the next waitlisted person, breakout included.
+  v1::UpdateEventRequest update;
+  update.mutable_event()->set_name(small.name());
+  update.mutable_event()->set_capacity(2);
+  update.mutable_update_mask()->add_paths("capacity");
+  v1::Event updated;
+  ASSERT_TRUE(server_.events().UpdateEvent(server_.AdminContext().get(), update, &updated).ok());
+  const v1::Registration raised = Get(cruz.registration().name());
+  EXPECT_EQ(raised.status(), v1::Registration::CONFIRMED);
+  EXPECT_EQ(raised.session_choices(0).status(), v1::SessionChoice::CONFIRMED);
 }
 
 TEST_F(RegistrationTest, UpdateSessionChoicesRejectsTwoSessionsOfOneRoundAndChangesNothing) {

@@ -34,15 +34,16 @@ absl::Status MayManage(const Principal& p, Role role, std::optional<int64_t> eve
   if (p.Is({Role::kAdmin})) return absl::OkStatus();
   RETURN_IF_ERROR(p.Require({Role::kOrganizer}, event_id.value_or(0)));
   if (role != Role::kDoor && role != Role::kDashboard) {
-    return absl::PermissionDeniedError("an ORGANIZER token may manage only DOOR and DASHBOARD tokens");
+    return absl::PermissionDeniedError(
+        "an ORGANIZER token may manage only DOOR and DASHBOARD tokens");
   }
   return absl::OkStatus();
 }
 
-// Re-reads the keys once a change has committed, so this replica never signs with an uncommitted key.
+// Re-reads the keys once a change has committed, so this replica never signs with an uncommitted
+// key.
 absl::Status ReloadKeys(const Call& call, const ServiceDeps& deps) {
-  return call.Transaction(
-      [&](pqxx::work& txn) { return deps.keys->Reload(txn, *deps.data_key); });
+  return call.Transaction([&](pqxx::work& txn) { return deps.keys->Reload(txn, *deps.data_key); });
 }
 
 }  // namespace
@@ -110,7 +111,8 @@ ServerUnaryReactor* AdminServiceImpl::RevokeDeviceToken(CallbackServerContext* c
     RETURN_IF_ERROR(call.principal.Require({Role::kAdmin, Role::kOrganizer}));
     ASSIGN_OR_RETURN(int64_t token_id, ParseTokenName("name", req->name()));
     RETURN_IF_ERROR(call.Transaction([&](pqxx::work& txn) -> absl::Status {
-      ASSIGN_OR_RETURN(std::vector<store::TokenRecord> all, store::PgTokenStore::List(txn, std::nullopt));
+      ASSIGN_OR_RETURN(std::vector<store::TokenRecord> all,
+                       store::PgTokenStore::List(txn, std::nullopt));
       auto it = std::find_if(all.begin(), all.end(),
                              [&](const store::TokenRecord& t) { return t.id == token_id; });
       if (it == all.end()) {
@@ -164,9 +166,9 @@ ServerUnaryReactor* AdminServiceImpl::RevokeSigningKey(CallbackServerContext* ct
       return absl::InvalidArgumentError("key_id: must name a signing key (1-65535)");
     }
     RETURN_IF_ERROR(call.Transaction([&](pqxx::work& txn) -> absl::Status {
-      ASSIGN_OR_RETURN(store::SigningKeyRecord k,
-                       store::PgKeyStore::Revoke(txn, *deps_.data_key,
-                                                 static_cast<uint16_t>(req->key_id())));
+      ASSIGN_OR_RETURN(
+          store::SigningKeyRecord k,
+          store::PgKeyStore::Revoke(txn, *deps_.data_key, static_cast<uint16_t>(req->key_id())));
       ToProto(k, resp);
       return absl::OkStatus();
     }));

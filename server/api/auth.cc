@@ -46,8 +46,7 @@ absl::Status Principal::Require(std::initializer_list<Role> roles, int64_t event
         absl::StrCat("a ", RoleName(role), " token may not make this call"));
   }
   if (event_id.has_value() && event != 0 && *event_id != event) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("this token is limited to events/", *event_id));
+    return absl::PermissionDeniedError(absl::StrCat("this token is limited to events/", *event_id));
   }
   return absl::OkStatus();
 }

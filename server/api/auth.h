@@ -6,9 +6,8 @@
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
-#include <string>
-
 #include <pqxx/pqxx>
+#include <string>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"

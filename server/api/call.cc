@@ -25,8 +25,8 @@ grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* ctx, ServiceDeps
   std::string peer = ctx->peer();
   Authenticator* auth = deps.auth;
   const bool queued = deps.db->Submit([reactor, auth, authorization = std::move(authorization),
-                                       peer = std::move(peer), handler = std::move(handler)](
-                                          pqxx::connection* conn) {
+                                       peer = std::move(peer),
+                                       handler = std::move(handler)](pqxx::connection* conn) {
     Call call;
     call.conn = conn;
     call.peer = peer;
@@ -40,8 +40,10 @@ grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* ctx, ServiceDeps
     try {
       status = handler(call);
     } catch (const std::exception& e) {
-      // Never leave a call unfinished: its client would wait until its deadline, and shutdown forever.
-      std::cerr << "turnout: a request failed with an exception of type " << typeid(e).name() << "\n";
+      // Never leave a call unfinished: its client would wait until its deadline, and shutdown
+      // forever.
+      std::cerr << "turnout: a request failed with an exception of type " << typeid(e).name()
+                << "\n";
       status = absl::InternalError("internal error");
     }
     reactor->Finish(ToGrpcStatus(status));

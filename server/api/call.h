@@ -1,12 +1,13 @@
 // The plumbing every RPC shares: what a service needs (ServiceDeps), running a unary handler on a
-// database worker instead of a gRPC thread (RunUnary), and the one absl::Status -> grpc::Status map.
+// database worker instead of a gRPC thread (RunUnary), and the one absl::Status -> grpc::Status
+// map.
 #ifndef TURNOUT_SERVER_API_CALL_H_
 #define TURNOUT_SERVER_API_CALL_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <functional>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"

@@ -50,7 +50,8 @@ absl::StatusOr<domain::Direction> ParseDirection(v1::ScanDirection d) {
   }
 }
 
-absl::Status CheckScanIdAndLanguage(const std::string& client_scan_id, const std::string& language) {
+absl::Status CheckScanIdAndLanguage(const std::string& client_scan_id,
+                                    const std::string& language) {
   if (client_scan_id.empty()) {
     return absl::InvalidArgumentError(
         "client_scan_id: is required (a UUID per scan), so a retry never counts twice");
@@ -66,9 +67,8 @@ absl::StatusOr<domain::VerifiedCode> Verify(const ServiceDeps& deps, const Call&
                                             absl::string_view code) {
   domain::VerifiedCode verified = domain::VerifyTicketCode(code, deps.keys->Ring());
   if (verified.check == domain::CodeCheck::kUnknownKey) {
-    RETURN_IF_ERROR(call.Transaction([&](pqxx::work& txn) {
-      return deps.keys->Reload(txn, *deps.data_key);
-    }));
+    RETURN_IF_ERROR(
+        call.Transaction([&](pqxx::work& txn) { return deps.keys->Reload(txn, *deps.data_key); }));
     verified = domain::VerifyTicketCode(code, deps.keys->Ring());
   }
   return verified;
@@ -88,7 +88,8 @@ void FillResult(const store::ScanOutcome& out, int64_t event_id, const std::stri
     result->set_display_name(r.display_name);
     result->set_preferred_language(r.preferred_language);
     for (int f : r.attention_flags) result->add_attention_flags(static_cast<v1::AttentionFlag>(f));
-    for (const store::ChoiceRecord& c : r.choices) ToProto(c, event_id, result->add_session_choices());
+    for (const store::ChoiceRecord& c : r.choices)
+      ToProto(c, event_id, result->add_session_choices());
   }
   if (out.first_entry_time) {
     *result->mutable_first_entry_time() = ToProtoTime(*out.first_entry_time);
@@ -102,8 +103,8 @@ bool Accepted(domain::ScanStatus s) {
 
 }  // namespace
 
-ServerUnaryReactor* CheckinServiceImpl::Scan(CallbackServerContext* ctx,
-                                             const v1::ScanRequest* req, v1::ScanResult* resp) {
+ServerUnaryReactor* CheckinServiceImpl::Scan(CallbackServerContext* ctx, const v1::ScanRequest* req,
+                                             v1::ScanResult* resp) {
   return RunUnary(ctx, deps_, [this, req, resp](Call& call) -> absl::Status {
     RETURN_IF_ERROR(call.principal.Require(kDoorRoles));
     ASSIGN_OR_RETURN(int64_t event_id, ParseEventName("event", req->event()));
@@ -122,7 +123,8 @@ ServerUnaryReactor* CheckinServiceImpl::Scan(CallbackServerContext* ctx,
       if (!req->code().empty()) {
         return absl::InvalidArgumentError("send either code or registration, not both");
       }
-      ASSIGN_OR_RETURN(ChildName reg, ParseChildName("registration", req->registration(), "registrations"));
+      ASSIGN_OR_RETURN(ChildName reg,
+                       ParseChildName("registration", req->registration(), "registrations"));
       if (reg.event_id != event_id) {
         return absl::InvalidArgumentError("registration: belongs to another event than `event`");
       }
@@ -231,7 +233,8 @@ ServerUnaryReactor* CheckinServiceImpl::CheckInWalkIn(CallbackServerContext* ctx
     reg.email = req->registration().email();
     reg.phone = req->registration().phone();
     reg.preferred_language = req->registration().preferred_language();
-    ASSIGN_OR_RETURN(reg.attention_flags, CheckAttentionFlags(req->registration().attention_flags()));
+    ASSIGN_OR_RETURN(reg.attention_flags,
+                     CheckAttentionFlags(req->registration().attention_flags()));
     reg.source = v1::Registration::WALK_IN;
     // The device and its scan id make the whole call idempotent.
     reg.request_id = absl::StrCat("walk-in:", call.principal.token_id, ":", req->client_scan_id());
@@ -246,8 +249,8 @@ ServerUnaryReactor* CheckinServiceImpl::CheckInWalkIn(CallbackServerContext* ctx
     if (!key) return absl::UnavailableError("no signing key is loaded yet; retry");
     store::ScanOutcome out;
     RETURN_IF_ERROR(call.Transaction([&](pqxx::work& txn) -> absl::Status {
-      ASSIGN_OR_RETURN(store::Registered done,
-                       store::PgRegistrationStore::Register(txn, event_id, reg, *deps_.data_key, *key));
+      ASSIGN_OR_RETURN(store::Registered done, store::PgRegistrationStore::Register(
+                                                   txn, event_id, reg, *deps_.data_key, *key));
       in.registration_id = done.registration.id;
       ASSIGN_OR_RETURN(out, PgScanStore::RecordScan(txn, in));
       resp->Clear();

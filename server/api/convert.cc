@@ -107,8 +107,10 @@ void ToProto(const store::RegistrationRecord& in, bool with_contact, v1::Registr
     out->set_phone(in.phone);
   }
   out->set_preferred_language(in.preferred_language);
-  for (int flag : in.attention_flags) out->add_attention_flags(static_cast<v1::AttentionFlag>(flag));
-  for (const store::ChoiceRecord& c : in.choices) ToProto(c, in.event_id, out->add_session_choices());
+  for (int flag : in.attention_flags)
+    out->add_attention_flags(static_cast<v1::AttentionFlag>(flag));
+  for (const store::ChoiceRecord& c : in.choices)
+    ToProto(c, in.event_id, out->add_session_choices());
   out->set_status(static_cast<v1::Registration::Status>(in.status));
   out->set_source(static_cast<v1::Registration::Source>(in.source));
   *out->mutable_create_time() = ToProtoTime(in.create_time);

@@ -3,9 +3,9 @@
 #ifndef TURNOUT_SERVER_API_CONVERT_H_
 #define TURNOUT_SERVER_API_CONVERT_H_
 
-#include <vector>
-
 #include <google/protobuf/timestamp.pb.h>
+
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"

@@ -88,16 +88,27 @@ absl::Status MergeEvent(const v1::Event& in, const google::protobuf::FieldMask& 
     return absl::InvalidArgumentError("update_mask: name the fields to change, e.g. \"title\"");
   }
   for (const std::string& path : mask.paths()) {
-    if (path == "title") e.title = in.title();
-    else if (path == "venue") e.venue = in.venue();
-    else if (path == "time_zone") e.time_zone = in.time_zone();
-    else if (path == "start_time") e.start_time = FromProtoTime(in.start_time());
-    else if (path == "end_time") e.end_time = FromProtoTime(in.end_time());
-    else if (path == "doors_open_time") e.doors_open_time = FromProtoTime(in.doors_open_time());
-    else if (path == "capacity") e.capacity = in.capacity();
-    else if (path == "state") e.state = in.state();
-    else if (path == "allow_reentry") e.allow_reentry = in.allow_reentry();
-    else return absl::InvalidArgumentError(absl::StrCat("update_mask: \"", path, "\" cannot be changed"));
+    if (path == "title")
+      e.title = in.title();
+    else if (path == "venue")
+      e.venue = in.venue();
+    else if (path == "time_zone")
+      e.time_zone = in.time_zone();
+    else if (path == "start_time")
+      e.start_time = FromProtoTime(in.start_time());
+    else if (path == "end_time")
+      e.end_time = FromProtoTime(in.end_time());
+    else if (path == "doors_open_time")
+      e.doors_open_time = FromProtoTime(in.doors_open_time());
+    else if (path == "capacity")
+      e.capacity = in.capacity();
+    else if (path == "state")
+      e.state = in.state();
+    else if (path == "allow_reentry")
+      e.allow_reentry = in.allow_reentry();
+    else
+      return absl::InvalidArgumentError(
+          absl::StrCat("update_mask: \"", path, "\" cannot be changed"));
   }
   return absl::OkStatus();
 }
@@ -108,17 +119,29 @@ absl::Status MergeSession(const v1::Session& in, const google::protobuf::FieldMa
     return absl::InvalidArgumentError("update_mask: name the fields to change, e.g. \"capacity\"");
   }
   for (const std::string& path : mask.paths()) {
-    if (path == "title") s.title = in.title();
-    else if (path == "kind") s.kind = in.kind();
-    else if (path == "track") s.track = in.track();
-    else if (path == "room") s.room = in.room();
-    else if (path == "round") s.round = in.round();
-    else if (path == "start_time") s.start_time = FromProtoTime(in.start_time());
-    else if (path == "end_time") s.end_time = FromProtoTime(in.end_time());
-    else if (path == "capacity") s.capacity = in.capacity();
-    else if (path == "requires_selection") s.requires_selection = in.requires_selection();
-    else if (path == "allow_reentry") s.allow_reentry = in.allow_reentry();
-    else return absl::InvalidArgumentError(absl::StrCat("update_mask: \"", path, "\" cannot be changed"));
+    if (path == "title")
+      s.title = in.title();
+    else if (path == "kind")
+      s.kind = in.kind();
+    else if (path == "track")
+      s.track = in.track();
+    else if (path == "room")
+      s.room = in.room();
+    else if (path == "round")
+      s.round = in.round();
+    else if (path == "start_time")
+      s.start_time = FromProtoTime(in.start_time());
+    else if (path == "end_time")
+      s.end_time = FromProtoTime(in.end_time());
+    else if (path == "capacity")
+      s.capacity = in.capacity();
+    else if (path == "requires_selection")
+      s.requires_selection = in.requires_selection();
+    else if (path == "allow_reentry")
+      s.allow_reentry = in.allow_reentry();
+    else
+      return absl::InvalidArgumentError(
+          absl::StrCat("update_mask: \"", path, "\" cannot be changed"));
   }
   return absl::OkStatus();
 }
@@ -165,21 +188,23 @@ ServerUnaryReactor* EventServiceImpl::CreateEvent(CallbackServerContext* ctx,
     }
     const v1::Event& in = req->event();
     RETURN_IF_ERROR(CheckEventTimes(in, /*create=*/true));
-    RETURN_IF_ERROR(domain::CheckText("request_id", req->request_id(), domain::kMaxRequestIdBytes, false));
+    RETURN_IF_ERROR(
+        domain::CheckText("request_id", req->request_id(), domain::kMaxRequestIdBytes, false));
     store::EventRecord e;
     e.title = in.title();
     e.venue = in.venue();
     e.time_zone = in.time_zone();
     e.start_time = FromProtoTime(in.start_time());
     e.end_time = FromProtoTime(in.end_time());
-    e.doors_open_time =
-        in.has_doors_open_time() ? FromProtoTime(in.doors_open_time()) : e.start_time - absl::Hours(1);
+    e.doors_open_time = in.has_doors_open_time() ? FromProtoTime(in.doors_open_time())
+                                                 : e.start_time - absl::Hours(1);
     e.capacity = in.capacity();
     e.state = in.state() == v1::Event::STATE_UNSPECIFIED ? v1::Event::DRAFT : in.state();
     e.allow_reentry = true;
     RETURN_IF_ERROR(CheckEvent(e));
     return call.Transaction([&](pqxx::work& txn) -> absl::Status {
-      ASSIGN_OR_RETURN(store::EventRecord created, PgEventStore::CreateEvent(txn, e, req->request_id()));
+      ASSIGN_OR_RETURN(store::EventRecord created,
+                       PgEventStore::CreateEvent(txn, e, req->request_id()));
       ToProto(created, resp);
       return absl::OkStatus();
     });
@@ -249,7 +274,8 @@ ServerUnaryReactor* EventServiceImpl::CreateSession(CallbackServerContext* ctx,
     const v1::Session& in = req->session();
     RETURN_IF_ERROR(CheckTime("session.start_time", in.start_time(), in.has_start_time(), true));
     RETURN_IF_ERROR(CheckTime("session.end_time", in.end_time(), in.has_end_time(), true));
-    RETURN_IF_ERROR(domain::CheckText("request_id", req->request_id(), domain::kMaxRequestIdBytes, false));
+    RETURN_IF_ERROR(
+        domain::CheckText("request_id", req->request_id(), domain::kMaxRequestIdBytes, false));
     store::SessionRecord s = SessionFrom(in, event_id);
     return call.Transaction([&](pqxx::work& txn) -> absl::Status {
       ASSIGN_OR_RETURN(store::EventRecord event, PgEventStore::GetEvent(txn, event_id));
@@ -286,7 +312,8 @@ ServerUnaryReactor* EventServiceImpl::UpdateSession(CallbackServerContext* ctx,
                                                     const v1::UpdateSessionRequest* req,
                                                     v1::Session* resp) {
   return RunUnary(ctx, deps_, [req, resp](Call& call) -> absl::Status {
-    ASSIGN_OR_RETURN(ChildName name, ParseChildName("session.name", req->session().name(), "sessions"));
+    ASSIGN_OR_RETURN(ChildName name,
+                     ParseChildName("session.name", req->session().name(), "sessions"));
     RETURN_IF_ERROR(call.principal.Require({Role::kAdmin, Role::kOrganizer}, name.event_id));
     const v1::Session& in = req->session();
     RETURN_IF_ERROR(CheckTime("session.start_time", in.start_time(), in.has_start_time(), false));
@@ -294,17 +321,20 @@ ServerUnaryReactor* EventServiceImpl::UpdateSession(CallbackServerContext* ctx,
     return call.Transaction([&](pqxx::work& txn) -> absl::Status {
       ASSIGN_OR_RETURN(store::EventRecord event, PgEventStore::GetEvent(txn, name.event_id));
       PgEventStore::LockSession(txn, name.event_id, name.id);
-      ASSIGN_OR_RETURN(store::SessionRecord s, PgEventStore::GetSession(txn, name.event_id, name.id));
+      ASSIGN_OR_RETURN(store::SessionRecord s,
+                       PgEventStore::GetSession(txn, name.event_id, name.id));
       const int32_t round_before = s.round;
       RETURN_IF_ERROR(MergeSession(in, req->update_mask(), s));
       RETURN_IF_ERROR(CheckSession(s, event));
       if (s.round != round_before && (s.confirmed_count > 0 || s.waitlisted_count > 0)) {
         return absl::FailedPreconditionError(
-            "session.round: attendees chose this session in its round; create a new session instead");
+            "session.round: attendees chose this session in its round; create a new session "
+            "instead");
       }
       RETURN_IF_ERROR(PgEventStore::UpdateSession(txn, s).status());
       store::PgRegistrationStore::PromoteSessionWaitlist(txn, name.event_id, name.id);
-      ASSIGN_OR_RETURN(store::SessionRecord updated, PgEventStore::GetSession(txn, name.event_id, name.id));
+      ASSIGN_OR_RETURN(store::SessionRecord updated,
+                       PgEventStore::GetSession(txn, name.event_id, name.id));
       ToProto(updated, resp);
       return absl::OkStatus();
     });

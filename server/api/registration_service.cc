@@ -131,9 +131,9 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRegistratio
     }
     bytes_ += row_.ByteSizeLong();
     if (static_cast<int>(rows_.size()) >= kMaxImportRows || bytes_ > kMaxImportBytes) {
-      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          absl::StrCat("an import holds at most ", kMaxImportRows,
-                                       " rows; split the file")));
+      Finish(grpc::Status(
+          grpc::StatusCode::INVALID_ARGUMENT,
+          absl::StrCat("an import holds at most ", kMaxImportRows, " rows; split the file")));
       return;
     }
     rows_.push_back(std::move(row_));
@@ -180,10 +180,10 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRegistratio
       for (size_t i = 0; i < inputs.size(); ++i) {
         auto done = PgRegistrationStore::Register(txn, event_id, inputs[i], *deps_.data_key, key);
         if (!done.ok()) {
-          return absl::Status(done.status().code(),
-                              absl::StrCat("row ", rows_[i].line() > 0 ? rows_[i].line() : i + 1,
-                                           ": ", done.status().message(),
-                                           "; nothing was imported"));
+          return absl::Status(
+              done.status().code(),
+              absl::StrCat("row ", rows_[i].line() > 0 ? rows_[i].line() : i + 1, ": ",
+                           done.status().message(), "; nothing was imported"));
         }
         if (done->existed) {
           counts.set_already_imported(counts.already_imported() + 1);
@@ -307,13 +307,14 @@ ServerUnaryReactor* RegistrationServiceImpl::ListRegistrations(
     ASSIGN_OR_RETURN(int64_t event_id, ParseEventName("parent", req->parent()));
     RETURN_IF_ERROR(call.principal.Require({Role::kAdmin, Role::kOrganizer}, event_id));
     if (req->page_size() < 0) return absl::InvalidArgumentError("page_size: must not be negative");
-    const int limit = req->page_size() == 0 ? kDefaultPageSize
-                                            : std::min<int>(req->page_size(), kMaxPageSize);
+    const int limit =
+        req->page_size() == 0 ? kDefaultPageSize : std::min<int>(req->page_size(), kMaxPageSize);
     ASSIGN_OR_RETURN(int64_t after, ParsePageToken(req->page_token()));
     if (!v1::Registration::Status_IsValid(req->status())) {
       return absl::InvalidArgumentError("status: is not a registration status");
     }
-    RETURN_IF_ERROR(domain::CheckText("name_prefix", req->name_prefix(), domain::kMaxNameBytes, false));
+    RETURN_IF_ERROR(
+        domain::CheckText("name_prefix", req->name_prefix(), domain::kMaxNameBytes, false));
     const std::string prefix = domain::NormalizeForSearch(req->name_prefix());
     return call.Transaction([&](pqxx::work& txn) -> absl::Status {
       RETURN_IF_ERROR(store::PgEventStore::GetEvent(txn, event_id).status());
@@ -349,7 +350,9 @@ ServerUnaryReactor* RegistrationServiceImpl::GetTicket(CallbackServerContext* ct
       return absl::OkStatus();
     }));
     ToProto(ticket, resp);
-    ASSIGN_OR_RETURN(std::string png, domain::RenderQrPng(ticket.code, req->png_scale() == 0 ? 8 : req->png_scale()));
+    ASSIGN_OR_RETURN(
+        std::string png,
+        domain::RenderQrPng(ticket.code, req->png_scale() == 0 ? 8 : req->png_scale()));
     ASSIGN_OR_RETURN(std::string svg, domain::RenderQrSvg(ticket.code));
     resp->set_qr_png(std::move(png));
     resp->set_qr_svg(std::move(svg));

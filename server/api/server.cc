@@ -1,6 +1,8 @@
 #include "server/api/server.h"
 
 #include <fcntl.h>
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,9 +10,6 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
-
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
-#include <grpcpp/health_check_service_interface.h>
 
 #include "absl/strings/str_cat.h"
 #include "server/api/request_status_interceptor.h"
@@ -73,9 +72,10 @@ absl::Status TurnoutServer::Init(const ServerOptions& options) {
     ASSIGN_OR_RETURN(embedded_, store::EmbeddedPostgres::Start(pg));
     connection = embedded_->ConnectionString();
   }
-  ASSIGN_OR_RETURN(store::DataKey key, store::DataKey::LoadOrCreate(
-                                           (std::filesystem::path(options.data_dir) / "secrets" /
-                                            "data.key").string()));
+  ASSIGN_OR_RETURN(
+      store::DataKey key,
+      store::DataKey::LoadOrCreate(
+          (std::filesystem::path(options.data_dir) / "secrets" / "data.key").string()));
   data_key_ = std::make_unique<store::DataKey>(key);
   RegisterAllStatements();
   ASSIGN_OR_RETURN(db_, store::Database::Open({connection, options.db_workers}));
@@ -121,7 +121,8 @@ absl::Status TurnoutServer::Init(const ServerOptions& options) {
   }
   key_refresh_ = std::thread([this] {
     while (!stop_refresh_.WaitForNotificationWithTimeout(kKeyRefreshInterval)) {
-      absl::Status s = db_->RunNow([this](pqxx::work& txn) { return keys_.Reload(txn, *data_key_); });
+      absl::Status s =
+          db_->RunNow([this](pqxx::work& txn) { return keys_.Reload(txn, *data_key_); });
       if (!s.ok()) std::cerr << "turnout-server: refreshing signing keys: " << s.message() << "\n";
     }
   });
@@ -139,7 +140,8 @@ absl::Status TurnoutServer::BootstrapAdminToken() {
     // 0600 from the first byte: the token is the keys to everything.
     const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     const std::string line = created.secret + "\n";
-    const bool written = fd >= 0 && write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+    const bool written =
+        fd >= 0 && write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
     if (fd >= 0) {
       fchmod(fd, 0600);
       close(fd);
@@ -153,7 +155,8 @@ absl::Status TurnoutServer::BootstrapAdminToken() {
 void TurnoutServer::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
-  if (server_) server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoSeconds(kShutdownGrace));
+  if (server_)
+    server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoSeconds(kShutdownGrace));
   if (key_refresh_.joinable()) {
     stop_refresh_.Notify();
     key_refresh_.join();

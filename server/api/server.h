@@ -3,11 +3,11 @@
 #ifndef TURNOUT_SERVER_API_SERVER_H_
 #define TURNOUT_SERVER_API_SERVER_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <memory>
 #include <string>
 #include <thread>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"

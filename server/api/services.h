@@ -26,13 +26,11 @@ class EventServiceImpl final : public v1::EventService::CallbackService {
                                  v1::ListEventsResponse* resp) override;
   ServerUnaryReactor* UpdateEvent(CallbackServerContext* ctx, const v1::UpdateEventRequest* req,
                                   v1::Event* resp) override;
-  ServerUnaryReactor* CreateSession(CallbackServerContext* ctx,
-                                    const v1::CreateSessionRequest* req,
+  ServerUnaryReactor* CreateSession(CallbackServerContext* ctx, const v1::CreateSessionRequest* req,
                                     v1::Session* resp) override;
   ServerUnaryReactor* ListSessions(CallbackServerContext* ctx, const v1::ListSessionsRequest* req,
                                    v1::ListSessionsResponse* resp) override;
-  ServerUnaryReactor* UpdateSession(CallbackServerContext* ctx,
-                                    const v1::UpdateSessionRequest* req,
+  ServerUnaryReactor* UpdateSession(CallbackServerContext* ctx, const v1::UpdateSessionRequest* req,
                                     v1::Session* resp) override;
   ServerUnaryReactor* ListCheckpoints(CallbackServerContext* ctx,
                                       const v1::ListCheckpointsRequest* req,
@@ -61,8 +59,7 @@ class RegistrationServiceImpl final : public v1::RegistrationService::CallbackSe
                                         v1::ListRegistrationsResponse* resp) override;
   ServerUnaryReactor* GetTicket(CallbackServerContext* ctx, const v1::GetTicketRequest* req,
                                 v1::Ticket* resp) override;
-  ServerUnaryReactor* ReissueTicket(CallbackServerContext* ctx,
-                                    const v1::ReissueTicketRequest* req,
+  ServerUnaryReactor* ReissueTicket(CallbackServerContext* ctx, const v1::ReissueTicketRequest* req,
                                     v1::Ticket* resp) override;
   grpc::ServerReadReactor<v1::ImportRegistrationsRequest>* ImportRegistrations(
       CallbackServerContext* ctx, v1::ImportRegistrationsResponse* resp) override;
@@ -86,8 +83,7 @@ class CheckinServiceImpl final : public v1::CheckinService::CallbackService {
   ServerUnaryReactor* SearchAttendees(CallbackServerContext* ctx,
                                       const v1::SearchAttendeesRequest* req,
                                       v1::SearchAttendeesResponse* resp) override;
-  ServerUnaryReactor* CheckInWalkIn(CallbackServerContext* ctx,
-                                    const v1::CheckInWalkInRequest* req,
+  ServerUnaryReactor* CheckInWalkIn(CallbackServerContext* ctx, const v1::CheckInWalkInRequest* req,
                                     v1::CheckInWalkInResponse* resp) override;
 
  private:
@@ -97,8 +93,7 @@ class CheckinServiceImpl final : public v1::CheckinService::CallbackService {
 class AttendanceServiceImpl final : public v1::AttendanceService::CallbackService {
  public:
   explicit AttendanceServiceImpl(ServiceDeps& deps) : deps_(deps) {}
-  ServerUnaryReactor* GetAttendance(CallbackServerContext* ctx,
-                                    const v1::GetAttendanceRequest* req,
+  ServerUnaryReactor* GetAttendance(CallbackServerContext* ctx, const v1::GetAttendanceRequest* req,
                                     v1::Attendance* resp) override;
   grpc::ServerWriteReactor<v1::AttendanceUpdate>* WatchAttendance(
       CallbackServerContext* ctx, const v1::WatchAttendanceRequest* req) override;

@@ -1,12 +1,11 @@
 #include "server/store/data_key.h"
 
-#include <sodium.h>
 #include <fcntl.h>
+#include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
-
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -40,7 +39,8 @@ absl::StatusOr<DataKey> DataKey::LoadOrCreate(const std::string& path) {
   const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
   if (fd >= 0) {
     DataKey k = Random();
-    const bool written = write(fd, k.key_.data(), k.key_.size()) == static_cast<ssize_t>(k.key_.size());
+    const bool written =
+        write(fd, k.key_.data(), k.key_.size()) == static_cast<ssize_t>(k.key_.size());
     const bool synced = fsync(fd) == 0;
     close(fd);
     if (!written || !synced) {
@@ -55,8 +55,8 @@ absl::StatusOr<DataKey> DataKey::LoadOrCreate(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (bytes.size() != 32) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("the data key ", path, " is damaged (expected 32 bytes); restore it from backup"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the data key ", path, " is damaged (expected 32 bytes); restore it from backup"));
   }
   DataKey k;
   std::copy(bytes.begin(), bytes.end(), k.key_.begin());
@@ -82,9 +82,9 @@ absl::StatusOr<std::string> DataKey::Open(absl::string_view sealed_hex) const {
   }
   std::string plain(box.size() - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES, '\0');
   const auto* nonce = reinterpret_cast<const unsigned char*>(box.data());
-  if (crypto_secretbox_open_easy(reinterpret_cast<unsigned char*>(plain.data()),
-                                 nonce + crypto_secretbox_NONCEBYTES,
-                                 box.size() - crypto_secretbox_NONCEBYTES, nonce, key_.data()) != 0) {
+  if (crypto_secretbox_open_easy(
+          reinterpret_cast<unsigned char*>(plain.data()), nonce + crypto_secretbox_NONCEBYTES,
+          box.size() - crypto_secretbox_NONCEBYTES, nonce, key_.data()) != 0) {
     return absl::DataLossError("a sealed field does not open with this data key");
   }
   return plain;

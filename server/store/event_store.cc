@@ -34,7 +34,6 @@ constexpr char kCheckpointColumns[] = R"(
   us_of(coalesce(s.start_time - interval '30 minutes', e.doors_open_time)),
   us_of(coalesce(s.end_time, e.end_time)))";
 
-
 EventRecord ReadEvent(const pqxx::row& r) {
   EventRecord e;
   e.id = r[0].as<int64_t>();
@@ -96,7 +95,8 @@ absl::Status EventNotFound(int64_t id) {
 }  // namespace
 
 void PgEventStore::RegisterStatements() {
-  static const std::string get_event = absl::StrCat("SELECT ", kEventColumns, " FROM events e WHERE e.id = $1");
+  static const std::string get_event =
+      absl::StrCat("SELECT ", kEventColumns, " FROM events e WHERE e.id = $1");
   static const std::string event_by_request =
       absl::StrCat("SELECT ", kEventColumns, " FROM events e WHERE e.request_id = $1");
   static const std::string list_events = absl::StrCat(
@@ -114,9 +114,9 @@ void PgEventStore::RegisterStatements() {
   static const std::string list_checkpoints =
       absl::StrCat("SELECT ", kCheckpointColumns, checkpoints_from,
                    " WHERE c.event_id = $1 ORDER BY c.session_id NULLS FIRST, s.start_time, c.id");
-  static const std::string get_checkpoint = absl::StrCat(
-      "SELECT ", kCheckpointColumns, checkpoints_from,
-      " WHERE c.event_id = $1 AND (c.id = $2 OR ($2 = 0 AND c.session_id IS NULL))");
+  static const std::string get_checkpoint =
+      absl::StrCat("SELECT ", kCheckpointColumns, checkpoints_from,
+                   " WHERE c.event_id = $1 AND (c.id = $2 OR ($2 = 0 AND c.session_id IS NULL))");
   AddStatements({
       {"event_insert", R"(
           INSERT INTO events (title, venue, time_zone, start_time, end_time, doors_open_time,
@@ -177,8 +177,8 @@ absl::StatusOr<EventRecord> PgEventStore::GetEvent(pqxx::work& txn, int64_t even
   return ReadEvent(r[0]);
 }
 
-absl::StatusOr<std::vector<EventRecord>> PgEventStore::ListEvents(pqxx::work& txn,
-                                                                  int64_t after_id, int limit) {
+absl::StatusOr<std::vector<EventRecord>> PgEventStore::ListEvents(pqxx::work& txn, int64_t after_id,
+                                                                  int limit) {
   std::vector<EventRecord> events;
   for (const pqxx::row& r : txn.exec_prepared("event_list", after_id, limit)) {
     events.push_back(ReadEvent(r));
@@ -187,10 +187,9 @@ absl::StatusOr<std::vector<EventRecord>> PgEventStore::ListEvents(pqxx::work& tx
 }
 
 absl::StatusOr<EventRecord> PgEventStore::UpdateEvent(pqxx::work& txn, const EventRecord& e) {
-  pqxx::result r = txn.exec_prepared("event_update", e.id, e.title, e.venue, e.time_zone,
-                                     ToMicros(e.start_time), ToMicros(e.end_time),
-                                     ToMicros(e.doors_open_time), e.capacity, e.state,
-                                     e.allow_reentry);
+  pqxx::result r = txn.exec_prepared(
+      "event_update", e.id, e.title, e.venue, e.time_zone, ToMicros(e.start_time),
+      ToMicros(e.end_time), ToMicros(e.doors_open_time), e.capacity, e.state, e.allow_reentry);
   if (r.affected_rows() == 0) return EventNotFound(e.id);
   return GetEvent(txn, e.id);
 }
@@ -200,10 +199,10 @@ absl::StatusOr<SessionRecord> PgEventStore::CreateSession(pqxx::work& txn, const
   if (pqxx::result e = txn.exec_prepared("event_get", s.event_id); e.empty()) {
     return EventNotFound(s.event_id);
   }
-  pqxx::result inserted = txn.exec_prepared(
-      "session_insert", s.event_id, s.title, s.kind, s.track, s.room, s.round,
-      ToMicros(s.start_time), ToMicros(s.end_time), s.capacity, s.requires_selection,
-      s.allow_reentry, std::string(request_id));
+  pqxx::result inserted =
+      txn.exec_prepared("session_insert", s.event_id, s.title, s.kind, s.track, s.room, s.round,
+                        ToMicros(s.start_time), ToMicros(s.end_time), s.capacity,
+                        s.requires_selection, s.allow_reentry, std::string(request_id));
   if (inserted.empty()) {
     pqxx::result existing =
         txn.exec_prepared("session_by_request", s.event_id, std::string(request_id));
@@ -237,8 +236,7 @@ absl::StatusOr<std::vector<SessionRecord>> PgEventStore::ListSessions(pqxx::work
   return sessions;
 }
 
-absl::StatusOr<SessionRecord> PgEventStore::UpdateSession(pqxx::work& txn,
-                                                          const SessionRecord& s) {
+absl::StatusOr<SessionRecord> PgEventStore::UpdateSession(pqxx::work& txn, const SessionRecord& s) {
   pqxx::result r = txn.exec_prepared("session_update", s.event_id, s.id, s.title, s.kind, s.track,
                                      s.room, s.round, ToMicros(s.start_time), ToMicros(s.end_time),
                                      s.capacity, s.requires_selection, s.allow_reentry);

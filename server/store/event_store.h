@@ -1,11 +1,10 @@
-// Events, their sessions and their checkpoints in PostgreSQL. Each function runs inside the caller's
-// transaction; NOT_FOUND and INVALID_ARGUMENT messages name what is missing or wrong.
+// Events, their sessions and their checkpoints in PostgreSQL. Each function runs inside the
+// caller's transaction; NOT_FOUND and INVALID_ARGUMENT messages name what is missing or wrong.
 #ifndef TURNOUT_SERVER_STORE_EVENT_STORE_H_
 #define TURNOUT_SERVER_STORE_EVENT_STORE_H_
 
-#include <vector>
-
 #include <pqxx/pqxx>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"

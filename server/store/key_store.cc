@@ -68,7 +68,8 @@ absl::StatusOr<SigningKeyRecord> PgKeyStore::Rotate(pqxx::work& txn, const DataK
   if (next > 0xFFFF) return absl::ResourceExhaustedError("no signing key ids are left");
   domain::SigningKey key = domain::GenerateSigningKey(static_cast<uint16_t>(next));
   txn.exec_prepared("key_deactivate");
-  txn.exec_prepared("key_insert", next, ToHex(key.public_key), data_key.Seal(ToHex(key.secret_key)));
+  txn.exec_prepared("key_insert", next, ToHex(key.public_key),
+                    data_key.Seal(ToHex(key.secret_key)));
   SigningKeyRecord record;
   record.key = key;
   record.active = true;

@@ -1,12 +1,12 @@
-// Ticket signing keys: kept in PostgreSQL (secret halves sealed with the data key) and held in memory
-// by TicketKeys, which every replica refreshes so that a rotation anywhere is seen everywhere.
+// Ticket signing keys: kept in PostgreSQL (secret halves sealed with the data key) and held in
+// memory by TicketKeys, which every replica refreshes so that a rotation anywhere is seen
+// everywhere.
 #ifndef TURNOUT_SERVER_STORE_KEY_STORE_H_
 #define TURNOUT_SERVER_STORE_KEY_STORE_H_
 
 #include <optional>
-#include <vector>
-
 #include <pqxx/pqxx>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -26,7 +26,8 @@ struct SigningKeyRecord {
 class PgKeyStore {
  public:
   static void RegisterStatements();
-  static absl::StatusOr<std::vector<SigningKeyRecord>> List(pqxx::work& txn, const DataKey& data_key);
+  static absl::StatusOr<std::vector<SigningKeyRecord>> List(pqxx::work& txn,
+                                                            const DataKey& data_key);
   // Creates a new active key (the previous active one keeps verifying).
   static absl::StatusOr<SigningKeyRecord> Rotate(pqxx::work& txn, const DataKey& data_key);
   // Codes signed by a revoked key scan as REVOKED. The active key cannot be revoked: rotate first.

@@ -85,7 +85,8 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const Options& options)
   conn = Connect(options.connection_string);
   if (!conn.ok()) return conn.status();
   std::unique_ptr<Database> db(new Database(options));
-  for (int i = 0; i < options.workers; ++i) db->threads_.emplace_back([d = db.get()] { d->WorkerLoop(); });
+  for (int i = 0; i < options.workers; ++i)
+    db->threads_.emplace_back([d = db.get()] { d->WorkerLoop(); });
   return db;
 }
 
@@ -116,9 +117,8 @@ void Database::WorkerLoop() {
     Job job;
     {
       absl::MutexLock lock(&mu_);
-      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stopping_ || !queue_.empty();
-      };
+      auto ready = [this]()
+                       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || !queue_.empty(); };
       mu_.Await(absl::Condition(&ready));
       if (queue_.empty()) return;  // stopping, and everything queued has run
       job = std::move(queue_.front());
@@ -152,7 +152,8 @@ absl::Status Migrate(pqxx::connection& conn) {
     txn.exec(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, "
         "description text NOT NULL, applied_time timestamptz NOT NULL DEFAULT now())");
-    const int current = txn.exec("SELECT coalesce(max(version), 0) FROM schema_migrations")[0][0].as<int>();
+    const int current =
+        txn.exec("SELECT coalesce(max(version), 0) FROM schema_migrations")[0][0].as<int>();
     for (const Migration& m : Migrations()) {
       if (m.version <= current) continue;
       txn.exec(m.sql);

@@ -1,8 +1,9 @@
-// PostgreSQL plumbing shared by the stores: a pool of worker threads, each owning one connection with
-// every named statement prepared, and one place that retries transactions and maps errors to absl::Status.
+// PostgreSQL plumbing shared by the stores: a pool of worker threads, each owning one connection
+// with every named statement prepared, and one place that retries transactions and maps errors to
+// absl::Status.
 //
-// Database work never runs on a gRPC reactor thread: the API layer hands a closure to Database::Submit,
-// which runs it on a worker with that worker's connection.
+// Database work never runs on a gRPC reactor thread: the API layer hands a closure to
+// Database::Submit, which runs it on a worker with that worker's connection.
 #ifndef TURNOUT_SERVER_STORE_PG_H_
 #define TURNOUT_SERVER_STORE_PG_H_
 
@@ -10,11 +11,10 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <pqxx/pqxx>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <pqxx/pqxx>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -30,8 +30,8 @@ struct Statement {
   const char* sql;
 };
 
-// Adds statements to prepare on every new connection. Each store adds its own in RegisterStatements()
-// before Database::Open.
+// Adds statements to prepare on every new connection. Each store adds its own in
+// RegisterStatements() before Database::Open.
 void AddStatements(std::initializer_list<Statement> statements);
 
 // The SQL of a registered statement, or nullptr (used by turnout-bench to replay the same SQL).
@@ -50,7 +50,8 @@ class Database {
     int max_queue = 4096;
   };
 
-  // Connects one worker (to fail fast on a bad connection string), applies migrations, starts the pool.
+  // Connects one worker (to fail fast on a bad connection string), applies migrations, starts the
+  // pool.
   static absl::StatusOr<std::unique_ptr<Database>> Open(const Options& options);
   ~Database();
 

@@ -1,5 +1,6 @@
 // Plain records the stores read and write. The API layer translates them to and from protos.
-// Enum-valued fields hold the proto enum numbers (Event.State, Session.Kind, Registration.Status, ...).
+// Enum-valued fields hold the proto enum numbers (Event.State, Session.Kind, Registration.Status,
+// ...).
 #ifndef TURNOUT_SERVER_STORE_RECORDS_H_
 #define TURNOUT_SERVER_STORE_RECORDS_H_
 

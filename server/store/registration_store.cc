@@ -107,14 +107,15 @@ absl::StatusOr<std::vector<ChosenSession>> LockChosenSessions(pqxx::work& txn, i
   for (int64_t id : session_ids) {
     pqxx::result r = txn.exec_prepared("session_lock", event_id, id);
     if (r.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "session_choices: events/", event_id, "/sessions/", id, " is not a session of this event"));
+      return absl::InvalidArgumentError(absl::StrCat("session_choices: events/", event_id,
+                                                     "/sessions/", id,
+                                                     " is not a session of this event"));
     }
     ChosenSession s{id, r[0][0].as<int32_t>(), r[0][1].as<int32_t>()};
     if (s.round <= 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "session_choices: events/", event_id, "/sessions/", id,
-          " is not a breakout (it belongs to no round) and cannot be chosen"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("session_choices: events/", event_id, "/sessions/", id,
+                       " is not a breakout (it belongs to no round) and cannot be chosen"));
     }
     if (auto [it, fresh] = by_round.emplace(s.round, id); !fresh) {
       return absl::InvalidArgumentError(
@@ -130,8 +131,8 @@ absl::StatusOr<std::vector<ChosenSession>> LockChosenSessions(pqxx::work& txn, i
 int SeatStatus(pqxx::work& txn, int64_t event_id, const ChosenSession& s, int registration_status) {
   if (registration_status != kConfirmed) return kWaitlisted;
   if (s.capacity <= 0) return kConfirmed;
-  const int64_t taken = txn.exec_prepared("session_confirmed_count", event_id, s.session_id)[0][0]
-                            .as<int64_t>();
+  const int64_t taken =
+      txn.exec_prepared("session_confirmed_count", event_id, s.session_id)[0][0].as<int64_t>();
   return taken < s.capacity ? kConfirmed : kWaitlisted;
 }
 
@@ -169,21 +170,22 @@ void PromoteEvent(pqxx::work& txn, int64_t event_id) {
   for (int64_t session_id : sessions) PromoteSession(txn, event_id, session_id);
 }
 
-absl::StatusOr<TicketRecord> IssueTicket(pqxx::work& txn, int64_t event_id,
-                                         int64_t registration_id, const domain::SigningKey& key) {
+absl::StatusOr<TicketRecord> IssueTicket(pqxx::work& txn, int64_t event_id, int64_t registration_id,
+                                         const domain::SigningKey& key) {
   if (event_id <= 0 || event_id > std::numeric_limits<uint32_t>::max()) {
     return absl::OutOfRangeError("event ids beyond 2^32 cannot be put in ticket codes");
   }
-  const absl::Time event_end = FromMicros(txn.exec_prepared("event_end", event_id)[0][0].as<int64_t>());
+  const absl::Time event_end =
+      FromMicros(txn.exec_prepared("event_end", event_id)[0][0].as<int64_t>());
   domain::TicketClaims claims;
   claims.key_id = key.key_id;
   claims.event_id = static_cast<uint32_t>(event_id);
   claims.ticket_id = domain::RandomTicketId();
   claims.not_after = event_end + kTicketValidityAfterEvent;
   const std::string code = domain::EncodeTicketCode(claims, key);
-  pqxx::result r = txn.exec_prepared("ticket_insert", event_id, domain::TicketIdToHex(claims.ticket_id),
-                                     registration_id, static_cast<int>(key.key_id), code,
-                                     ToMicros(claims.not_after));
+  pqxx::result r = txn.exec_prepared(
+      "ticket_insert", event_id, domain::TicketIdToHex(claims.ticket_id), registration_id,
+      static_cast<int>(key.key_id), code, ToMicros(claims.not_after));
   return ReadTicket(r[0]);
 }
 
@@ -215,17 +217,16 @@ std::string LikePrefix(const std::string& prefix) {
 void PgRegistrationStore::RegisterStatements() {
   static const std::string get = absl::StrCat(
       "SELECT ", kRegistrationColumns, " FROM registrations r WHERE r.event_id = $1 AND r.id = $2");
-  static const std::string by_request = absl::StrCat(
-      "SELECT ", kRegistrationColumns,
-      " FROM registrations r WHERE r.event_id = $1 AND r.request_id = $2");
-  static const std::string list = absl::StrCat(
-      "SELECT ", kRegistrationColumns, R"( FROM registrations r
+  static const std::string by_request =
+      absl::StrCat("SELECT ", kRegistrationColumns,
+                   " FROM registrations r WHERE r.event_id = $1 AND r.request_id = $2");
+  static const std::string list =
+      absl::StrCat("SELECT ", kRegistrationColumns, R"( FROM registrations r
        WHERE r.event_id = $1 AND ($2 = 0 OR r.status = $2) AND r.search_name LIKE $3 || '%'
          AND r.id > $4
        ORDER BY r.id LIMIT $5)");
   AddStatements({
-      {"event_for_registration",
-       "SELECT capacity, state FROM events WHERE id = $1"},
+      {"event_for_registration", "SELECT capacity, state FROM events WHERE id = $1"},
       {"event_lock", "SELECT capacity FROM events WHERE id = $1 FOR UPDATE"},
       {"event_end", "SELECT us_of(end_time) FROM events WHERE id = $1"},
       {"event_confirmed_count",
@@ -492,8 +493,8 @@ absl::StatusOr<TicketRecord> PgRegistrationStore::Reissue(pqxx::work& txn, int64
 absl::StatusOr<std::vector<SearchMatch>> PgRegistrationStore::Search(
     pqxx::work& txn, int64_t event_id, const std::string& normalized_query, int limit) {
   std::vector<SearchMatch> matches;
-  for (const pqxx::row& r : txn.exec_prepared("registration_search", event_id,
-                                              LikePrefix(normalized_query), limit)) {
+  for (const pqxx::row& r :
+       txn.exec_prepared("registration_search", event_id, LikePrefix(normalized_query), limit)) {
     SearchMatch m;
     m.registration_id = r[0].as<int64_t>();
     m.display_name = r[1].as<std::string>();

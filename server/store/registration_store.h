@@ -1,13 +1,12 @@
 // Registrations, breakout choices with their waitlists, and tickets, in PostgreSQL. Each function
-// runs inside the caller's transaction. Contact fields are sealed with the DataKey on the way in and
-// opened on the way out; the API layer decides who may see them.
+// runs inside the caller's transaction. Contact fields are sealed with the DataKey on the way in
+// and opened on the way out; the API layer decides who may see them.
 #ifndef TURNOUT_SERVER_STORE_REGISTRATION_STORE_H_
 #define TURNOUT_SERVER_STORE_REGISTRATION_STORE_H_
 
+#include <pqxx/pqxx>
 #include <string>
 #include <vector>
-
-#include <pqxx/pqxx>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -23,10 +22,10 @@ struct NewRegistration {
   std::string phone;
   std::string preferred_language;
   std::vector<int> attention_flags;
-  int source = 0;                     // Registration.Source
-  std::vector<int64_t> session_ids;   // breakouts chosen, at most one per round
-  std::string request_id;             // empty: not idempotent
-  bool require_published = false;     // public registration: only PUBLISHED events take it
+  int source = 0;                    // Registration.Source
+  std::vector<int64_t> session_ids;  // breakouts chosen, at most one per round
+  std::string request_id;            // empty: not idempotent
+  bool require_published = false;    // public registration: only PUBLISHED events take it
 };
 
 struct Registered {
@@ -55,8 +54,7 @@ class PgRegistrationStore {
   // Registers one person and issues the ticket, signed with `key`. Past the event's capacity the
   // registration is waitlisted; past a breakout's capacity that choice is waitlisted.
   static absl::StatusOr<Registered> Register(pqxx::work& txn, int64_t event_id,
-                                             const NewRegistration& input,
-                                             const DataKey& data_key,
+                                             const NewRegistration& input, const DataKey& data_key,
                                              const domain::SigningKey& key);
   static absl::StatusOr<RegistrationRecord> Get(pqxx::work& txn, int64_t event_id, int64_t id,
                                                 const DataKey& data_key);

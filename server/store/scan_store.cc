@@ -50,9 +50,8 @@ absl::StatusOr<RegistrationRecord> DoorView(pqxx::work& txn, int64_t event_id, i
   }
   reg.status = r[0][3].as<int>();
   for (const pqxx::row& c : txn.exec_prepared("scan_choices", event_id, id)) {
-    reg.choices.push_back(
-        {c[0].as<int64_t>(), c[1].as<int32_t>(), c[2].as<int>(), c[3].as<std::string>(),
-         c[4].as<std::string>()});
+    reg.choices.push_back({c[0].as<int64_t>(), c[1].as<int32_t>(), c[2].as<int>(),
+                           c[3].as<std::string>(), c[4].as<std::string>()});
   }
   return reg;
 }
@@ -109,8 +108,8 @@ absl::StatusOr<Lookup> LookUpTicket(pqxx::work& txn, const ScanInput& in) {
     if (l.ticket.event_id == in.event_id) l.registration_id = r[0][0].as<int64_t>();
   }
   if (l.registration_id != 0) {
-    for (const pqxx::row& c : txn.exec_prepared("scan_confirmed_sessions", in.event_id,
-                                                l.registration_id)) {
+    for (const pqxx::row& c :
+         txn.exec_prepared("scan_confirmed_sessions", in.event_id, l.registration_id)) {
       l.ticket.confirmed_session_ids.push_back(c[0].as<int64_t>());
     }
   }
@@ -175,8 +174,7 @@ void PgScanStore::RegisterStatements() {
                  first_entry_time = CASE WHEN $6::bigint < 0 THEN NULL ELSE ts_of($6::bigint) END,
                  last_change_time = CASE WHEN $7::bigint < 0 THEN NULL ELSE ts_of($7::bigint) END
           WHERE event_id = $1 AND checkpoint_id = $2 AND registration_id = $3)"},
-      {"checkpoint_lock",
-       "SELECT 1 FROM checkpoints WHERE event_id = $1 AND id = $2 FOR UPDATE"},
+      {"checkpoint_lock", "SELECT 1 FROM checkpoints WHERE event_id = $1 AND id = $2 FOR UPDATE"},
       {"checkpoint_inside_count", R"(
           SELECT count(*) FROM presence WHERE event_id = $1 AND checkpoint_id = $2 AND inside)"},
       {"scan_insert", R"(
@@ -239,12 +237,14 @@ absl::StatusOr<ScanOutcome> PgScanStore::RecordScan(pqxx::work& txn, const ScanI
   const int64_t reg_id = lookup->registration_id;
   if (reg_id != 0) {
     txn.exec_prepared("presence_ensure", in.event_id, checkpoint->id, reg_id);
-    presence = ReadPresence(txn.exec_prepared("presence_lock", in.event_id, checkpoint->id, reg_id)[0]);
+    presence =
+        ReadPresence(txn.exec_prepared("presence_lock", in.event_id, checkpoint->id, reg_id)[0]);
     if (view.session_id && !view.requires_selection && view.capacity > 0 &&
         in.direction == Direction::kEntry && !presence.inside) {
       txn.exec_prepared("checkpoint_lock", in.event_id, checkpoint->id);
-      view.inside_count = txn.exec_prepared("checkpoint_inside_count", in.event_id, checkpoint->id)[0][0]
-                              .as<int32_t>();
+      view.inside_count =
+          txn.exec_prepared("checkpoint_inside_count", in.event_id, checkpoint->id)[0][0]
+              .as<int32_t>();
     }
   }
   const domain::ScanAttempt attempt{in.direction, in.scanned_at};
@@ -253,16 +253,19 @@ absl::StatusOr<ScanOutcome> PgScanStore::RecordScan(pqxx::work& txn, const ScanI
   ScanOutcome out;
   out.status = decision.status;
   out.checkpoint_id = checkpoint->id;
-  if (decision.status == ScanStatus::kAlreadyCheckedIn) out.first_entry_time = presence.first_entry_at;
+  if (decision.status == ScanStatus::kAlreadyCheckedIn)
+    out.first_entry_time = presence.first_entry_at;
   const std::string raw = decision.accepted() ? "" : in.raw_code.substr(0, kRawCodeKept);
-  pqxx::result inserted = txn.exec_prepared(
-      "scan_insert", in.event_id, checkpoint->id, reg_id, in.device_id, in.client_scan_id,
-      StoredDirection(in.direction), ToMicros(in.scanned_at), in.offline,
-      StoredScanStatus(decision.status), in.device_status, raw,
-      out.first_entry_time ? ToMicros(*out.first_entry_time) : int64_t{-1});
+  pqxx::result inserted =
+      txn.exec_prepared("scan_insert", in.event_id, checkpoint->id, reg_id, in.device_id,
+                        in.client_scan_id, StoredDirection(in.direction), ToMicros(in.scanned_at),
+                        in.offline, StoredScanStatus(decision.status), in.device_status, raw,
+                        out.first_entry_time ? ToMicros(*out.first_entry_time) : int64_t{-1});
   if (inserted.empty()) {
-    // The same client_scan_id committed concurrently: its answer stands and this one counts nothing.
-    return Replay(txn, txn.exec_prepared("scan_find", in.event_id, in.device_id, in.client_scan_id)[0],
+    // The same client_scan_id committed concurrently: its answer stands and this one counts
+    // nothing.
+    return Replay(txn,
+                  txn.exec_prepared("scan_find", in.event_id, in.device_id, in.client_scan_id)[0],
                   in.event_id);
   }
   out.scan_id = inserted[0][0].as<int64_t>();
@@ -282,17 +285,17 @@ absl::Status PgScanStore::Annul(pqxx::work& txn, int64_t event_id, int64_t scan_
                                 int64_t device_id, absl::Time now, absl::Duration window) {
   pqxx::result r = txn.exec_prepared("scan_for_annul", event_id, scan_id);
   if (r.empty()) {
-    return absl::NotFoundError(absl::StrCat("scan events/", event_id, "/scans/", scan_id,
-                                            " does not exist"));
+    return absl::NotFoundError(
+        absl::StrCat("scan events/", event_id, "/scans/", scan_id, " does not exist"));
   }
   if (r[0][0].as<int64_t>() != device_id) {
     return absl::PermissionDeniedError("only the device that made a scan can annul it");
   }
   if (r[0][3].as<bool>()) return absl::OkStatus();  // annulled already
   if (now - FromMicros(r[0][2].as<int64_t>()) > window) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "a scan can be annulled only within ", absl::FormatDuration(window),
-        " of being made; this one is older"));
+    return absl::FailedPreconditionError(absl::StrCat("a scan can be annulled only within ",
+                                                      absl::FormatDuration(window),
+                                                      " of being made; this one is older"));
   }
   txn.exec_prepared("scan_annul", event_id, scan_id);
   const ScanStatus status = ScanStatusFromStored(r[0][1].as<int>());
@@ -307,9 +310,8 @@ absl::Status PgScanStore::Annul(pqxx::work& txn, int64_t event_id, int64_t scan_
   for (const pqxx::row& s : txn.exec_prepared("scans_accepted", event_id, checkpoint_id, reg_id)) {
     const domain::ScanAttempt attempt{s[0].as<int>() == 2 ? Direction::kExit : Direction::kEntry,
                                       FromMicros(s[1].as<int64_t>())};
-    const domain::ScanDecision accepted{attempt.direction == Direction::kExit
-                                            ? ScanStatus::kExitRecorded
-                                            : ScanStatus::kAdmitted};
+    const domain::ScanDecision accepted{
+        attempt.direction == Direction::kExit ? ScanStatus::kExitRecorded : ScanStatus::kAdmitted};
     presence = domain::ApplyScan(presence, accepted, attempt);
   }
   WritePresence(txn, event_id, checkpoint_id, reg_id, presence);
@@ -332,8 +334,7 @@ absl::StatusOr<std::vector<CheckpointCountsRecord>> PgScanStore::Attendance(pqxx
   for (const pqxx::row& r : txn.exec_prepared("attendance_arrivals", event_id)) {
     arrivals[r[0].as<int64_t>()] = r[1].as<int64_t>();
   }
-  const int64_t confirmed =
-      txn.exec_prepared("attendance_confirmed", event_id)[0][0].as<int64_t>();
+  const int64_t confirmed = txn.exec_prepared("attendance_confirmed", event_id)[0][0].as<int64_t>();
   std::vector<CheckpointCountsRecord> counts;
   for (const CheckpointRecord& c : *checkpoints) {
     CheckpointCountsRecord n;

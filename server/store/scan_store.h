@@ -5,10 +5,9 @@
 #define TURNOUT_SERVER_STORE_SCAN_STORE_H_
 
 #include <optional>
+#include <pqxx/pqxx>
 #include <string>
 #include <vector>
-
-#include <pqxx/pqxx>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -26,8 +25,8 @@ struct ScanInput {
   domain::Direction direction = domain::Direction::kEntry;
   absl::Time scanned_at;
   bool offline = false;
-  int device_status = 0;      // ScanResult.Status an offline device decided; 0 if online
-  std::string raw_code;       // as read; kept (truncated) only for refused scans
+  int device_status = 0;  // ScanResult.Status an offline device decided; 0 if online
+  std::string raw_code;   // as read; kept (truncated) only for refused scans
   domain::VerifiedCode verified;
   // Admit a registration found by search instead of a code; 0 to use the code.
   int64_t registration_id = 0;

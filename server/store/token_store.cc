@@ -10,7 +10,6 @@
 namespace turnout::store {
 namespace {
 
-
 TokenRecord ReadToken(const pqxx::row& r) {
   TokenRecord t;
   t.id = r[0].as<int64_t>();
@@ -35,7 +34,8 @@ std::string HashTokenSecret(absl::string_view secret) {
   unsigned char hash[crypto_generichash_BYTES];
   crypto_generichash(hash, sizeof hash, reinterpret_cast<const unsigned char*>(secret.data()),
                      secret.size(), nullptr, 0);
-  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(hash), sizeof hash));
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(hash), sizeof hash));
 }
 
 void PgTokenStore::RegisterStatements() {
@@ -86,7 +86,8 @@ absl::StatusOr<std::vector<TokenRecord>> PgTokenStore::List(pqxx::work& txn,
 
 absl::StatusOr<TokenRecord> PgTokenStore::Revoke(pqxx::work& txn, int64_t token_id) {
   pqxx::result r = txn.exec_prepared("token_revoke", token_id);
-  if (r.empty()) return absl::NotFoundError(absl::StrCat("token tokens/", token_id, " does not exist"));
+  if (r.empty())
+    return absl::NotFoundError(absl::StrCat("token tokens/", token_id, " does not exist"));
   return ReadToken(r[0]);
 }
 

@@ -3,10 +3,9 @@
 #define TURNOUT_SERVER_STORE_TOKEN_STORE_H_
 
 #include <optional>
+#include <pqxx/pqxx>
 #include <string>
 #include <vector>
-
-#include <pqxx/pqxx>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"

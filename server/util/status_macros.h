@@ -11,17 +11,17 @@
 #define TURNOUT_CONCAT_INNER(a, b) a##b
 #define TURNOUT_CONCAT(a, b) TURNOUT_CONCAT_INNER(a, b)
 
-#define RETURN_IF_ERROR(expr)                          \
-  do {                                                 \
+#define RETURN_IF_ERROR(expr)                             \
+  do {                                                    \
     if (absl::Status _st = (expr); !_st.ok()) return _st; \
   } while (0)
 
 #define ASSIGN_OR_RETURN(lhs, expr) \
   ASSIGN_OR_RETURN_IMPL(TURNOUT_CONCAT(_statusor_, __LINE__), lhs, expr)
 
-#define ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr)       \
-  auto tmp = (expr);                                \
-  if (!tmp.ok()) return std::move(tmp).status();    \
+#define ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr)    \
+  auto tmp = (expr);                             \
+  if (!tmp.ok()) return std::move(tmp).status(); \
   lhs = std::move(tmp).value()
 
 #endif  // TURNOUT_SERVER_UTIL_STATUS_MACROS_H_

@@ -51,8 +51,8 @@ class AuthTest : public ::testing::Test {
     v1::ListRegistrationsResponse resp;
     return server_.registrations().ListRegistrations(TestServer::Context(token).get(), req, &resp);
   }
-  grpc::Status CreateDeviceToken(const std::string& token, v1::Role role,
-                                 const std::string& event, std::string* secret = nullptr) {
+  grpc::Status CreateDeviceToken(const std::string& token, v1::Role role, const std::string& event,
+                                 std::string* secret = nullptr) {
     v1::CreateDeviceTokenRequest req;
     req.set_role(role);
     req.set_event(event);
@@ -127,13 +127,13 @@ TEST_F(AuthTest, MalformedUnknownAndRevokedTokensAreUnauthenticated) {
   v1::RevokeDeviceTokenRequest revoke;
   revoke.set_name(created.token().name());
   v1::DeviceToken revoked;
-  ASSERT_TRUE(server_.admin().RevokeDeviceToken(server_.AdminContext().get(), revoke, &revoked).ok());
+  ASSERT_TRUE(
+      server_.admin().RevokeDeviceToken(server_.AdminContext().get(), revoke, &revoked).ok());
   EXPECT_TRUE(revoked.has_revoke_time());
 
   const std::string unknown = "tnt_" + std::string(52, 'A');
-  for (const std::string& token :
-       {std::string("not-a-token"), std::string("tnt_"), unknown, std::string(500, 'x'),
-        created.secret()}) {
+  for (const std::string& token : {std::string("not-a-token"), std::string("tnt_"), unknown,
+                                   std::string(500, 'x'), created.secret()}) {
     SCOPED_TRACE(token.substr(0, 20));
     for (const Call& call : std::vector<Call>{
              {"Scan", [&](const std::string& t) { return Scan(t, oakland_.name()); }},
@@ -277,8 +277,8 @@ TEST_F(AuthTest, AnOrganizerIssuesDoorAndDashboardTokensButNotAdminOnes) {
 
   // An organizer of one event issues tokens for that event only.
   std::string scoped;
-  ASSERT_TRUE(CreateDeviceToken(server_.admin_token(), v1::ROLE_ORGANIZER, oakland_.name(), &scoped)
-                  .ok());
+  ASSERT_TRUE(
+      CreateDeviceToken(server_.admin_token(), v1::ROLE_ORGANIZER, oakland_.name(), &scoped).ok());
   EXPECT_TRUE(CreateDeviceToken(scoped, v1::ROLE_DOOR, oakland_.name()).ok());
   EXPECT_EQ(CreateDeviceToken(scoped, v1::ROLE_DOOR, los_angeles_.name()).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);

@@ -136,8 +136,7 @@ TEST_F(BadInputTest, EachBadRequestGetsAPreciseErrorAndChangesNothing) {
       {"empty display_name", display_name(""), kInvalid, "display_name"},
       {"blank display_name", display_name("   "), kInvalid, "display_name"},
       {"201-byte display_name", display_name(std::string(201, 'a')), kInvalid, "display_name"},
-      {"201-byte display_name of 101 characters",
-       display_name([] {
+      {"201-byte display_name of 101 characters", display_name([] {
          std::string s;
          for (int i = 0; i < 100; ++i) s += "ñ";
          return s + "a";
@@ -145,36 +144,32 @@ TEST_F(BadInputTest, EachBadRequestGetsAPreciseErrorAndChangesNothing) {
        kInvalid, "display_name"},
       {"display_name with a newline", display_name("Ana\nFlores"), kInvalid, "display_name",
        "Flores"},
-      {"bad email",
-       register_with([](v1::RegisterRequest& r) {
+      {"bad email", register_with([](v1::RegisterRequest& r) {
          r.mutable_registration()->set_email("beto.example.org");
        }),
        kInvalid, "email", "beto.example.org"},
       {"email with two @",
        register_with([](v1::RegisterRequest& r) { r.mutable_registration()->set_email("a@b@c"); }),
        kInvalid, "email", "a@b@c"},
-      {"bad phone",
-       register_with([](v1::RegisterRequest& r) { r.mutable_registration()->set_phone("call me"); }),
+      {"bad phone", register_with([](v1::RegisterRequest& r) {
+         r.mutable_registration()->set_phone("call me");
+       }),
        kInvalid, "phone", "call me"},
-      {"unknown attention flag",
-       register_with([](v1::RegisterRequest& r) {
+      {"unknown attention flag", register_with([](v1::RegisterRequest& r) {
          r.mutable_registration()->add_attention_flags(static_cast<v1::AttentionFlag>(99));
        }),
        kInvalid, "attention_flags"},
-      {"unspecified attention flag",
-       register_with([](v1::RegisterRequest& r) {
+      {"unspecified attention flag", register_with([](v1::RegisterRequest& r) {
          r.mutable_registration()->add_attention_flags(v1::ATTENTION_FLAG_UNSPECIFIED);
        }),
        kInvalid, "attention_flags"},
-      {"bad language",
-       register_with([](v1::RegisterRequest& r) {
+      {"bad language", register_with([](v1::RegisterRequest& r) {
          r.mutable_registration()->set_preferred_language("english please");
        }),
        kInvalid, "preferred_language"},
       {"missing request_id", register_with([](v1::RegisterRequest& r) { r.clear_request_id(); }),
        kInvalid, "request_id"},
-      {"a session of another event",
-       register_with([this](v1::RegisterRequest& r) {
+      {"a session of another event", register_with([this](v1::RegisterRequest& r) {
          r.mutable_registration()->add_session_choices()->set_session(other_session_.name());
        }),
        kInvalid, "session_choices"},
@@ -229,8 +224,7 @@ TEST_F(BadInputTest, EachBadRequestGetsAPreciseErrorAndChangesNothing) {
          req.set_parent(event_.name());
          req.set_page_token("not-a-page-token");
          v1::ListRegistrationsResponse resp;
-         return server_.registrations().ListRegistrations(server_.AdminContext().get(), req,
-                                                          &resp);
+         return server_.registrations().ListRegistrations(server_.AdminContext().get(), req, &resp);
        },
        kInvalid, "page_token"},
       {"negative page_size",
@@ -239,13 +233,11 @@ TEST_F(BadInputTest, EachBadRequestGetsAPreciseErrorAndChangesNothing) {
          req.set_parent(event_.name());
          req.set_page_size(-1);
          v1::ListRegistrationsResponse resp;
-         return server_.registrations().ListRegistrations(server_.AdminContext().get(), req,
-                                                          &resp);
+         return server_.registrations().ListRegistrations(server_.AdminContext().get(), req, &resp);
        },
        kInvalid, "page_size"},
       // Events.
-      {"event ending before it starts",
-       create_event_with([](v1::Event& e) {
+      {"event ending before it starts", create_event_with([](v1::Event& e) {
          *e.mutable_end_time() = ToProtoTime(FromProtoTime(e.start_time()) - absl::Hours(1));
        }),
        kInvalid, "end_time"},
@@ -264,9 +256,11 @@ TEST_F(BadInputTest, EachBadRequestGetsAPreciseErrorAndChangesNothing) {
       {"event in 1900",
        create_event_with([](v1::Event& e) { e.mutable_start_time()->set_seconds(-2208988800); }),
        kInvalid, "start_time"},
-      {"UpdateEvent without update_mask", [&] { return UpdateEvent({}); }, kInvalid,
-       "update_mask"},
-      {"UpdateEvent with an unknown path", [&] { return UpdateEvent({"title", "bogus"}); },
+      {"UpdateEvent without update_mask", [&] { return UpdateEvent({}); }, kInvalid, "update_mask"},
+      {"UpdateEvent with an unknown path",
+       [&] {
+         return UpdateEvent({"title", "bogus"});
+       },
        kInvalid, "update_mask"},
       {"UpdateEvent of an output-only field", [&] { return UpdateEvent({"confirmed_count"}); },
        kInvalid, "update_mask"},
@@ -286,8 +280,8 @@ TEST_F(BadInputTest, EachBadRequestGetsAPreciseErrorAndChangesNothing) {
        },
        kInvalid, "requires_selection"},
       // Scans.
-      {"Scan without client_scan_id", scan_with([](v1::ScanRequest& r) { r.clear_client_scan_id(); }),
-       kInvalid, "client_scan_id"},
+      {"Scan without client_scan_id",
+       scan_with([](v1::ScanRequest& r) { r.clear_client_scan_id(); }), kInvalid, "client_scan_id"},
       {"Scan of a 600-byte code",
        scan_with([](v1::ScanRequest& r) { r.set_code(std::string(600, 'A')); }), kInvalid, "code"},
       {"Scan without code", scan_with([](v1::ScanRequest& r) { r.clear_code(); }), kInvalid,
@@ -412,16 +406,18 @@ TEST_F(BadInputTest, RpcsOfALaterReleaseAnswerUnimplemented) {
     v1::UploadScansRequest req;
     req.set_event(event_.name());
     v1::UploadScansResponse resp;
-    EXPECT_EQ(server_.checkin().UploadScans(TestServer::Context(door_).get(), req, &resp).error_code(),
-              grpc::StatusCode::UNIMPLEMENTED);
+    EXPECT_EQ(
+        server_.checkin().UploadScans(TestServer::Context(door_).get(), req, &resp).error_code(),
+        grpc::StatusCode::UNIMPLEMENTED);
   }
   {
     v1::GetOfflineBundleRequest req;
     req.set_event(event_.name());
     v1::OfflineBundle resp;
-    EXPECT_EQ(
-        server_.checkin().GetOfflineBundle(TestServer::Context(door_).get(), req, &resp).error_code(),
-        grpc::StatusCode::UNIMPLEMENTED);
+    EXPECT_EQ(server_.checkin()
+                  .GetOfflineBundle(TestServer::Context(door_).get(), req, &resp)
+                  .error_code(),
+              grpc::StatusCode::UNIMPLEMENTED);
   }
   {
     v1::WatchAttendanceRequest req;

@@ -47,9 +47,8 @@ class CheckinTest : public ::testing::Test {
 
   v1::ScanResult Scan(const v1::ScanRequest& req, const std::string& token = "") {
     v1::ScanResult result;
-    grpc::Status status =
-        server_.checkin().Scan(TestServer::Context(token.empty() ? door_ : token).get(), req,
-                               &result);
+    grpc::Status status = server_.checkin().Scan(
+        TestServer::Context(token.empty() ? door_ : token).get(), req, &result);
     EXPECT_TRUE(status.ok()) << "Scan: " << status.error_code() << " " << status.error_message();
     return result;
   }
@@ -67,8 +66,8 @@ class CheckinTest : public ::testing::Test {
     v1::GetAttendanceRequest req;
     req.set_event(event_.name());
     v1::Attendance attendance;
-    grpc::Status status = server_.attendance().GetAttendance(server_.AdminContext().get(), req,
-                                                             &attendance);
+    grpc::Status status =
+        server_.attendance().GetAttendance(server_.AdminContext().get(), req, &attendance);
     EXPECT_TRUE(status.ok()) << "GetAttendance: " << status.error_message();
     for (const v1::CheckpointAttendance& c : attendance.checkpoints()) {
       if (c.checkpoint() == name) return c;
@@ -141,8 +140,8 @@ TEST_F(CheckinTest, ExitsAreNeverRefusedAndReentryAfterAnExitIsAdmitted) {
 
 TEST_F(CheckinTest, ATicketOfAnotherEventIsWrongEventAndNamesNobody) {
   const v1::Event los_angeles = server_.NewEvent("Los Angeles");
-  const v1::RegisterResponse bea = server_.Register(los_angeles.name(), "Beatriz Quintanilla", {},
-                                                    "bea@example.org");
+  const v1::RegisterResponse bea =
+      server_.Register(los_angeles.name(), "Beatriz Quintanilla", {}, "bea@example.org");
   ASSERT_FALSE(HasFailure());
 
   const v1::ScanResult result = Enter(bea.ticket().code());
@@ -164,11 +163,12 @@ TEST_F(CheckinTest, ATicketOfAnotherEventIsWrongEventAndNamesNobody) {
 }
 
 TEST_F(CheckinTest, ABreakoutAdmitsOnlyThoseWhoChoseItAndAreNotWaitlisted) {
-  const v1::Session legislative = server_.NewSession(event_.name(), "Legislative advocacy", 1, 0, true);
+  const v1::Session legislative =
+      server_.NewSession(event_.name(), "Legislative advocacy", 1, 0, true);
   const v1::Session workers = server_.NewSession(event_.name(), "Workers' rights", 1, 0, true);
-  const v1::Session health = server_.NewSession(event_.name(), "Health and public benefits", 2, 1, true);
-  const std::string dana =
-      server_.Register(event_.name(), "Dana", {health.name()}).ticket().code();
+  const v1::Session health =
+      server_.NewSession(event_.name(), "Health and public benefits", 2, 1, true);
+  const std::string dana = server_.Register(event_.name(), "Dana", {health.name()}).ticket().code();
   const v1::RegisterResponse carlos =
       server_.Register(event_.name(), "Carlos", {workers.name(), health.name()});
   ASSERT_FALSE(HasFailure());
@@ -240,9 +240,8 @@ TEST_F(CheckinTest, GarbageAndTamperedCodesAreInvalid) {
   std::string forged_key = code;
   forged_key[3] = forged_key[3] == 'Q' ? 'R' : 'Q';  // the key id / event id bytes
 
-  for (const std::string& bad :
-       {std::string("HELLO WORLD"), std::string("not a ticket \x01"), tampered, forged_key,
-        std::string(140, 'A')}) {
+  for (const std::string& bad : {std::string("HELLO WORLD"), std::string("not a ticket \x01"),
+                                 tampered, forged_key, std::string(140, 'A')}) {
     SCOPED_TRACE(bad);
     const v1::ScanResult result = Enter(bad);
     EXPECT_EQ(StatusOf(result), "INVALID");
@@ -257,10 +256,10 @@ TEST_F(CheckinTest, GarbageAndTamperedCodesAreInvalid) {
 TEST_F(CheckinTest, ACodeSignedByARevokedKeyIsRevoked) {
   const v1::RegisterResponse before = server_.Register(event_.name(), "Elena");
   v1::SigningKeyInfo rotated;
-  ASSERT_TRUE(server_.admin()
-                  .RotateSigningKey(server_.AdminContext().get(), v1::RotateSigningKeyRequest(),
-                                    &rotated)
-                  .ok());
+  ASSERT_TRUE(
+      server_.admin()
+          .RotateSigningKey(server_.AdminContext().get(), v1::RotateSigningKeyRequest(), &rotated)
+          .ok());
   const v1::RegisterResponse after = server_.Register(event_.name(), "Fabio");
   ASSERT_FALSE(HasFailure());
   ASSERT_NE(before.ticket().key_id(), rotated.key_id());
@@ -270,7 +269,8 @@ TEST_F(CheckinTest, ACodeSignedByARevokedKeyIsRevoked) {
   v1::RevokeSigningKeyRequest revoke_active;
   revoke_active.set_key_id(rotated.key_id());
   v1::SigningKeyInfo info;
-  EXPECT_EQ(server_.admin().RevokeSigningKey(server_.AdminContext().get(), revoke_active, &info)
+  EXPECT_EQ(server_.admin()
+                .RevokeSigningKey(server_.AdminContext().get(), revoke_active, &info)
                 .error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
   // Until revoked, the old key keeps verifying.
@@ -331,7 +331,8 @@ TEST_F(CheckinTest, EveryAttemptIsRecordedWithItsAnswer) {
       server_.registrations().ReissueTicket(server_.AdminContext().get(), reissue, &dario).ok());
   ASSERT_FALSE(HasFailure());
   v1::ScanRequest early = ScanOf(carla);
-  *early.mutable_scan_time() = ToProtoTime(FromProtoTime(event_.doors_open_time()) - absl::Hours(1));
+  *early.mutable_scan_time() =
+      ToProtoTime(FromProtoTime(event_.doors_open_time()) - absl::Hours(1));
 
   struct Attempt {
     v1::ScanRequest request;
@@ -361,7 +362,8 @@ TEST_F(CheckinTest, EveryAttemptIsRecordedWithItsAnswer) {
     const bool accepted = result.status() == v1::ScanResult::ADMITTED ||
                           result.status() == v1::ScanResult::EXIT_RECORDED;
     EXPECT_EQ(server_.QueryInt("SELECT count(*) FROM scans WHERE raw_code <> '' AND "
-                               "client_scan_id = '" + id + "'"),
+                               "client_scan_id = '" +
+                               id + "'"),
               accepted ? 0 : 1)
         << "refused scans keep the raw code, accepted ones do not";
   }
@@ -428,7 +430,8 @@ TEST_F(CheckinTest, OnlyTheScanningDeviceCanAnnulAndAnnullingRestoresTheCounts) 
   }
   EXPECT_EQ(CountsAt().checked_in(), 1);
 
-  const grpc::Status ok = server_.checkin().AnnulScan(TestServer::Context(door_).get(), annul, &resp);
+  const grpc::Status ok =
+      server_.checkin().AnnulScan(TestServer::Context(door_).get(), annul, &resp);
   ASSERT_TRUE(ok.ok()) << ok.error_message();
   EXPECT_EQ(resp.scan(), admitted.scan());
   v1::CheckpointAttendance counts = CountsAt();
@@ -459,7 +462,8 @@ TEST_F(CheckinTest, SearchFindsAccentedNamesAndShowsNoContactFields) {
   jose.mutable_registration()->set_phone("+1 510 555 0199");
   jose.mutable_registration()->add_attention_flags(v1::ATTENTION_FLAG_SPANISH_INTERPRETATION);
   v1::RegisterResponse jose_resp;
-  ASSERT_TRUE(server_.registrations().Register(server_.AdminContext().get(), jose, &jose_resp).ok());
+  ASSERT_TRUE(
+      server_.registrations().Register(server_.AdminContext().get(), jose, &jose_resp).ok());
   server_.Register(event_.name(), "Josefina Ortiz", {}, "josefina@example.org");
   server_.Register(event_.name(), "Mark Jones");
   ASSERT_FALSE(HasFailure());
@@ -482,7 +486,8 @@ TEST_F(CheckinTest, SearchFindsAccentedNamesAndShowsNoContactFields) {
     ASSERT_TRUE(search(query, &resp).ok());
     std::map<std::string, bool> found;
     for (const v1::AttendeeMatch& m : resp.attendees()) found[m.display_name()] = m.checked_in();
-    EXPECT_THAT(found, UnorderedElementsAre(Pair("José Martínez", true), Pair("Josefina Ortiz", false)));
+    EXPECT_THAT(found,
+                UnorderedElementsAre(Pair("José Martínez", true), Pair("Josefina Ortiz", false)));
   }
   resp.Clear();
   ASSERT_TRUE(search("martinez", &resp).ok());
@@ -546,7 +551,8 @@ TEST_F(CheckinTest, AWalkInIsRegisteredAndAdmittedOnceWhateverTheRetries) {
 }
 
 TEST_F(CheckinTest, AttendanceCountsAreExactPerCheckpoint) {
-  const v1::Session breakout = server_.NewSession(event_.name(), "Legislative advocacy", 1, 10, true);
+  const v1::Session breakout =
+      server_.NewSession(event_.name(), "Legislative advocacy", 1, 10, true);
   const v1::Session plenary = server_.NewSession(event_.name(), "Morning plenary", 0, 0, false);
   const std::string ana = server_.Register(event_.name(), "Ana", {breakout.name()}).ticket().code();
   const std::string ben = server_.Register(event_.name(), "Ben", {breakout.name()}).ticket().code();
@@ -613,7 +619,8 @@ TEST_F(CheckinTest, ConcurrentScansOfOneTicketAdmitExactlyOnce) {
   ASSERT_EQ(StatusOf(Enter(returning)), "ADMITTED");
   ASSERT_EQ(StatusOf(Exit(returning)), "EXIT_RECORDED");
   v1::ScanRequest too_early = ScanOf(early);
-  *too_early.mutable_scan_time() = ToProtoTime(FromProtoTime(event_.doors_open_time()) - absl::Minutes(5));
+  *too_early.mutable_scan_time() =
+      ToProtoTime(FromProtoTime(event_.doors_open_time()) - absl::Minutes(5));
   ASSERT_EQ(StatusOf(Scan(too_early)), "OUTSIDE_CHECKIN_WINDOW");
   ASSERT_FALSE(HasFailure());
 

@@ -155,7 +155,8 @@ TEST_F(RegistrationTest, AFullEventWaitlistsAndPromotesOnCancel) {
 
 TEST_F(RegistrationTest, AWaitlistedPersonHoldsNoBreakoutSeatUntilPromoted) {
   const v1::Event small = server_.NewEvent("Small training", /*capacity=*/1);
-  const v1::Session room = server_.NewSession(small.name(), "Health and public benefits", 1, 5, true);
+  const v1::Session room =
+      server_.NewSession(small.name(), "Health and public benefits", 1, 5, true);
   const v1::RegisterResponse ana = server_.Register(small.name(), "Ana", {room.name()});
   const v1::RegisterResponse ben = server_.Register(small.name(), "Ben", {room.name()});
   const v1::RegisterResponse cruz = server_.Register(small.name(), "Cruz", {room.name()});
@@ -183,9 +184,12 @@ TEST_F(RegistrationTest, AWaitlistedPersonHoldsNoBreakoutSeatUntilPromoted) {
 }
 
 TEST_F(RegistrationTest, UpdateSessionChoicesRejectsTwoSessionsOfOneRoundAndChangesNothing) {
-  const v1::Session legislative = server_.NewSession(event_.name(), "Legislative advocacy", 1, 0, true);
-  const v1::Session media = server_.NewSession(event_.name(), "Communications and media", 1, 0, true);
-  const v1::Session health = server_.NewSession(event_.name(), "Health and public benefits", 2, 0, true);
+  const v1::Session legislative =
+      server_.NewSession(event_.name(), "Legislative advocacy", 1, 0, true);
+  const v1::Session media =
+      server_.NewSession(event_.name(), "Communications and media", 1, 0, true);
+  const v1::Session health =
+      server_.NewSession(event_.name(), "Health and public benefits", 2, 0, true);
   const v1::RegisterResponse ana = server_.Register(event_.name(), "Ana", {legislative.name()});
   ASSERT_FALSE(HasFailure());
   const std::string before = server_.Fingerprint();
@@ -251,7 +255,8 @@ TEST_F(RegistrationTest, ListRegistrationsFiltersByStatusAndAccentInsensitivePre
   const v1::RegisterResponse josefina = server_.Register(event.name(), "Josefina Ortiz");
   server_.Register(event.name(), "Mark Jones");
   const v1::RegisterResponse jorge = server_.Register(event.name(), "Jorge Núñez");  // waitlisted
-  const v1::RegisterResponse joselyn = server_.Register(event.name(), "Joselyn Park");  // waitlisted
+  const v1::RegisterResponse joselyn =
+      server_.Register(event.name(), "Joselyn Park");  // waitlisted
   ASSERT_FALSE(HasFailure());
   ASSERT_EQ(jorge.registration().status(), v1::Registration::WAITLISTED);
   Cancel(josefina.registration().name());  // promotes Jorge
@@ -277,9 +282,11 @@ TEST_F(RegistrationTest, ListRegistrationsFiltersByStatusAndAccentInsensitivePre
               UnorderedElementsAre("José Martínez"));
   EXPECT_THAT(names(v1::Registration::STATUS_UNSPECIFIED, "jorge nunez", &total),
               UnorderedElementsAre("Jorge Núñez"));
-  EXPECT_THAT(names(v1::Registration::CANCELED, "", &total), UnorderedElementsAre("Josefina Ortiz"));
+  EXPECT_THAT(names(v1::Registration::CANCELED, "", &total),
+              UnorderedElementsAre("Josefina Ortiz"));
   EXPECT_EQ(total, 1);
-  EXPECT_THAT(names(v1::Registration::WAITLISTED, "", &total), UnorderedElementsAre("Joselyn Park"));
+  EXPECT_THAT(names(v1::Registration::WAITLISTED, "", &total),
+              UnorderedElementsAre("Joselyn Park"));
   EXPECT_THAT(names(v1::Registration::CONFIRMED, "jo", &total),
               UnorderedElementsAre("José Martínez", "Jorge Núñez"));
   EXPECT_EQ(total, 2);
@@ -308,8 +315,7 @@ grpc::Status Import(TestServer& server, const std::string& event,
 
 TEST_F(RegistrationTest, ImportRegistrationsImportsEveryRow) {
   v1::ImportRegistrationsResponse resp;
-  const grpc::Status status =
-      Import(server_, event_.name(), {"Ana", "Ben", "Cruz", "Dee"}, &resp);
+  const grpc::Status status = Import(server_, event_.name(), {"Ana", "Ben", "Cruz", "Dee"}, &resp);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(resp.imported(), 4);
   EXPECT_EQ(resp.already_imported(), 0);
@@ -335,8 +341,7 @@ TEST_F(RegistrationTest, ImportRegistrationsImportsEveryRow) {
 TEST_F(RegistrationTest, ImportWithABadRowNamesTheRowAndImportsNothing) {
   const std::string before = server_.Fingerprint();
   v1::ImportRegistrationsResponse resp;
-  const grpc::Status status =
-      Import(server_, event_.name(), {"Ana", "Ben", "", "Dee"}, &resp);
+  const grpc::Status status = Import(server_, event_.name(), {"Ana", "Ben", "", "Dee"}, &resp);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(), HasSubstr("row 3"));
   EXPECT_THAT(status.error_message(), HasSubstr("display_name"));
@@ -370,8 +375,8 @@ TEST_F(RegistrationTest, TheTicketsQrCodeReadsBackExactlyAndCarriesNoPersonalDat
   ASSERT_TRUE(bytes.ok()) << bytes.status();
   ASSERT_EQ(bytes->size(), 87u);
   const std::string raw(bytes->begin(), bytes->end());
-  for (const std::string& personal : {name, email, std::string("Guadalupe"),
-                                      std::string("Hern"), std::string("lupe")}) {
+  for (const std::string& personal :
+       {name, email, std::string("Guadalupe"), std::string("Hern"), std::string("lupe")}) {
     EXPECT_THAT(raw, Not(HasSubstr(personal)));
     EXPECT_THAT(ticket.code(), Not(HasSubstr(personal)));
   }
@@ -386,8 +391,8 @@ TEST_F(RegistrationTest, TheTicketsQrCodeReadsBackExactlyAndCarriesNoPersonalDat
 }
 
 TEST_F(RegistrationTest, AnAttendeeReachesTheirRegistrationWithTheirTicketCodeOnly) {
-  const v1::RegisterResponse ana = server_.Register(event_.name(), "Ana Flores", {},
-                                                    "ana@example.org");
+  const v1::RegisterResponse ana =
+      server_.Register(event_.name(), "Ana Flores", {}, "ana@example.org");
   const v1::RegisterResponse ben = server_.Register(event_.name(), "Ben Ortiz");
   ASSERT_FALSE(HasFailure());
   auto anonymous = [] { return TestServer::Context(""); };

@@ -113,8 +113,7 @@ v1::Session TestServer::NewSession(const std::string& event, const std::string& 
   return resp;
 }
 
-v1::RegisterResponse TestServer::Register(const std::string& event,
-                                          const std::string& display_name,
+v1::RegisterResponse TestServer::Register(const std::string& event, const std::string& display_name,
                                           const std::vector<std::string>& sessions,
                                           const std::string& email) {
   v1::RegisterRequest req;
@@ -146,8 +145,8 @@ std::string TestServer::Fingerprint() const {
        txn.exec("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")) {
     const std::string name = txn.quote_name(table[0].as<std::string>());
     const pqxx::row digest = txn.exec1(absl::StrCat(
-        "SELECT count(*), coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM ",
-        name, " t"));
+        "SELECT count(*), coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM ", name,
+        " t"));
     absl::StrAppend(&out, name, "=", digest[0].as<int64_t>(), ":", digest[1].as<std::string>(),
                     "\n");
   }

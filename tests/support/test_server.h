@@ -18,12 +18,12 @@
 #ifndef TURNOUT_TESTS_SUPPORT_TEST_SERVER_H_
 #define TURNOUT_TESTS_SUPPORT_TEST_SERVER_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/time/time.h"
 #include "server/api/convert.h"

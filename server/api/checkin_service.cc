@@ -194,9 +194,8 @@ ServerUnaryReactor* CheckinServiceImpl::SearchAttendees(CallbackServerContext* c
     if (chars < kMinSearchChars) {
       return absl::InvalidArgumentError("query: type at least 3 letters of the name");
     }
-    if (req->page_size() < 0) return absl::InvalidArgumentError("page_size: must not be negative");
-    const int limit = req->page_size() == 0 ? kMaxSearchResults
-                                            : std::min<int>(req->page_size(), kMaxSearchResults);
+    ASSIGN_OR_RETURN(const int limit,
+                     PageSize(req->page_size(), kMaxSearchResults, kMaxSearchResults));
     return call.Transaction([&](pqxx::work& txn) -> absl::Status {
       ASSIGN_OR_RETURN(std::vector<store::SearchMatch> matches,
                        store::PgRegistrationStore::Search(txn, event_id, query, limit));

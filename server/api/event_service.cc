@@ -18,12 +18,6 @@ constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 100;
 constexpr int kPublished = v1::Event::PUBLISHED;
 
-absl::StatusOr<int> PageSize(int32_t requested) {
-  if (requested < 0) return absl::InvalidArgumentError("page_size: must not be negative");
-  if (requested == 0) return kDefaultPageSize;
-  return std::min<int>(requested, kMaxPageSize);
-}
-
 absl::Status CheckCapacity(absl::string_view field, int32_t capacity) {
   if (capacity < 0 || capacity > kMaxCapacity) {
     return absl::InvalidArgumentError(
@@ -228,7 +222,7 @@ ServerUnaryReactor* EventServiceImpl::ListEvents(CallbackServerContext* ctx,
                                                  const v1::ListEventsRequest* req,
                                                  v1::ListEventsResponse* resp) {
   return RunUnary(ctx, deps_, [req, resp](Call& call) -> absl::Status {
-    ASSIGN_OR_RETURN(int limit, PageSize(req->page_size()));
+    ASSIGN_OR_RETURN(int limit, PageSize(req->page_size(), kDefaultPageSize, kMaxPageSize));
     ASSIGN_OR_RETURN(int64_t after, ParsePageToken(req->page_token()));
     return call.Transaction([&](pqxx::work& txn) -> absl::Status {
       ASSIGN_OR_RETURN(std::vector<store::EventRecord> events,
@@ -293,7 +287,7 @@ ServerUnaryReactor* EventServiceImpl::ListSessions(CallbackServerContext* ctx,
                                                    v1::ListSessionsResponse* resp) {
   return RunUnary(ctx, deps_, [req, resp](Call& call) -> absl::Status {
     ASSIGN_OR_RETURN(int64_t event_id, ParseEventName("parent", req->parent()));
-    ASSIGN_OR_RETURN(int limit, PageSize(req->page_size()));
+    ASSIGN_OR_RETURN(int limit, PageSize(req->page_size(), kDefaultPageSize, kMaxPageSize));
     ASSIGN_OR_RETURN(int64_t after, ParsePageToken(req->page_token()));
     return call.Transaction([&](pqxx::work& txn) -> absl::Status {
       RETURN_IF_ERROR(MayReadEvent(txn, call.principal, event_id));

@@ -1,5 +1,6 @@
 #include "server/api/names.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "absl/strings/escaping.h"
@@ -69,6 +70,12 @@ std::string ChildNameOf(int64_t event_id, absl::string_view collection, int64_t 
 }
 
 std::string TokenName(int64_t token_id) { return absl::StrCat("tokens/", token_id); }
+
+absl::StatusOr<int> PageSize(int32_t requested, int default_size, int max_size) {
+  if (requested < 0) return absl::InvalidArgumentError("page_size: must not be negative");
+  if (requested == 0) return default_size;
+  return std::min<int>(requested, max_size);
+}
 
 absl::StatusOr<int64_t> ParsePageToken(absl::string_view token) {
   if (token.empty()) return 0;

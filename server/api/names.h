@@ -27,6 +27,9 @@ std::string EventName(int64_t event_id);
 std::string ChildNameOf(int64_t event_id, absl::string_view collection, int64_t id);
 std::string TokenName(int64_t token_id);
 
+// A request's page_size: 0 means `default_size`, larger than `max_size` is capped (AIP-158).
+absl::StatusOr<int> PageSize(int32_t requested, int default_size, int max_size);
+
 // Page tokens are the last id of the previous page, opaque to clients.
 absl::StatusOr<int64_t> ParsePageToken(absl::string_view token);
 std::string PageTokenAfter(int64_t last_id);

@@ -306,9 +306,7 @@ ServerUnaryReactor* RegistrationServiceImpl::ListRegistrations(
   return RunUnary(ctx, deps_, [this, req, resp](Call& call) -> absl::Status {
     ASSIGN_OR_RETURN(int64_t event_id, ParseEventName("parent", req->parent()));
     RETURN_IF_ERROR(call.principal.Require({Role::kAdmin, Role::kOrganizer}, event_id));
-    if (req->page_size() < 0) return absl::InvalidArgumentError("page_size: must not be negative");
-    const int limit =
-        req->page_size() == 0 ? kDefaultPageSize : std::min<int>(req->page_size(), kMaxPageSize);
+    ASSIGN_OR_RETURN(const int limit, PageSize(req->page_size(), kDefaultPageSize, kMaxPageSize));
     ASSIGN_OR_RETURN(int64_t after, ParsePageToken(req->page_token()));
     if (!v1::Registration::Status_IsValid(req->status())) {
       return absl::InvalidArgumentError("status: is not a registration status");

@@ -11,7 +11,7 @@ listen="${TURNOUT_LISTEN:-127.0.0.1:7443}"
 data_dir="${TURNOUT_DATA_DIR:-$PWD/data}"
 
 bash scripts/install-deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTURNOUT_BUILD_TESTS=OFF >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)" --target turnout-server turnoutctl
 
 mkdir -p "${data_dir}"

@@ -17,6 +17,7 @@ using domain::ScanStatus;
 
 constexpr int kRegistrationConfirmed = 1;
 constexpr int kRegistrationWaitlisted = 2;
+constexpr int kChoiceConfirmed = 1;
 constexpr size_t kRawCodeKept = 64;
 
 int StoredDirection(Direction d) { return d == Direction::kExit ? 2 : 1; }
@@ -32,6 +33,26 @@ domain::RegistrationStatus RegistrationStatusOf(int stored) {
   }
 }
 
+// Display name, language and flags from columns [first, first + 3).
+RegistrationRecord DoorFields(const pqxx::row& r, int first, int64_t event_id, int64_t id) {
+  RegistrationRecord reg;
+  reg.event_id = event_id;
+  reg.id = id;
+  reg.display_name = r[first].as<std::string>();
+  reg.preferred_language = r[first + 1].as<std::string>();
+  for (absl::string_view f :
+       absl::StrSplit(r[first + 2].as<std::string>(), ',', absl::SkipEmpty())) {
+    int flag = 0;
+    if (absl::SimpleAtoi(f, &flag)) reg.attention_flags.push_back(flag);
+  }
+  return reg;
+}
+
+ChoiceRecord ReadChoice(const pqxx::row& c) {
+  return ChoiceRecord{c[0].as<int64_t>(), c[1].as<int32_t>(), c[2].as<int>(),
+                      c[3].as<std::string>(), c[4].as<std::string>()};
+}
+
 // The door sees display name, flags, language and choices; contact fields stay sealed.
 absl::StatusOr<RegistrationRecord> DoorView(pqxx::work& txn, int64_t event_id, int64_t id) {
   pqxx::result r = txn.exec_prepared("scan_registration", event_id, id);
@@ -39,19 +60,10 @@ absl::StatusOr<RegistrationRecord> DoorView(pqxx::work& txn, int64_t event_id, i
     return absl::NotFoundError(
         absl::StrCat("registration events/", event_id, "/registrations/", id, " does not exist"));
   }
-  RegistrationRecord reg;
-  reg.event_id = event_id;
-  reg.id = id;
-  reg.display_name = r[0][0].as<std::string>();
-  reg.preferred_language = r[0][1].as<std::string>();
-  for (absl::string_view f : absl::StrSplit(r[0][2].as<std::string>(), ',', absl::SkipEmpty())) {
-    int flag = 0;
-    if (absl::SimpleAtoi(f, &flag)) reg.attention_flags.push_back(flag);
-  }
+  RegistrationRecord reg = DoorFields(r[0], 0, event_id, id);
   reg.status = r[0][3].as<int>();
   for (const pqxx::row& c : txn.exec_prepared("scan_choices", event_id, id)) {
-    reg.choices.push_back({c[0].as<int64_t>(), c[1].as<int32_t>(), c[2].as<int>(),
-                           c[3].as<std::string>(), c[4].as<std::string>()});
+    reg.choices.push_back(ReadChoice(c));
   }
   return reg;
 }
@@ -74,8 +86,12 @@ absl::StatusOr<ScanOutcome> Replay(pqxx::work& txn, const pqxx::row& r, int64_t 
 struct Lookup {
   domain::TicketView ticket;
   int64_t registration_id = 0;  // in the door's event, else 0
+  // What the door sees of that registration: display name, language, flags, choices.
+  std::optional<RegistrationRecord> door_view;
 };
 
+// One round trip per question: the ticket with its registration's door fields, then the choices
+// (which give both the confirmed breakouts the rules need and what the door displays).
 absl::StatusOr<Lookup> LookUpTicket(pqxx::work& txn, const ScanInput& in) {
   Lookup l;
   if (in.registration_id != 0) {
@@ -90,6 +106,7 @@ absl::StatusOr<Lookup> LookUpTicket(pqxx::work& txn, const ScanInput& in) {
     l.ticket.event_id = in.event_id;
     l.ticket.registration = RegistrationStatusOf(r[0][3].as<int>());
     l.registration_id = in.registration_id;
+    l.door_view = DoorFields(r[0], 0, in.event_id, in.registration_id);
   } else {
     const domain::CodeCheck check = in.verified.check;
     l.ticket.code_valid =
@@ -105,12 +122,18 @@ absl::StatusOr<Lookup> LookUpTicket(pqxx::work& txn, const ScanInput& in) {
     l.ticket.known = true;
     l.ticket.superseded = r[0][1].as<bool>();
     l.ticket.registration = RegistrationStatusOf(r[0][2].as<int>());
-    if (l.ticket.event_id == in.event_id) l.registration_id = r[0][0].as<int64_t>();
+    if (l.ticket.event_id == in.event_id) {  // another event's attendee stays anonymous here
+      l.registration_id = r[0][0].as<int64_t>();
+      l.door_view = DoorFields(r[0], 3, in.event_id, l.registration_id);
+    }
   }
   if (l.registration_id != 0) {
-    for (const pqxx::row& c :
-         txn.exec_prepared("scan_confirmed_sessions", in.event_id, l.registration_id)) {
-      l.ticket.confirmed_session_ids.push_back(c[0].as<int64_t>());
+    for (const pqxx::row& c : txn.exec_prepared("scan_choices", in.event_id, l.registration_id)) {
+      ChoiceRecord choice = ReadChoice(c);
+      if (choice.status == kChoiceConfirmed) {
+        l.ticket.confirmed_session_ids.push_back(choice.session_id);
+      }
+      l.door_view->choices.push_back(std::move(choice));
     }
   }
   return l;
@@ -149,22 +172,41 @@ void PgScanStore::RegisterStatements() {
           SELECT id, status, registration_id, us_of(first_entry_time), checkpoint_id
           FROM scans WHERE event_id = $1 AND device_id = $2 AND client_scan_id = $3)"},
       {"scan_ticket", R"(
-          SELECT t.registration_id, t.superseded_time IS NOT NULL, r.status
+          SELECT t.registration_id, t.superseded_time IS NOT NULL, r.status, r.display_name,
+                 r.preferred_language, array_to_string(r.attention_flags, ',')
           FROM tickets t JOIN registrations r ON r.event_id = t.event_id AND r.id = t.registration_id
           WHERE t.event_id = $1 AND t.ticket_id = $2)"},
       {"scan_registration", R"(
           SELECT display_name, preferred_language, array_to_string(attention_flags, ','), status
           FROM registrations WHERE event_id = $1 AND id = $2)"},
+      // Creates the presence row if needed and locks it, in one round trip.
+      {"presence_upsert", R"(
+          INSERT INTO presence (event_id, checkpoint_id, registration_id) VALUES ($1, $2, $3)
+          ON CONFLICT (event_id, checkpoint_id, registration_id)
+            DO UPDATE SET ever_admitted = presence.ever_admitted
+          RETURNING ever_admitted, inside, us_of(first_entry_time), us_of(last_change_time))"},
+      // Records the scan and, when it was accepted and is not a concurrent duplicate, moves the
+      // presence, in one round trip.
+      {"scan_record", R"(
+          WITH recorded AS (
+            INSERT INTO scans (event_id, checkpoint_id, registration_id, device_id, client_scan_id,
+                               direction, scanned_time, offline, status, device_status, raw_code,
+                               first_entry_time)
+            VALUES ($1, $2, NULLIF($3::bigint, 0), $4, $5, $6, ts_of($7), $8, $9, NULLIF($10, 0),
+                    $11, CASE WHEN $12::bigint < 0 THEN NULL ELSE ts_of($12::bigint) END)
+            ON CONFLICT (event_id, device_id, client_scan_id) DO NOTHING
+            RETURNING id),
+          moved AS (
+            UPDATE presence SET ever_admitted = $13, inside = $14,
+                   first_entry_time = CASE WHEN $15::bigint < 0 THEN NULL ELSE ts_of($15::bigint) END,
+                   last_change_time = CASE WHEN $16::bigint < 0 THEN NULL ELSE ts_of($16::bigint) END
+            WHERE $17 AND event_id = $1 AND checkpoint_id = $2 AND registration_id = $3
+              AND EXISTS (SELECT 1 FROM recorded))
+          SELECT id FROM recorded)"},
       {"scan_choices", R"(
           SELECT sc.session_id, sc.round, sc.status, s.title, s.room
           FROM session_choices sc JOIN sessions s ON s.event_id = sc.event_id AND s.id = sc.session_id
           WHERE sc.event_id = $1 AND sc.registration_id = $2 ORDER BY sc.round)"},
-      {"scan_confirmed_sessions", R"(
-          SELECT session_id FROM session_choices
-          WHERE event_id = $1 AND registration_id = $2 AND status = 1)"},
-      {"presence_ensure", R"(
-          INSERT INTO presence (event_id, checkpoint_id, registration_id) VALUES ($1, $2, $3)
-          ON CONFLICT DO NOTHING)"},
       {"presence_lock", R"(
           SELECT ever_admitted, inside, us_of(first_entry_time), us_of(last_change_time)
           FROM presence WHERE event_id = $1 AND checkpoint_id = $2 AND registration_id = $3
@@ -177,14 +219,6 @@ void PgScanStore::RegisterStatements() {
       {"checkpoint_lock", "SELECT 1 FROM checkpoints WHERE event_id = $1 AND id = $2 FOR UPDATE"},
       {"checkpoint_inside_count", R"(
           SELECT count(*) FROM presence WHERE event_id = $1 AND checkpoint_id = $2 AND inside)"},
-      {"scan_insert", R"(
-          INSERT INTO scans (event_id, checkpoint_id, registration_id, device_id, client_scan_id,
-                             direction, scanned_time, offline, status, device_status, raw_code,
-                             first_entry_time)
-          VALUES ($1, $2, NULLIF($3::bigint, 0), $4, $5, $6, ts_of($7), $8, $9, NULLIF($10, 0), $11,
-                  CASE WHEN $12::bigint < 0 THEN NULL ELSE ts_of($12::bigint) END)
-          ON CONFLICT (event_id, device_id, client_scan_id) DO NOTHING
-          RETURNING id)"},
       {"scan_for_annul", R"(
           SELECT device_id, status, us_of(received_time), annul_time IS NOT NULL, checkpoint_id,
                  registration_id
@@ -236,9 +270,8 @@ absl::StatusOr<ScanOutcome> PgScanStore::RecordScan(pqxx::work& txn, const ScanI
   domain::PresenceView presence;
   const int64_t reg_id = lookup->registration_id;
   if (reg_id != 0) {
-    txn.exec_prepared("presence_ensure", in.event_id, checkpoint->id, reg_id);
     presence =
-        ReadPresence(txn.exec_prepared("presence_lock", in.event_id, checkpoint->id, reg_id)[0]);
+        ReadPresence(txn.exec_prepared("presence_upsert", in.event_id, checkpoint->id, reg_id)[0]);
     if (view.session_id && !view.requires_selection && view.capacity > 0 &&
         in.direction == Direction::kEntry && !presence.inside) {
       txn.exec_prepared("checkpoint_lock", in.event_id, checkpoint->id);
@@ -249,35 +282,32 @@ absl::StatusOr<ScanOutcome> PgScanStore::RecordScan(pqxx::work& txn, const ScanI
   }
   const domain::ScanAttempt attempt{in.direction, in.scanned_at};
   const domain::ScanDecision decision = domain::DecideScan(lookup->ticket, view, presence, attempt);
+  const domain::PresenceView after = domain::ApplyScan(presence, decision, attempt);
 
   ScanOutcome out;
   out.status = decision.status;
   out.checkpoint_id = checkpoint->id;
-  if (decision.status == ScanStatus::kAlreadyCheckedIn)
+  if (decision.status == ScanStatus::kAlreadyCheckedIn) {
     out.first_entry_time = presence.first_entry_at;
+  }
   const std::string raw = decision.accepted() ? "" : in.raw_code.substr(0, kRawCodeKept);
-  pqxx::result inserted =
-      txn.exec_prepared("scan_insert", in.event_id, checkpoint->id, reg_id, in.device_id,
-                        in.client_scan_id, StoredDirection(in.direction), ToMicros(in.scanned_at),
-                        in.offline, StoredScanStatus(decision.status), in.device_status, raw,
-                        out.first_entry_time ? ToMicros(*out.first_entry_time) : int64_t{-1});
-  if (inserted.empty()) {
+  // NULL times travel as -1: no scan predates 1970.
+  pqxx::result recorded = txn.exec_prepared(
+      "scan_record", in.event_id, checkpoint->id, reg_id, in.device_id, in.client_scan_id,
+      StoredDirection(in.direction), ToMicros(in.scanned_at), in.offline,
+      StoredScanStatus(decision.status), in.device_status, raw,
+      out.first_entry_time ? ToMicros(*out.first_entry_time) : int64_t{-1}, after.ever_admitted,
+      after.inside, MicrosOrNull(after.first_entry_at).value_or(-1),
+      MicrosOrNull(after.last_change_at).value_or(-1), decision.accepted());
+  if (recorded.empty()) {
     // The same client_scan_id committed concurrently: its answer stands and this one counts
     // nothing.
     return Replay(txn,
                   txn.exec_prepared("scan_find", in.event_id, in.device_id, in.client_scan_id)[0],
                   in.event_id);
   }
-  out.scan_id = inserted[0][0].as<int64_t>();
-  if (decision.accepted()) {
-    WritePresence(txn, in.event_id, checkpoint->id, reg_id,
-                  domain::ApplyScan(presence, decision, attempt));
-  }
-  if (reg_id != 0) {
-    auto reg = DoorView(txn, in.event_id, reg_id);
-    if (!reg.ok()) return reg.status();
-    out.registration = *std::move(reg);
-  }
+  out.scan_id = recorded[0][0].as<int64_t>();
+  out.registration = std::move(lookup->door_view);
   return out;
 }
 

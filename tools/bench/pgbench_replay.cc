@@ -41,15 +41,12 @@ std::vector<Step> RecordScanSteps(bool by_code) {
       {"scan_find", {"event", "device", "csid"}},
       {"checkpoint_get", {"event", "checkpoint_requested"}},
       by_code ? Step{"scan_ticket", {"event", "tid"}} : Step{"scan_registration", {"event", "reg"}},
-      {"scan_confirmed_sessions", {"event", "reg"}},
-      {"presence_ensure", {"event", "cp", "reg"}},
-      {"presence_lock", {"event", "cp", "reg"}},
-      {"scan_insert",
-       {"event", "cp", "reg", "device", "csid", "direction", "at", "offline", "status",
-        "device_status", "raw", "first_entry"}},
-      {"presence_update", {"event", "cp", "reg", "ever_admitted", "inside", "at", "at"}},
-      {"scan_registration", {"event", "reg"}},
       {"scan_choices", {"event", "reg"}},
+      {"presence_upsert", {"event", "cp", "reg"}},
+      {"scan_record",
+       {"event", "cp", "reg", "device", "csid", "direction", "at", "offline", "status",
+        "device_status", "raw", "first_entry", "ever_admitted", "inside", "at", "at",
+        "accepted"}},
   };
 }
 
@@ -123,6 +120,7 @@ absl::StatusOr<ReplayScript> BuildScanReplay(const ReplayParams& p) {
       "first_entry=-1",
       "ever_admitted=true",
       "inside=true",
+      "accepted=true",
   };
   if (by_code) script.defines.push_back(absl::StrCat("tid=", p.ticket_id_hex));
 

@@ -16,6 +16,8 @@ ABSL_FLAG(std::string, database, "",
 ABSL_FLAG(int, db_workers, 16, "Database connections (and worker threads)");
 ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain; with --tls_key enables TLS");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key for --tls_cert");
+ABSL_FLAG(int, scan_batch, 32,
+          "Concurrent scans committed in one transaction at most (1: a transaction per scan)");
 ABSL_FLAG(bool, durable, true, "Embedded PostgreSQL fsyncs commits (turn off only for tests)");
 
 namespace {
@@ -40,6 +42,7 @@ int main(int argc, char** argv) {
   options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
   options.tls_key_file = absl::GetFlag(FLAGS_tls_key);
   options.durable = absl::GetFlag(FLAGS_durable);
+  options.scan_batch = absl::GetFlag(FLAGS_scan_batch);
 
   // Signals only write to a pipe; the main thread does the shutdown.
   if (pipe(signal_pipe) != 0) return 1;

@@ -36,6 +36,7 @@ grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* ctx, ServiceDeps
       return;
     }
     call.principal = *principal;
+    call.finish = [reactor](absl::Status s) { reactor->Finish(ToGrpcStatus(s)); };
     absl::Status status;
     try {
       status = handler(call);
@@ -45,7 +46,9 @@ grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* ctx, ServiceDeps
       std::cerr << "turnout: a request failed with an exception of type " << typeid(e).name()
                 << "\n";
       status = absl::InternalError("internal error");
+      call.deferred = false;
     }
+    if (call.deferred && status.ok()) return;  // the handler finishes the call itself
     reactor->Finish(ToGrpcStatus(status));
   });
   if (!queued) {

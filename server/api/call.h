@@ -19,6 +19,7 @@
 namespace turnout::api {
 
 class RateLimiter;
+class ScanBatcher;
 
 struct ServiceDeps {
   store::Database* db = nullptr;
@@ -26,6 +27,7 @@ struct ServiceDeps {
   store::TicketKeys* keys = nullptr;
   Authenticator* auth = nullptr;
   RateLimiter* public_limiter = nullptr;
+  ScanBatcher* scans = nullptr;
   std::function<absl::Time()> now = [] { return absl::Now(); };
   // Called after a change to an event's counts (the live fan-out hooks in here).
   std::function<void(int64_t event_id)> on_counts_changed = [](int64_t) {};
@@ -40,6 +42,11 @@ struct Call {
   absl::Status Transaction(const std::function<absl::Status(pqxx::work&)>& body) const {
     return store::Database::InTransaction(conn, body);
   }
+
+  // A handler that answers later (after a batched commit) sets `deferred`, returns OK, and calls
+  // `finish` exactly once. A handler that returns an error must not have handed `finish` on.
+  bool deferred = false;
+  std::function<void(absl::Status)> finish;
 };
 
 grpc::Status ToGrpcStatus(const absl::Status& status);

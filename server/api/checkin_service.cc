@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/api/convert.h"
 #include "server/api/names.h"
+#include "server/api/scan_batcher.h"
 #include "server/api/services.h"
 #include "server/domain/validation.h"
 #include "server/store/registration_store.h"
@@ -140,13 +141,18 @@ ServerUnaryReactor* CheckinServiceImpl::Scan(CallbackServerContext* ctx, const v
       in.raw_code = SanitizedCode(req->code());
       ASSIGN_OR_RETURN(in.verified, Verify(deps_, call, req->code()));
     }
-    store::ScanOutcome out;
-    RETURN_IF_ERROR(call.Transaction([&](pqxx::work& txn) -> absl::Status {
-      ASSIGN_OR_RETURN(out, PgScanStore::RecordScan(txn, in));
-      return absl::OkStatus();
-    }));
-    FillResult(out, event_id, req->language(), now, resp);
-    if (Accepted(out.status) && !out.replayed) deps_.on_counts_changed(event_id);
+    // Committed together with the scans of other doors waiting at the same moment.
+    call.deferred = true;
+    deps_.scans->Submit(std::move(in), [this, req, resp, event_id, now, finish = call.finish](
+                                           absl::StatusOr<store::ScanOutcome> out) {
+      if (!out.ok()) {
+        finish(out.status());
+        return;
+      }
+      FillResult(*out, event_id, req->language(), now, resp);
+      if (Accepted(out->status) && !out->replayed) deps_.on_counts_changed(event_id);
+      finish(absl::OkStatus());
+    });
     return absl::OkStatus();
   });
 }

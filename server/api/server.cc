@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -88,6 +89,10 @@ absl::Status TurnoutServer::Init(const ServerOptions& options) {
   deps_.keys = &keys_;
   deps_.auth = &auth_;
   deps_.public_limiter = limiter_.get();
+  // Scans may occupy all but two workers, which stay free for every other call.
+  scan_batcher_ = std::make_unique<ScanBatcher>(db_.get(), std::max(1, options.scan_batch),
+                                                std::max(1, options.db_workers - 2));
+  deps_.scans = scan_batcher_.get();
   events_ = std::make_unique<EventServiceImpl>(deps_);
   registrations_ = std::make_unique<RegistrationServiceImpl>(deps_);
   checkin_ = std::make_unique<CheckinServiceImpl>(deps_);

@@ -14,6 +14,7 @@
 #include "server/api/auth.h"
 #include "server/api/call.h"
 #include "server/api/rate_limiter.h"
+#include "server/api/scan_batcher.h"
 #include "server/api/services.h"
 #include "server/store/embedded_postgres.h"
 
@@ -35,6 +36,8 @@ struct ServerOptions {
   // Public registrations per second per address, and the burst allowed.
   double register_rate = 2.0;
   double register_burst = 30.0;
+  // Scans committed together at most; 1 gives every scan a transaction of its own.
+  int scan_batch = 32;
 };
 
 class TurnoutServer {
@@ -60,6 +63,7 @@ class TurnoutServer {
   store::TicketKeys keys_;
   Authenticator auth_;
   std::unique_ptr<RateLimiter> limiter_;
+  std::unique_ptr<ScanBatcher> scan_batcher_;
   ServiceDeps deps_;
   std::unique_ptr<EventServiceImpl> events_;
   std::unique_ptr<RegistrationServiceImpl> registrations_;

@@ -45,8 +45,7 @@ std::vector<Step> RecordScanSteps(bool by_code) {
       {"presence_upsert", {"event", "cp", "reg"}},
       {"scan_record",
        {"event", "cp", "reg", "device", "csid", "direction", "at", "offline", "status",
-        "device_status", "raw", "first_entry", "ever_admitted", "inside", "at", "at",
-        "accepted"}},
+        "device_status", "raw", "first_entry", "ever_admitted", "inside", "at", "at", "accepted"}},
   };
 }
 

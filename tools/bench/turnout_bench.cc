@@ -66,6 +66,8 @@ ABSL_FLAG(
     "directory for the embedded PostgreSQL; empty: a fresh temporary one, removed afterwards");
 ABSL_FLAG(bool, keep_data_dir, false, "keep the temporary data directory (script, pgbench output)");
 ABSL_FLAG(int, db_workers, 16, "the server's database connections (turnout-server's default)");
+ABSL_FLAG(int, scan_batch, 32,
+          "scans the server commits together at most (turnout-server's default; 1: one per scan)");
 ABSL_FLAG(int, channels, 1, "gRPC channels (TCP connections) the door clients share");
 ABSL_FLAG(std::string, scan_by, "code",
           "code: scan the signed ticket code, as a door does; registration: admit by registration");
@@ -460,6 +462,7 @@ int RunCheckin() {
   server_options.data_dir = data_dir;
   server_options.database = conninfo;
   server_options.db_workers = absl::GetFlag(FLAGS_db_workers);
+  server_options.scan_batch = absl::GetFlag(FLAGS_scan_batch);
   absl::StatusOr<std::unique_ptr<api::TurnoutServer>> server =
       api::TurnoutServer::Start(server_options);
   if (!server.ok()) return fail("starting the server", server.status());
@@ -575,9 +578,10 @@ int RunCheckin() {
       "  machine: %d CPUs; PostgreSQL 15 embedded in %s (%s)\n", cores, data_dir,
       durable ? "durable: fsync and synchronous_commit on" : "NOT durable: fsync off");
   std::cout << absl::StrFormat(
-      "  server: in-process TurnoutServer, %d database workers, plaintext gRPC on %s, %d "
-      "channel%s\n",
-      server_options.db_workers, target, channels, channels == 1 ? "" : "s");
+      "  server: in-process TurnoutServer, %d database workers, up to %d scans per commit, "
+      "plaintext gRPC on %s, %d channel%s\n",
+      server_options.db_workers, server_options.scan_batch, target, channels,
+      channels == 1 ? "" : "s");
   std::cout << absl::StrFormat(
       "  load: %d in flight; each phase %s warm-up (not counted) + %d s measured; %d tickets "
       "scanned by %s\n",

@@ -1,0 +1,51 @@
+// Commits concurrent scans together: under load, the scans waiting for the database are decided
+// one after another in one transaction, so one durable commit (one WAL flush) serves many scans.
+// Alone, a scan still runs at once in a transaction of its own.
+//
+// Each scan is answered only after the transaction holding it has committed. A failed transaction
+// fails every scan in it with the same status; doors retry with the same client_scan_id, which
+// never counts twice.
+#ifndef TURNOUT_SERVER_API_SCAN_BATCHER_H_
+#define TURNOUT_SERVER_API_SCAN_BATCHER_H_
+
+#include <deque>
+#include <functional>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "server/store/pg.h"
+#include "server/store/scan_store.h"
+
+namespace turnout::api {
+
+class ScanBatcher {
+ public:
+  using Done = std::function<void(absl::StatusOr<store::ScanOutcome>)>;
+
+  // At most `max_batch` scans per transaction, and at most `max_runners` database workers busy
+  // with scans (the others stay free for every other call).
+  ScanBatcher(store::Database* db, int max_batch, int max_runners)
+      : db_(db), max_batch_(max_batch), max_runners_(max_runners) {}
+
+  // Decides and records `input`; calls `done` once, from a database worker, after the commit.
+  void Submit(store::ScanInput input, Done done);
+
+ private:
+  struct Job {
+    store::ScanInput input;
+    Done done;
+  };
+  void RunBatches(pqxx::connection* conn);
+
+  store::Database* const db_;
+  const int max_batch_;
+  const int max_runners_;
+  absl::Mutex mu_;
+  std::deque<Job> queue_ ABSL_GUARDED_BY(mu_);
+  int runners_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace turnout::api
+
+#endif  // TURNOUT_SERVER_API_SCAN_BATCHER_H_

@@ -664,5 +664,47 @@ TEST_F(CheckinTest, ConcurrentScansOfOneTicketAdmitExactlyOnce) {
   }
 }
 
+// Many doors scanning many tickets at once: the server commits concurrent scans together, and
+// every one must still be decided, answered and counted exactly once. Then every door retries
+// its scan at once: all replayed, nothing counted twice.
+TEST_F(CheckinTest, ConcurrentScansOfManyTicketsAreEachAdmittedAndCountedOnce) {
+  constexpr int kTickets = 48;
+  std::vector<std::string> doors;
+  for (int i = 0; i < 4; ++i) doors.push_back(server_.NewToken(v1::ROLE_DOOR, event_.name()));
+  std::vector<v1::ScanRequest> requests;
+  for (int i = 0; i < kTickets; ++i) {
+    requests.push_back(
+        ScanOf(server_.Register(event_.name(), absl::StrCat("Person ", i)).ticket().code()));
+  }
+  ASSERT_FALSE(HasFailure());
+  const int64_t rows = ScanRows();
+
+  for (bool retry : {false, true}) {
+    SCOPED_TRACE(retry ? "retries" : "first scans");
+    absl::Barrier* start = new absl::Barrier(kTickets);  // the thread Block() elects deletes it
+    std::vector<v1::ScanResult> results(kTickets);
+    std::vector<grpc::Status> statuses(kTickets);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kTickets; ++i) {
+      threads.emplace_back([&, i] {
+        std::unique_ptr<grpc::ClientContext> ctx = TestServer::Context(doors[i % doors.size()]);
+        if (start->Block()) delete start;
+        statuses[i] = server_.checkin().Scan(ctx.get(), requests[i], &results[i]);
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    for (int i = 0; i < kTickets; ++i) {
+      EXPECT_TRUE(statuses[i].ok()) << statuses[i].error_message();
+      EXPECT_EQ(StatusOf(results[i]), "ADMITTED");
+      EXPECT_EQ(results[i].display_name(), absl::StrCat("Person ", i)) << "answers not mixed up";
+      EXPECT_EQ(results[i].replayed(), retry);
+    }
+    const v1::CheckpointAttendance counts = CountsAt();
+    EXPECT_EQ(counts.checked_in(), kTickets);
+    EXPECT_EQ(counts.inside(), kTickets);
+    EXPECT_EQ(ScanRows(), rows + kTickets);
+  }
+}
+
 }  // namespace
 }  // namespace turnout::testing

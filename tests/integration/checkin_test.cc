@@ -78,6 +78,25 @@ class CheckinTest : public ::testing::Test {
 
   int64_t ScanRows() { return server_.QueryInt("SELECT count(*) FROM scans"); }
 
+  // Sends every request from its own thread, all released at the same instant; request i goes
+  // through door i % doors.size(). Each result is paired with its call's status.
+  std::vector<std::pair<grpc::Status, v1::ScanResult>> ScanAllAtOnce(
+      const std::vector<v1::ScanRequest>& requests, const std::vector<std::string>& doors) {
+    const int n = static_cast<int>(requests.size());
+    absl::Barrier* start = new absl::Barrier(n);  // the thread Block() elects deletes it
+    std::vector<std::pair<grpc::Status, v1::ScanResult>> results(n);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < n; ++i) {
+      threads.emplace_back([&, i] {
+        std::unique_ptr<grpc::ClientContext> ctx = TestServer::Context(doors[i % doors.size()]);
+        if (start->Block()) delete start;
+        results[i].first = server_.checkin().Scan(ctx.get(), requests[i], &results[i].second);
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    return results;
+  }
+
   TestServer server_;
   v1::Event event_;
   std::string door_;
@@ -634,24 +653,11 @@ TEST_F(CheckinTest, ConcurrentScansOfOneTicketAdmitExactlyOnce) {
     std::vector<v1::ScanRequest> requests;
     for (int i = 0; i < kThreads; ++i) requests.push_back(ScanOf(code));
 
-    absl::Barrier* start = new absl::Barrier(kThreads);  // the thread Block() elects deletes it
-    std::vector<v1::ScanResult> results(kThreads);
-    std::vector<grpc::Status> statuses(kThreads);
-    std::vector<std::thread> threads;
-    for (int i = 0; i < kThreads; ++i) {
-      threads.emplace_back([&, i] {
-        std::unique_ptr<grpc::ClientContext> ctx = TestServer::Context(doors[i % doors.size()]);
-        if (start->Block()) delete start;
-        statuses[i] = server_.checkin().Scan(ctx.get(), requests[i], &results[i]);
-      });
-    }
-    for (std::thread& t : threads) t.join();
-
     std::map<std::string, int> by_status;
-    for (int i = 0; i < kThreads; ++i) {
-      EXPECT_TRUE(statuses[i].ok()) << statuses[i].error_message();
-      by_status[StatusOf(results[i])]++;
-      EXPECT_FALSE(results[i].replayed());
+    for (const auto& [status, result] : ScanAllAtOnce(requests, doors)) {
+      EXPECT_TRUE(status.ok()) << status.error_message();
+      by_status[StatusOf(result)]++;
+      EXPECT_FALSE(result.replayed());
     }
     EXPECT_EQ(by_status["ADMITTED"], 1);
     EXPECT_EQ(by_status["ALREADY_CHECKED_IN"], kThreads - 1);
@@ -681,23 +687,13 @@ TEST_F(CheckinTest, ConcurrentScansOfManyTicketsAreEachAdmittedAndCountedOnce) {
 
   for (bool retry : {false, true}) {
     SCOPED_TRACE(retry ? "retries" : "first scans");
-    absl::Barrier* start = new absl::Barrier(kTickets);  // the thread Block() elects deletes it
-    std::vector<v1::ScanResult> results(kTickets);
-    std::vector<grpc::Status> statuses(kTickets);
-    std::vector<std::thread> threads;
+    const auto results = ScanAllAtOnce(requests, doors);
     for (int i = 0; i < kTickets; ++i) {
-      threads.emplace_back([&, i] {
-        std::unique_ptr<grpc::ClientContext> ctx = TestServer::Context(doors[i % doors.size()]);
-        if (start->Block()) delete start;
-        statuses[i] = server_.checkin().Scan(ctx.get(), requests[i], &results[i]);
-      });
-    }
-    for (std::thread& t : threads) t.join();
-    for (int i = 0; i < kTickets; ++i) {
-      EXPECT_TRUE(statuses[i].ok()) << statuses[i].error_message();
-      EXPECT_EQ(StatusOf(results[i]), "ADMITTED");
-      EXPECT_EQ(results[i].display_name(), absl::StrCat("Person ", i)) << "answers not mixed up";
-      EXPECT_EQ(results[i].replayed(), retry);
+      const auto& [status, result] = results[i];
+      EXPECT_TRUE(status.ok()) << status.error_message();
+      EXPECT_EQ(StatusOf(result), "ADMITTED");
+      EXPECT_EQ(result.display_name(), absl::StrCat("Person ", i)) << "answers not mixed up";
+      EXPECT_EQ(result.replayed(), retry);
     }
     const v1::CheckpointAttendance counts = CountsAt();
     EXPECT_EQ(counts.checked_in(), kTickets);

@@ -57,14 +57,22 @@ class Stubs:
         self.admin = v1["admin_service_pb2_grpc"].AdminServiceStub(channel)
 
 
-class DemoAndToolsTest(unittest.TestCase):
-    """turnoutctl demo loads the two trainings; the tour of the README works."""
+class ServerTestCase(unittest.TestCase):
+    """Tests talking to the module's server as ADMIN, through a channel of their own."""
 
     @classmethod
     def setUpClass(cls):
         cls.channel = SERVER.channel()
         cls.stubs = Stubs(cls.channel)
         cls.admin = harness.bearer(SERVER.admin_token)
+
+
+class DemoAndToolsTest(ServerTestCase):
+    """turnoutctl demo loads the two trainings; the tour of the README works."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
         SERVER.ctl("demo")
 
     def events_by_title(self):
@@ -125,14 +133,12 @@ class DemoAndToolsTest(unittest.TestCase):
             self.assertIn("<svg", svg.read())
 
 
-class PythonClientTest(unittest.TestCase):
+class PythonClientTest(ServerTestCase):
     """A registration-to-door journey with a grpcio client that is not ours."""
 
     @classmethod
     def setUpClass(cls):
-        cls.channel = SERVER.channel()
-        cls.stubs = Stubs(cls.channel)
-        cls.admin = harness.bearer(SERVER.admin_token)
+        super().setUpClass()
         ev, res = v1["event_service_pb2"], v1["resources_pb2"]
         now = datetime.datetime.now(datetime.timezone.utc)
         iso = lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -263,6 +269,13 @@ class TlsTest(unittest.TestCase):
         finally:
             server.cleanup()
             shutil.rmtree(certs, ignore_errors=True)
+
+
+class SecretsTest(unittest.TestCase):
+    def test_secret_files_are_readable_by_the_server_user_only(self):
+        for path in ("admin.token", "secrets/data.key"):
+            mode = os.stat(os.path.join(SERVER.data_dir, path)).st_mode & 0o777
+            self.assertEqual(mode, 0o600, path)
 
 
 class ShutdownTest(unittest.TestCase):

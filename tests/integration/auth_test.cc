@@ -104,6 +104,10 @@ TEST_F(AuthTest, CallsWithoutATokenAreUnauthenticated) {
       {"CreateDeviceToken",
        [&](const std::string& t) { return CreateDeviceToken(t, v1::ROLE_DOOR, oakland_.name()); }},
       {"SearchAttendees", [&](const std::string& t) { return SearchAttendees(t); }},
+      // The token is checked before the request is read: a stranger learns nothing from it.
+      {"Scan of a malformed event", [&](const std::string& t) { return Scan(t, "events/abc"); }},
+      {"GetAttendance of a malformed event",
+       [&](const std::string& t) { return GetAttendance(t, "events/abc"); }},
   };
   const std::string before = server_.Fingerprint();
   for (const Call& call : calls) {

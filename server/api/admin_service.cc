@@ -111,14 +111,8 @@ ServerUnaryReactor* AdminServiceImpl::RevokeDeviceToken(CallbackServerContext* c
     RETURN_IF_ERROR(call.principal.Require({Role::kAdmin, Role::kOrganizer}));
     ASSIGN_OR_RETURN(int64_t token_id, ParseTokenName("name", req->name()));
     RETURN_IF_ERROR(call.Transaction([&](pqxx::work& txn) -> absl::Status {
-      ASSIGN_OR_RETURN(std::vector<store::TokenRecord> all,
-                       store::PgTokenStore::List(txn, std::nullopt));
-      auto it = std::find_if(all.begin(), all.end(),
-                             [&](const store::TokenRecord& t) { return t.id == token_id; });
-      if (it == all.end()) {
-        return absl::NotFoundError(absl::StrCat("token ", req->name(), " does not exist"));
-      }
-      RETURN_IF_ERROR(MayManage(call.principal, static_cast<Role>(it->role), it->event_id));
+      ASSIGN_OR_RETURN(store::TokenRecord token, store::PgTokenStore::Get(txn, token_id));
+      RETURN_IF_ERROR(MayManage(call.principal, static_cast<Role>(token.role), token.event_id));
       ASSIGN_OR_RETURN(store::TokenRecord revoked, store::PgTokenStore::Revoke(txn, token_id));
       ToProto(revoked, resp);
       return absl::OkStatus();

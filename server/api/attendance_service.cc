@@ -22,13 +22,6 @@ class UnimplementedWriter final : public grpc::ServerWriteReactor<Message> {
 
 }  // namespace
 
-ServerUnaryReactor* Unimplemented(CallbackServerContext* ctx, const char* what) {
-  ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  reactor->Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                               absl::StrCat(what, " is not available in this release yet")));
-  return reactor;
-}
-
 ServerUnaryReactor* AttendanceServiceImpl::GetAttendance(CallbackServerContext* ctx,
                                                          const v1::GetAttendanceRequest* req,
                                                          v1::Attendance* resp) {

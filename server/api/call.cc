@@ -3,12 +3,21 @@
 #include <iostream>
 #include <typeinfo>
 
+#include "absl/strings/str_cat.h"
+
 namespace turnout::api {
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   // absl and gRPC share the canonical code numbers.
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+}
+
+grpc::ServerUnaryReactor* Unimplemented(grpc::CallbackServerContext* ctx, const char* what) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  reactor->Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                               absl::StrCat(what, " is not available in this release yet")));
+  return reactor;
 }
 
 std::string AuthorizationOf(const grpc::ServerContextBase& ctx) {

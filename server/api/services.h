@@ -133,9 +133,6 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
   ServiceDeps& deps_;
 };
 
-// Finishes a call whose RPC a later release implements.
-ServerUnaryReactor* Unimplemented(CallbackServerContext* ctx, const char* what);
-
 }  // namespace turnout::api
 
 #endif  // TURNOUT_SERVER_API_SERVICES_H_

@@ -170,13 +170,12 @@ void PromoteEvent(pqxx::work& txn, int64_t event_id) {
   for (int64_t session_id : sessions) PromoteSession(txn, event_id, session_id);
 }
 
+// Signs a new code for the registration, valid until a while after `event_end`.
 absl::StatusOr<TicketRecord> IssueTicket(pqxx::work& txn, int64_t event_id, int64_t registration_id,
-                                         const domain::SigningKey& key) {
+                                         absl::Time event_end, const domain::SigningKey& key) {
   if (event_id <= 0 || event_id > std::numeric_limits<uint32_t>::max()) {
     return absl::OutOfRangeError("event ids beyond 2^32 cannot be put in ticket codes");
   }
-  const absl::Time event_end =
-      FromMicros(txn.exec_prepared("event_end", event_id)[0][0].as<int64_t>());
   domain::TicketClaims claims;
   claims.key_id = key.key_id;
   claims.event_id = static_cast<uint32_t>(event_id);
@@ -189,11 +188,10 @@ absl::StatusOr<TicketRecord> IssueTicket(pqxx::work& txn, int64_t event_id, int6
   return ReadTicket(r[0]);
 }
 
-absl::Status LoadChoices(pqxx::work& txn, RegistrationRecord& reg) {
+void LoadChoices(pqxx::work& txn, RegistrationRecord& reg) {
   for (const pqxx::row& r : txn.exec_prepared("choices_get", reg.event_id, IdsLiteral({reg.id}))) {
     reg.choices.push_back(ReadChoice(r));
   }
-  return absl::OkStatus();
 }
 
 // Deletes the choice of a round and lets the next waitlisted take its seat.
@@ -226,17 +224,19 @@ void PgRegistrationStore::RegisterStatements() {
          AND r.id > $4
        ORDER BY r.id LIMIT $5)");
   AddStatements({
-      {"event_for_registration", "SELECT capacity, state FROM events WHERE id = $1"},
+      {"event_for_registration",
+       "SELECT capacity, state, us_of(end_time) FROM events WHERE id = $1"},
       {"event_lock", "SELECT capacity FROM events WHERE id = $1 FOR UPDATE"},
       {"event_end", "SELECT us_of(end_time) FROM events WHERE id = $1"},
       {"event_confirmed_count",
        "SELECT count(*) FROM registrations WHERE event_id = $1 AND status = 1"},
       {"session_lock",
        "SELECT round, capacity FROM sessions WHERE event_id = $1 AND id = $2 FOR UPDATE"},
+      // Confirmed choices belong only to confirmed registrations: a waitlisted registration's
+      // choices wait with it, and a canceled one's are deleted.
       {"session_confirmed_count", R"(
-          SELECT count(*) FROM session_choices sc
-          JOIN registrations r ON r.event_id = sc.event_id AND r.id = sc.registration_id
-          WHERE sc.event_id = $1 AND sc.session_id = $2 AND sc.status = 1)"},
+          SELECT count(*) FROM session_choices
+          WHERE event_id = $1 AND session_id = $2 AND status = 1)"},
       {"session_promote", R"(
           UPDATE session_choices SET status = 1
           WHERE (event_id, registration_id, round) IN (
@@ -333,7 +333,7 @@ absl::StatusOr<Registered> PgRegistrationStore::Register(pqxx::work& txn, int64_
         return absl::AlreadyExistsError(
             "request_id: was used for another registration; send a new random one (a UUID)");
       }
-      (void)LoadChoices(txn, done.registration);
+      LoadChoices(txn, done.registration);
       auto ticket = CurrentTicket(txn, event_id, done.registration.id);
       if (!ticket.ok()) return ticket.status();
       done.ticket = *std::move(ticket);
@@ -364,7 +364,7 @@ absl::StatusOr<Registered> PgRegistrationStore::Register(pqxx::work& txn, int64_
     txn.exec_prepared("choice_insert", event_id, id, s.round, s.session_id,
                       SeatStatus(txn, event_id, s, status));
   }
-  auto ticket = IssueTicket(txn, event_id, id, key);
+  auto ticket = IssueTicket(txn, event_id, id, FromMicros(event[0][2].as<int64_t>()), key);
   if (!ticket.ok()) return ticket.status();
   auto reg = Get(txn, event_id, id, data_key);
   if (!reg.ok()) return reg.status();
@@ -377,7 +377,7 @@ absl::StatusOr<RegistrationRecord> PgRegistrationStore::Get(pqxx::work& txn, int
   if (r.empty()) return RegistrationNotFound(event_id, id);
   auto reg = ReadRegistration(r[0], data_key);
   if (!reg.ok()) return reg.status();
-  (void)LoadChoices(txn, *reg);
+  LoadChoices(txn, *reg);
   return reg;
 }
 
@@ -487,7 +487,9 @@ absl::StatusOr<TicketRecord> PgRegistrationStore::Reissue(pqxx::work& txn, int64
                      " is canceled; a canceled registration gets no new ticket"));
   }
   txn.exec_prepared("ticket_supersede", event_id, registration_id);
-  return IssueTicket(txn, event_id, registration_id, key);
+  const absl::Time event_end =
+      FromMicros(txn.exec_prepared("event_end", event_id)[0][0].as<int64_t>());
+  return IssueTicket(txn, event_id, registration_id, event_end, key);
 }
 
 absl::StatusOr<std::vector<SearchMatch>> PgRegistrationStore::Search(

@@ -49,6 +49,9 @@ void PgTokenStore::RegisterStatements() {
       {"token_list", R"(
           SELECT id, role, event_id, label, us_of(create_time), us_of(revoke_time)
           FROM tokens WHERE $1::bigint = 0 OR event_id = $1::bigint ORDER BY id)"},
+      {"token_get", R"(
+          SELECT id, role, event_id, label, us_of(create_time), us_of(revoke_time)
+          FROM tokens WHERE id = $1)"},
       {"token_revoke", R"(
           UPDATE tokens SET revoke_time = coalesce(revoke_time, now()) WHERE id = $1
           RETURNING id, role, event_id, label, us_of(create_time), us_of(revoke_time))"},
@@ -82,6 +85,14 @@ absl::StatusOr<std::vector<TokenRecord>> PgTokenStore::List(pqxx::work& txn,
     tokens.push_back(ReadToken(r));
   }
   return tokens;
+}
+
+absl::StatusOr<TokenRecord> PgTokenStore::Get(pqxx::work& txn, int64_t token_id) {
+  pqxx::result r = txn.exec_prepared("token_get", token_id);
+  if (r.empty()) {
+    return absl::NotFoundError(absl::StrCat("token tokens/", token_id, " does not exist"));
+  }
+  return ReadToken(r[0]);
 }
 
 absl::StatusOr<TokenRecord> PgTokenStore::Revoke(pqxx::work& txn, int64_t token_id) {

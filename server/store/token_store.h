@@ -34,6 +34,7 @@ class PgTokenStore {
                                                                  absl::string_view secret);
   static absl::StatusOr<std::vector<TokenRecord>> List(pqxx::work& txn,
                                                        std::optional<int64_t> event_id);
+  static absl::StatusOr<TokenRecord> Get(pqxx::work& txn, int64_t token_id);
   static absl::StatusOr<TokenRecord> Revoke(pqxx::work& txn, int64_t token_id);
   // Whether any live ADMIN token exists (the first start creates one).
   static absl::StatusOr<bool> AnyAdmin(pqxx::work& txn);

@@ -540,7 +540,10 @@ std::string TurnoutConf(const fs::path& socket_dir, bool durable) {
       "# Written by turnout-server on every start: edits are lost. Override with ALTER SYSTEM.\n",
       "listen_addresses = ''\n",  // Unix socket only: no TCP
       "unix_socket_directories = ", ConfString(socket_dir.string()), "\n",
-      "max_connections = 200\n", "shared_buffers = 128MB\n");
+      "max_connections = 200\n", "shared_buffers = 128MB\n",
+      // The log keeps no row values: error details can quote them, and they may be personal data.
+      "log_error_verbosity = terse\n", "log_min_error_statement = panic\n",
+      "log_parameter_max_length_on_error = 0\n");
   if (!durable) {
     absl::StrAppend(&conf,
                     "# Not durable (tests): a machine crash can lose or corrupt data.\n"

@@ -80,11 +80,15 @@ bool IsFull(const CheckpointView& checkpoint) {
 ScanStatus Decide(const TicketView& ticket, const CheckpointView& checkpoint,
                   const PresenceView& presence, const ScanAttempt& attempt) {
   if (!ticket.code_valid || !ticket.known) return ScanStatus::kInvalid;
+  // Someone walking out is already inside; refusing to record it would only make `inside` wrong,
+  // and a canceled or reissued ticket's holder could keep a room full for good. So a genuine
+  // ticket of this event always gets out, whatever became of its registration or its code since.
+  if (attempt.direction == Direction::kExit && ticket.event_id == checkpoint.event_id) {
+    return ScanStatus::kExitRecorded;
+  }
   if (ticket.superseded || ticket.key_revoked) return ScanStatus::kRevoked;
   if (ticket.event_id != checkpoint.event_id) return ScanStatus::kWrongEvent;
   if (ticket.registration == RegistrationStatus::kCanceled) return ScanStatus::kCanceled;
-  // Someone walking out is already inside; refusing to record it would only make `inside` wrong.
-  if (attempt.direction == Direction::kExit) return ScanStatus::kExitRecorded;
   if (!InWindow(ticket, checkpoint, attempt.at)) return ScanStatus::kOutsideCheckinWindow;
   if (!RegisteredForCheckpoint(ticket, checkpoint)) return ScanStatus::kNotRegisteredForSession;
   // Before SESSION_FULL: a person already inside a full room is a duplicate scan, not a new

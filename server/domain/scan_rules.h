@@ -94,10 +94,12 @@ struct ScanDecision {
 
 // Applies the rules in this fixed order; the first that fails decides:
 //   1 INVALID       code unreadable/tampered/bad signature (code_valid false) or unknown ticket
-//   2 REVOKED       superseded by a reissue, or key_revoked
-//   3 WRONG_EVENT   ticket.event_id != checkpoint.event_id
-//   4 CANCELED      registration canceled
-//   5 exit          -> EXIT_RECORDED (never refused for being a duplicate or outside the window)
+//   2 exit          of a ticket of this event -> EXIT_RECORDED, whatever its registration's
+//                   status or its code's (never refused as a duplicate, outside the window,
+//                   canceled, reissued or signed by a revoked key)
+//   3 REVOKED       superseded by a reissue, or key_revoked
+//   4 WRONG_EVENT   ticket.event_id != checkpoint.event_id
+//   5 CANCELED      registration canceled
 //   6 OUTSIDE_CHECKIN_WINDOW  at < opens_at, at >= closes_at, or at > ticket.not_after
 //   7 NOT_REGISTERED_FOR_SESSION  registration waitlisted, or a session checkpoint that
 //                   requires_selection and is not in confirmed_session_ids

@@ -238,6 +238,71 @@ TEST_F(CheckinTest, ACanceledRegistrationIsRefused) {
   EXPECT_EQ(CountsAt().checked_in(), 0);
 }
 
+// Defect: exits of canceled registrations were refused, so a canceled attendee stayed "inside"
+// for good and kept a full room full.
+TEST_F(CheckinTest, SomeoneCanceledWhileInsideCanLeaveAndFreesTheirSeat) {
+  const v1::Session plenary = server_.NewSession(event_.name(), "Plenary", 0, 1, false);
+  const v1::RegisterResponse ana = server_.Register(event_.name(), "Ana Flores");
+  const std::string ben = server_.Register(event_.name(), "Ben").ticket().code();
+  ASSERT_FALSE(HasFailure());
+  EXPECT_EQ(StatusOf(Enter(ana.ticket().code())), "ADMITTED");
+  EXPECT_EQ(StatusOf(Enter(ana.ticket().code(), plenary.checkpoint())), "ADMITTED");
+  EXPECT_EQ(StatusOf(Enter(ben)), "ADMITTED");
+  EXPECT_EQ(StatusOf(Enter(ben, plenary.checkpoint())), "SESSION_FULL");
+
+  v1::CancelRegistrationRequest cancel;
+  cancel.set_name(ana.registration().name());
+  v1::Registration canceled;
+  ASSERT_TRUE(server_.registrations()
+                  .CancelRegistration(server_.AdminContext().get(), cancel, &canceled)
+                  .ok());
+  EXPECT_EQ(StatusOf(Enter(ana.ticket().code(), plenary.checkpoint())), "CANCELED");
+
+  const v1::ScanResult left_room = Exit(ana.ticket().code(), plenary.checkpoint());
+  EXPECT_EQ(StatusOf(left_room), "EXIT_RECORDED");
+  EXPECT_EQ(left_room.display_name(), "Ana Flores");
+  EXPECT_EQ(CountsAt(plenary.checkpoint()).inside(), 0);
+  EXPECT_EQ(StatusOf(Enter(ben, plenary.checkpoint())), "ADMITTED");
+
+  EXPECT_EQ(StatusOf(Exit(ana.ticket().code())), "EXIT_RECORDED");
+  const v1::CheckpointAttendance entrance = CountsAt();
+  EXPECT_EQ(entrance.inside(), 1) << "only Ben";
+  EXPECT_EQ(entrance.checked_in(), 2) << "Ana came, even if she canceled since";
+  EXPECT_EQ(entrance.registered(), 1);
+  EXPECT_EQ(StatusOf(Enter(ana.ticket().code())), "CANCELED") << "and she cannot come back";
+}
+
+// The same for a code replaced by a reissue and a code whose signing key was revoked.
+TEST_F(CheckinTest, ExitsOfReissuedCodesAndOfCodesWithARevokedKeyAreRecorded) {
+  const v1::RegisterResponse ana = server_.Register(event_.name(), "Ana Flores");
+  const v1::RegisterResponse ben = server_.Register(event_.name(), "Ben");
+  ASSERT_FALSE(HasFailure());
+  EXPECT_EQ(StatusOf(Enter(ana.ticket().code())), "ADMITTED");
+  EXPECT_EQ(StatusOf(Enter(ben.ticket().code())), "ADMITTED");
+
+  v1::ReissueTicketRequest reissue;
+  reissue.set_name(ana.registration().name());
+  v1::Ticket fresh;
+  ASSERT_TRUE(
+      server_.registrations().ReissueTicket(server_.AdminContext().get(), reissue, &fresh).ok());
+  v1::SigningKeyInfo rotated;
+  ASSERT_TRUE(
+      server_.admin()
+          .RotateSigningKey(server_.AdminContext().get(), v1::RotateSigningKeyRequest(), &rotated)
+          .ok());
+  v1::RevokeSigningKeyRequest revoke;
+  revoke.set_key_id(ben.ticket().key_id());
+  v1::SigningKeyInfo info;
+  ASSERT_TRUE(server_.admin().RevokeSigningKey(server_.AdminContext().get(), revoke, &info).ok());
+
+  EXPECT_EQ(StatusOf(Exit(ana.ticket().code())), "EXIT_RECORDED");
+  EXPECT_EQ(StatusOf(Exit(ben.ticket().code())), "EXIT_RECORDED");
+  EXPECT_EQ(CountsAt().inside(), 0);
+  EXPECT_EQ(StatusOf(Enter(ana.ticket().code())), "REVOKED");
+  EXPECT_EQ(StatusOf(Enter(ben.ticket().code())), "REVOKED");
+  EXPECT_EQ(StatusOf(Enter(fresh.code())), "REVOKED") << "its key was revoked too";
+}
+
 TEST_F(CheckinTest, AReissuedTicketRevokesTheOldCodeAndTheNewOneAdmits) {
   const v1::RegisterResponse ana = server_.Register(event_.name(), "Ana Flores");
   v1::ReissueTicketRequest reissue;

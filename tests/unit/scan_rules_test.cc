@@ -172,8 +172,8 @@ const Row kRows[] = {
      Entry(), ScanStatus::kRevoked},
     {"RevokedBeatsCanceled", KeyRevoked(Canceled(Ticket())), Entrance(), NeverEntered(), Entry(),
      ScanStatus::kRevoked},
-    {"RevokedExitIsRefused", Superseded(Ticket()), Entrance(), Inside(), Exit(),
-     ScanStatus::kRevoked},
+    {"RevokedBeatsWrongEventOnExit", Superseded(ForOtherEvent(Ticket())), Entrance(),
+     NeverEntered(), Exit(), ScanStatus::kRevoked},
 
     // 3 WRONG_EVENT.
     {"TicketForAnotherEvent", ForOtherEvent(Ticket()), Entrance(), NeverEntered(), Entry(),
@@ -188,13 +188,23 @@ const Row kRows[] = {
     // 4 CANCELED.
     {"CanceledRegistration", Canceled(Ticket()), Entrance(), NeverEntered(), Entry(),
      ScanStatus::kCanceled},
-    {"CanceledBeatsExit", Canceled(Ticket()), Entrance(), Inside(), Exit(), ScanStatus::kCanceled},
     {"CanceledBeatsWindow", Canceled(Ticket()), Entrance(), NeverEntered(),
      Entry(kDoorsOpen - absl::Hours(1)), ScanStatus::kCanceled},
     {"CanceledBeatsAlreadyInside", Canceled(Ticket()), Entrance(), Inside(), Entry(),
      ScanStatus::kCanceled},
 
-    // 5 An exit by a valid ticket of this event is always recorded.
+    // 2 An exit by a genuine ticket of this event is always recorded: refusing it would keep
+    // its holder "inside" for good, and a room full.
+    {"ExitOfCanceledRegistration", Canceled(Ticket()), Entrance(), Inside(), Exit(),
+     ScanStatus::kExitRecorded},
+    {"ExitOfCanceledRegistrationFromRoom", Canceled(Ticket()), WithRoom(Plenary(), 1, 1), Inside(),
+     Exit(), ScanStatus::kExitRecorded},
+    {"ExitOfReissuedCode", Superseded(Ticket()), Entrance(), Inside(), Exit(),
+     ScanStatus::kExitRecorded},
+    {"ExitOfCodeWithRevokedKey", KeyRevoked(Ticket()), Entrance(), Inside(), Exit(),
+     ScanStatus::kExitRecorded},
+    {"ExitOfCanceledAndReissued", Superseded(Canceled(Ticket())), Entrance(), Inside(), Exit(),
+     ScanStatus::kExitRecorded},
     {"ExitWhileInside", Ticket(), Entrance(), Inside(), Exit(), ScanStatus::kExitRecorded},
     {"ExitAfterDoorsClose", Ticket(), Entrance(), Inside(), Exit(kDoorsClose + absl::Hours(2)),
      ScanStatus::kExitRecorded},

@@ -1,4 +1,6 @@
 // EventService: events, sessions and checkpoints.
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "server/api/convert.h"
 #include "server/api/names.h"
@@ -156,6 +158,34 @@ store::SessionRecord SessionFrom(const v1::Session& in, int64_t event_id) {
   return s;
 }
 
+// An event whose start and end move by the same amount is postponed (or brought forward) as a
+// whole: its program and, unless the update sets it, its doors-open time move with it, and the
+// shift is returned so the caller moves the sessions. Zero for any other change.
+absl::Duration PostponementShift(const store::EventRecord& before,
+                                 const google::protobuf::FieldMask& mask, store::EventRecord& e) {
+  const absl::Duration shift = e.start_time - before.start_time;
+  if (shift == absl::ZeroDuration() || e.end_time - before.end_time != shift) {
+    return absl::ZeroDuration();
+  }
+  const auto& paths = mask.paths();
+  if (std::find(paths.begin(), paths.end(), "doors_open_time") == paths.end()) {
+    e.doors_open_time += shift;
+  }
+  return shift;
+}
+
+// Codes carry an outer expiry (store::kTicketOuterBound); the event may not outlive them.
+absl::Status CheckTicketsOutlast(std::optional<absl::Time> earliest_expiry,
+                                 const store::EventRecord& e) {
+  if (earliest_expiry && e.end_time > *earliest_expiry) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "event.end_time: tickets already issued for this event expire at ",
+        absl::FormatTime(absl::RFC3339_sec, *earliest_expiry, absl::UTCTimeZone()),
+        "; an event cannot move past them; create a new event instead"));
+  }
+  return absl::OkStatus();
+}
+
 // Anyone may read a published event (attendees register from it); staff of the event read drafts.
 absl::Status MayRead(const Principal& p, const store::EventRecord& e) {
   if (e.state == kPublished && !p.authenticated()) return absl::OkStatus();
@@ -248,9 +278,13 @@ ServerUnaryReactor* EventServiceImpl::UpdateEvent(CallbackServerContext* ctx,
     return call.Transaction([&](pqxx::work& txn) -> absl::Status {
       PgEventStore::LockEvent(txn, id);
       ASSIGN_OR_RETURN(store::EventRecord e, PgEventStore::GetEvent(txn, id));
+      const store::EventRecord before = e;
       RETURN_IF_ERROR(MergeEvent(req->event(), req->update_mask(), e));
+      const absl::Duration shift = PostponementShift(before, req->update_mask(), e);
       RETURN_IF_ERROR(CheckEvent(e));
+      RETURN_IF_ERROR(CheckTicketsOutlast(PgEventStore::EarliestTicketExpiry(txn, id), e));
       RETURN_IF_ERROR(PgEventStore::UpdateEvent(txn, e).status());
+      if (shift != absl::ZeroDuration()) PgEventStore::ShiftSessions(txn, id, shift);
       store::PgRegistrationStore::PromoteWaitlisted(txn, id);  // a raised capacity seats people
       ASSIGN_OR_RETURN(store::EventRecord updated, PgEventStore::GetEvent(txn, id));
       ToProto(updated, resp);

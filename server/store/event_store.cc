@@ -133,6 +133,13 @@ void PgEventStore::RegisterStatements() {
                  end_time = ts_of($6), doors_open_time = ts_of($7), capacity = $8, state = $9,
                  allow_reentry = $10, update_time = now()
           WHERE id = $1)"},
+      {"sessions_shift", R"(
+          UPDATE sessions SET start_time = start_time + $2 * interval '1 microsecond',
+                              end_time = end_time + $2 * interval '1 microsecond'
+          WHERE event_id = $1)"},
+      {"tickets_earliest_expiry", R"(
+          SELECT us_of(min(expire_time)) FROM tickets
+          WHERE event_id = $1 AND superseded_time IS NULL)"},
       {"session_insert", R"(
           INSERT INTO sessions (event_id, title, kind, track, room, round, start_time, end_time,
                                 capacity, requires_selection, allow_reentry, request_id)
@@ -192,6 +199,16 @@ absl::StatusOr<EventRecord> PgEventStore::UpdateEvent(pqxx::work& txn, const Eve
       ToMicros(e.end_time), ToMicros(e.doors_open_time), e.capacity, e.state, e.allow_reentry);
   if (r.affected_rows() == 0) return EventNotFound(e.id);
   return GetEvent(txn, e.id);
+}
+
+void PgEventStore::ShiftSessions(pqxx::work& txn, int64_t event_id, absl::Duration shift) {
+  txn.exec_prepared("sessions_shift", event_id, absl::ToInt64Microseconds(shift));
+}
+
+std::optional<absl::Time> PgEventStore::EarliestTicketExpiry(pqxx::work& txn, int64_t event_id) {
+  pqxx::result r = txn.exec_prepared("tickets_earliest_expiry", event_id);
+  if (r[0][0].is_null()) return std::nullopt;
+  return FromMicros(r[0][0].as<int64_t>());
 }
 
 absl::StatusOr<SessionRecord> PgEventStore::CreateSession(pqxx::work& txn, const SessionRecord& s,

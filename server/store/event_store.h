@@ -3,6 +3,7 @@
 #ifndef TURNOUT_SERVER_STORE_EVENT_STORE_H_
 #define TURNOUT_SERVER_STORE_EVENT_STORE_H_
 
+#include <optional>
 #include <pqxx/pqxx>
 #include <vector>
 
@@ -25,6 +26,11 @@ class PgEventStore {
                                                              int limit);
   // Writes every mutable field of `event` (the caller merged its update mask).
   static absl::StatusOr<EventRecord> UpdateEvent(pqxx::work& txn, const EventRecord& event);
+
+  // Moves every session of the event by `shift` (the event was postponed or brought forward).
+  static void ShiftSessions(pqxx::work& txn, int64_t event_id, absl::Duration shift);
+  // The earliest expiry of the event's current ticket codes; nullopt if none was issued.
+  static std::optional<absl::Time> EarliestTicketExpiry(pqxx::work& txn, int64_t event_id);
 
   static absl::StatusOr<SessionRecord> CreateSession(pqxx::work& txn, const SessionRecord& session,
                                                      absl::string_view request_id);

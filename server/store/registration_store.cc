@@ -170,7 +170,7 @@ void PromoteEvent(pqxx::work& txn, int64_t event_id) {
   for (int64_t session_id : sessions) PromoteSession(txn, event_id, session_id);
 }
 
-// Signs a new code for the registration, valid until a while after `event_end`.
+// Signs a new code for the registration, valid until kTicketOuterBound after `event_end`.
 absl::StatusOr<TicketRecord> IssueTicket(pqxx::work& txn, int64_t event_id, int64_t registration_id,
                                          absl::Time event_end, const domain::SigningKey& key) {
   if (event_id <= 0 || event_id > std::numeric_limits<uint32_t>::max()) {
@@ -180,7 +180,7 @@ absl::StatusOr<TicketRecord> IssueTicket(pqxx::work& txn, int64_t event_id, int6
   claims.key_id = key.key_id;
   claims.event_id = static_cast<uint32_t>(event_id);
   claims.ticket_id = domain::RandomTicketId();
-  claims.not_after = event_end + kTicketValidityAfterEvent;
+  claims.not_after = event_end + kTicketOuterBound;
   const std::string code = domain::EncodeTicketCode(claims, key);
   pqxx::result r = txn.exec_prepared(
       "ticket_insert", event_id, domain::TicketIdToHex(claims.ticket_id), registration_id,

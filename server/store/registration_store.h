@@ -85,8 +85,11 @@ class PgRegistrationStore {
                                                          int limit);
 };
 
-// Tickets stay valid until a day after their event ends.
-inline constexpr absl::Duration kTicketValidityAfterEvent = absl::Hours(24);
+// A code's own expiry is only an outer safety bound: the check-in windows follow the event's
+// current times, so an event that is postponed keeps every code issued for it. A code stops
+// verifying this long after its event's end at issue time; an event cannot move past the expiry
+// of the codes already issued for it (PgEventStore::EarliestTicketExpiry).
+inline constexpr absl::Duration kTicketOuterBound = absl::Hours(24 * 366);
 
 }  // namespace turnout::store
 

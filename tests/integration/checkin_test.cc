@@ -393,6 +393,59 @@ TEST_F(CheckinTest, EntriesOutsideTheWindowAreRefusedButExitsAreNot) {
   EXPECT_EQ(StatusOf(Scan(at_doors_open)), "ADMITTED");
 }
 
+// Defect: codes carried "event end + 24 h" from the day they were issued, so postponing an event
+// by a week made every ticket already issued fail at the door.
+TEST_F(CheckinTest, PostponingAnEventKeepsItsTicketsAndMovesItsProgram) {
+  const absl::Duration week = absl::Hours(24 * 7);
+  const v1::Event last_week = server_.NewEvent("Postponed training", 0, -week);
+  const v1::Session plenary =
+      server_.NewSession(last_week.name(), "Plenary", 0, 0, false, -week);
+  const v1::RegisterResponse ana = server_.Register(last_week.name(), "Ana Flores");
+  const std::string door = server_.NewToken(v1::ROLE_DOOR, last_week.name());
+  ASSERT_FALSE(HasFailure());
+
+  v1::UpdateEventRequest move;
+  *move.mutable_event()->mutable_name() = last_week.name();
+  *move.mutable_event()->mutable_start_time() =
+      ToProtoTime(FromProtoTime(last_week.start_time()) + week);
+  *move.mutable_event()->mutable_end_time() =
+      ToProtoTime(FromProtoTime(last_week.end_time()) + week);
+  move.mutable_update_mask()->add_paths("start_time");
+  move.mutable_update_mask()->add_paths("end_time");
+  v1::Event moved;
+  ASSERT_TRUE(server_.events().UpdateEvent(server_.AdminContext().get(), move, &moved).ok());
+  EXPECT_EQ(FromProtoTime(moved.doors_open_time()),
+            FromProtoTime(last_week.doors_open_time()) + week)
+      << "the doors open as long before the start as they did";
+
+  v1::GetTicketRequest get;
+  get.set_name(ana.registration().name());
+  v1::Ticket ticket;
+  ASSERT_TRUE(server_.registrations().GetTicket(server_.AdminContext().get(), get, &ticket).ok());
+  EXPECT_EQ(ticket.code(), ana.ticket().code()) << "nobody needs a new ticket";
+
+  auto scan = [&](const std::string& checkpoint) {
+    v1::ScanRequest req = ScanOf(ana.ticket().code(), checkpoint);
+    req.set_event(last_week.name());
+    return StatusOf(Scan(req, door));
+  };
+  EXPECT_EQ(scan(""), "ADMITTED");
+  EXPECT_EQ(scan(plenary.checkpoint()), "ADMITTED") << "the plenary moved with its event";
+
+  // Past the codes' own outer expiry an event cannot move: that would strand its tickets.
+  const std::string before = server_.Fingerprint();
+  v1::UpdateEventRequest too_far = move;
+  *too_far.mutable_event()->mutable_start_time() =
+      ToProtoTime(FromProtoTime(moved.start_time()) + absl::Hours(24 * 400));
+  *too_far.mutable_event()->mutable_end_time() =
+      ToProtoTime(FromProtoTime(moved.end_time()) + absl::Hours(24 * 400));
+  grpc::Status status =
+      server_.events().UpdateEvent(server_.AdminContext().get(), too_far, &moved);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(status.error_message(), HasSubstr("tickets already issued"));
+  EXPECT_EQ(server_.Fingerprint(), before);
+}
+
 // Every attempt is one row of the scan log with the answer given; refused ones keep the raw code.
 TEST_F(CheckinTest, EveryAttemptIsRecordedWithItsAnswer) {
   const v1::Event other = server_.NewEvent("Los Angeles");

@@ -75,8 +75,9 @@ std::string TestServer::NewToken(v1::Role role, const std::string& event) {
   return resp.secret();
 }
 
-v1::Event TestServer::NewEvent(const std::string& title, int32_t capacity) {
-  const absl::Time now = absl::Now();
+v1::Event TestServer::NewEvent(const std::string& title, int32_t capacity,
+                               absl::Duration offset) {
+  const absl::Time now = absl::Now() + offset;
   v1::CreateEventRequest req;
   v1::Event* e = req.mutable_event();
   e->set_title(title);
@@ -94,8 +95,9 @@ v1::Event TestServer::NewEvent(const std::string& title, int32_t capacity) {
 }
 
 v1::Session TestServer::NewSession(const std::string& event, const std::string& title,
-                                   int32_t round, int32_t capacity, bool requires_selection) {
-  const absl::Time now = absl::Now();
+                                   int32_t round, int32_t capacity, bool requires_selection,
+                                   absl::Duration offset) {
+  const absl::Time now = absl::Now() + offset;
   v1::CreateSessionRequest req;
   req.set_parent(event);
   v1::Session* s = req.mutable_session();

@@ -73,12 +73,15 @@ class TestServer {
   std::string NewToken(v1::Role role, const std::string& event = "");
 
   // A PUBLISHED event in America/Los_Angeles that started an hour ago and ends in six hours, with
-  // doors open since two hours ago: scans made now are inside its window.
-  v1::Event NewEvent(const std::string& title, int32_t capacity = 0);
-  // A session running from 10 minutes ago to an hour from now (its room opens 30 minutes before).
-  // round > 0 makes it a BREAKOUT, round 0 a PLENARY.
+  // doors open since two hours ago: scans made now are inside its window. `offset` moves all of
+  // it (e.g. -7 days: a week ago).
+  v1::Event NewEvent(const std::string& title, int32_t capacity = 0,
+                     absl::Duration offset = absl::ZeroDuration());
+  // A session running from 10 minutes ago to an hour from now (its room opens 30 minutes before),
+  // moved by `offset`. round > 0 makes it a BREAKOUT, round 0 a PLENARY.
   v1::Session NewSession(const std::string& event, const std::string& title, int32_t round,
-                         int32_t capacity, bool requires_selection);
+                         int32_t capacity, bool requires_selection,
+                         absl::Duration offset = absl::ZeroDuration());
   // Registers `display_name` (as ADMIN) with the given breakout choices and a fresh request_id.
   v1::RegisterResponse Register(const std::string& event, const std::string& display_name,
                                 const std::vector<std::string>& sessions = {},

@@ -637,6 +637,8 @@ absl::StatusOr<int> KeysRevoke(const Client& client, const Args& args) {
   absl::StatusOr<v1::SigningKeyInfo> key = client.RevokeSigningKey(request);
   if (!key.ok()) return key.status();
   PrintKeys({*key});
+  std::cout << key->tickets_reissued() << " tickets signed by key " << key->key_id()
+            << " were reissued under the active key; their old codes now scan REVOKED\n";
   return kExitOk;
 }
 

@@ -6,6 +6,7 @@
 #include "server/domain/validation.h"
 #include "server/store/event_store.h"
 #include "server/store/key_store.h"
+#include "server/store/registration_store.h"
 #include "server/store/token_store.h"
 #include "server/util/status_macros.h"
 
@@ -159,11 +160,16 @@ ServerUnaryReactor* AdminServiceImpl::RevokeSigningKey(CallbackServerContext* ct
     if (req->key_id() == 0 || req->key_id() > 0xFFFF) {
       return absl::InvalidArgumentError("key_id: must name a signing key (1-65535)");
     }
+    const auto key_id = static_cast<uint16_t>(req->key_id());
     RETURN_IF_ERROR(call.Transaction([&](pqxx::work& txn) -> absl::Status {
-      ASSIGN_OR_RETURN(
-          store::SigningKeyRecord k,
-          store::PgKeyStore::Revoke(txn, *deps_.data_key, static_cast<uint16_t>(req->key_id())));
+      ASSIGN_OR_RETURN(store::SigningKeyRecord k,
+                       store::PgKeyStore::Revoke(txn, *deps_.data_key, key_id));
+      // Attendees get a code that works: GetTicket and Register replays answer the new one.
+      ASSIGN_OR_RETURN(domain::SigningKey active, store::PgKeyStore::Active(txn, *deps_.data_key));
+      ASSIGN_OR_RETURN(int reissued,
+                       store::PgRegistrationStore::ReissueSignedBy(txn, key_id, active));
       ToProto(k, resp);
+      resp->set_tickets_reissued(reissued);
       return absl::OkStatus();
     }));
     return ReloadKeys(call, deps_);

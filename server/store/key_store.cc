@@ -95,6 +95,16 @@ absl::StatusOr<SigningKeyRecord> PgKeyStore::Revoke(pqxx::work& txn, const DataK
   return absl::NotFoundError(absl::StrCat("signing key ", key_id, " does not exist"));
 }
 
+absl::StatusOr<domain::SigningKey> PgKeyStore::Active(pqxx::work& txn,
+                                                      const DataKey& data_key) {
+  auto keys = List(txn, data_key);
+  if (!keys.ok()) return keys.status();
+  for (const SigningKeyRecord& k : *keys) {
+    if (k.active) return k.key;
+  }
+  return absl::FailedPreconditionError("no signing key is active; rotate to create one");
+}
+
 absl::Status TicketKeys::Reload(pqxx::work& txn, const DataKey& data_key) {
   auto keys = PgKeyStore::List(txn, data_key);
   if (!keys.ok()) return keys.status();

@@ -31,8 +31,12 @@ class PgKeyStore {
   // Creates a new active key (the previous active one keeps verifying).
   static absl::StatusOr<SigningKeyRecord> Rotate(pqxx::work& txn, const DataKey& data_key);
   // Codes signed by a revoked key scan as REVOKED. The active key cannot be revoked: rotate first.
+  // The caller reissues the tickets the key signed (PgRegistrationStore::ReissueSignedBy).
   static absl::StatusOr<SigningKeyRecord> Revoke(pqxx::work& txn, const DataKey& data_key,
                                                  uint16_t key_id);
+  // The key that signs new tickets, as committed (another replica may have rotated since this
+  // one last reloaded).
+  static absl::StatusOr<domain::SigningKey> Active(pqxx::work& txn, const DataKey& data_key);
 };
 
 // The keys in memory. Thread-safe.

@@ -298,6 +298,12 @@ void PgRegistrationStore::RegisterStatements() {
           SELECT event_id, ticket_id, registration_id, key_id, code, us_of(issue_time),
                  us_of(expire_time)
           FROM tickets WHERE event_id = $1 AND registration_id = $2 AND superseded_time IS NULL)"},
+      {"tickets_signed_by", R"(
+          SELECT t.event_id, t.registration_id, us_of(e.end_time)
+          FROM tickets t JOIN events e ON e.id = t.event_id
+          WHERE t.key_id = $1 AND t.superseded_time IS NULL
+          ORDER BY t.event_id, t.registration_id
+          FOR UPDATE OF t)"},
       {"ticket_supersede", R"(
           UPDATE tickets SET superseded_time = now()
           WHERE event_id = $1 AND registration_id = $2 AND superseded_time IS NULL)"},
@@ -490,6 +496,21 @@ absl::StatusOr<TicketRecord> PgRegistrationStore::Reissue(pqxx::work& txn, int64
   const absl::Time event_end =
       FromMicros(txn.exec_prepared("event_end", event_id)[0][0].as<int64_t>());
   return IssueTicket(txn, event_id, registration_id, event_end, key);
+}
+
+absl::StatusOr<int> PgRegistrationStore::ReissueSignedBy(pqxx::work& txn,
+                                                        uint16_t revoked_key_id,
+                                                        const domain::SigningKey& key) {
+  int reissued = 0;
+  for (const pqxx::row& r : txn.exec_prepared("tickets_signed_by", static_cast<int>(revoked_key_id))) {
+    const int64_t event_id = r[0].as<int64_t>();
+    const int64_t registration_id = r[1].as<int64_t>();
+    txn.exec_prepared("ticket_supersede", event_id, registration_id);
+    auto ticket = IssueTicket(txn, event_id, registration_id, FromMicros(r[2].as<int64_t>()), key);
+    if (!ticket.ok()) return ticket.status();
+    ++reissued;
+  }
+  return reissued;
 }
 
 absl::StatusOr<std::vector<SearchMatch>> PgRegistrationStore::Search(

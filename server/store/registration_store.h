@@ -79,6 +79,10 @@ class PgRegistrationStore {
   static absl::StatusOr<TicketRecord> Reissue(pqxx::work& txn, int64_t event_id,
                                               int64_t registration_id,
                                               const domain::SigningKey& key);
+  // Reissues, under `key`, every current ticket (of every event) signed by the key `revoked_key_id`;
+  // returns how many.
+  static absl::StatusOr<int> ReissueSignedBy(pqxx::work& txn, uint16_t revoked_key_id,
+                                             const domain::SigningKey& key);
   // Display names containing the normalized query as a word prefix; at most `limit`.
   static absl::StatusOr<std::vector<SearchMatch>> Search(pqxx::work& txn, int64_t event_id,
                                                          const std::string& normalized_query,

@@ -301,6 +301,10 @@ TEST_F(CheckinTest, ExitsOfReissuedCodesAndOfCodesWithARevokedKeyAreRecorded) {
   EXPECT_EQ(StatusOf(Enter(ana.ticket().code())), "REVOKED");
   EXPECT_EQ(StatusOf(Enter(ben.ticket().code())), "REVOKED");
   EXPECT_EQ(StatusOf(Enter(fresh.code())), "REVOKED") << "its key was revoked too";
+  v1::GetTicketRequest get;
+  get.set_name(ana.registration().name());
+  ASSERT_TRUE(server_.registrations().GetTicket(server_.AdminContext().get(), get, &fresh).ok());
+  EXPECT_EQ(StatusOf(Enter(fresh.code())), "ADMITTED");
 }
 
 TEST_F(CheckinTest, AReissuedTicketRevokesTheOldCodeAndTheNewOneAdmits) {
@@ -369,6 +373,57 @@ TEST_F(CheckinTest, ACodeSignedByARevokedKeyIsRevoked) {
 
   EXPECT_EQ(StatusOf(Enter(before.ticket().code())), "REVOKED");
   EXPECT_EQ(StatusOf(Enter(after.ticket().code())), "ADMITTED");
+}
+
+// Defect: after a key was revoked, GetTicket and Register replays kept handing out the revoked
+// code, so the attendee's only ticket scanned REVOKED.
+TEST_F(CheckinTest, RevokingAKeyReissuesTheTicketsItSigned) {
+  v1::RegisterRequest register_kim;
+  register_kim.set_parent(event_.name());
+  register_kim.set_request_id("kim-registers-from-her-phone");
+  register_kim.mutable_registration()->set_display_name("Kim");
+  v1::RegisterResponse kim;
+  ASSERT_TRUE(
+      server_.registrations().Register(server_.AdminContext().get(), register_kim, &kim).ok());
+  const v1::RegisterResponse lee = server_.Register(event_.name(), "Lee");
+  const v1::RegisterResponse elsewhere =
+      server_.Register(server_.NewEvent("Los Angeles").name(), "Max");
+  v1::SigningKeyInfo rotated;
+  ASSERT_TRUE(
+      server_.admin()
+          .RotateSigningKey(server_.AdminContext().get(), v1::RotateSigningKeyRequest(), &rotated)
+          .ok());
+  const v1::RegisterResponse newer = server_.Register(event_.name(), "Noor");
+  ASSERT_FALSE(HasFailure());
+  EXPECT_EQ(StatusOf(Enter(lee.ticket().code())), "ADMITTED");
+
+  v1::RevokeSigningKeyRequest revoke;
+  revoke.set_key_id(kim.ticket().key_id());
+  v1::SigningKeyInfo info;
+  ASSERT_TRUE(server_.admin().RevokeSigningKey(server_.AdminContext().get(), revoke, &info).ok());
+  EXPECT_EQ(info.tickets_reissued(), 3) << "Kim, Lee and Max; not Noor";
+
+  v1::GetTicketRequest get;
+  get.set_name(kim.registration().name());
+  v1::Ticket fresh;
+  ASSERT_TRUE(server_.registrations().GetTicket(server_.AdminContext().get(), get, &fresh).ok());
+  EXPECT_NE(fresh.code(), kim.ticket().code());
+  EXPECT_EQ(fresh.key_id(), rotated.key_id());
+  v1::RegisterResponse replay;
+  ASSERT_TRUE(
+      server_.registrations().Register(server_.AdminContext().get(), register_kim, &replay).ok());
+  EXPECT_EQ(replay.ticket().code(), fresh.code());
+
+  EXPECT_EQ(StatusOf(Enter(kim.ticket().code())), "REVOKED");
+  EXPECT_EQ(StatusOf(Enter(fresh.code())), "ADMITTED");
+  // Lee, inside already, stays inside under the new code: presence belongs to the registration.
+  get.set_name(lee.registration().name());
+  ASSERT_TRUE(server_.registrations().GetTicket(server_.AdminContext().get(), get, &fresh).ok());
+  EXPECT_EQ(StatusOf(Enter(fresh.code())), "ALREADY_CHECKED_IN");
+  get.set_name(newer.registration().name());
+  ASSERT_TRUE(server_.registrations().GetTicket(server_.AdminContext().get(), get, &fresh).ok());
+  EXPECT_EQ(fresh.code(), newer.ticket().code()) << "tickets of the active key are kept";
+  EXPECT_NE(elsewhere.ticket().code(), "");
 }
 
 TEST_F(CheckinTest, EntriesOutsideTheWindowAreRefusedButExitsAreNot) {

@@ -98,6 +98,30 @@ void FillResult(const store::ScanOutcome& out, int64_t event_id, const std::stri
   }
 }
 
+// What makes two requests with one client_scan_id the same scan: what was scanned (the code, or
+// the registration admitted by name) and the direction. The checkpoint is compared by the store.
+std::string ScanRequestDigest(const store::DataKey& key, const store::ScanInput& in,
+                              absl::string_view code) {
+  const std::string scanned = in.registration_id != 0
+                                  ? absl::StrCat("registration:", in.registration_id)
+                                  : absl::StrCat("code:", absl::StripAsciiWhitespace(code));
+  return key.Digest("scan request",
+                    absl::StrCat(in.direction == domain::Direction::kExit ? "exit " : "entry ",
+                                 scanned));
+}
+
+// A scan's time decides its window and its place in the canonical order: a door whose clock runs
+// ahead would reorder everyone else's scans, so it is told to fix its clock.
+absl::Status CheckScanTime(absl::Time scan_time, absl::Time now) {
+  if (scan_time - now > domain::kMaxClockAhead) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "scan_time: is ", absl::FormatDuration(absl::Trunc(scan_time - now, absl::Seconds(1))),
+        " ahead of the server's clock (at most ", absl::FormatDuration(domain::kMaxClockAhead),
+        " is allowed); set this device's clock, or send no scan_time for a scan made now"));
+  }
+  return absl::OkStatus();
+}
+
 bool Accepted(domain::ScanStatus s) {
   return s == domain::ScanStatus::kAdmitted || s == domain::ScanStatus::kExitRecorded;
 }
@@ -120,6 +144,8 @@ ServerUnaryReactor* CheckinServiceImpl::Scan(CallbackServerContext* ctx, const v
     RETURN_IF_ERROR(CheckTime("scan_time", req->scan_time(), req->has_scan_time(), false));
     const absl::Time now = deps_.now();
     in.scanned_at = req->has_scan_time() ? FromProtoTime(req->scan_time()) : now;
+    in.scanned_now = !req->has_scan_time();
+    RETURN_IF_ERROR(CheckScanTime(in.scanned_at, now));
     if (!req->registration().empty()) {
       if (!req->code().empty()) {
         return absl::InvalidArgumentError("send either code or registration, not both");
@@ -141,6 +167,7 @@ ServerUnaryReactor* CheckinServiceImpl::Scan(CallbackServerContext* ctx, const v
       in.raw_code = SanitizedCode(req->code());
       ASSIGN_OR_RETURN(in.verified, Verify(deps_, call, req->code()));
     }
+    in.request_digest = ScanRequestDigest(*deps_.data_key, in, req->code());
     // Committed together with the scans of other doors waiting at the same moment.
     call.deferred = true;
     deps_.scans->Submit(std::move(in), [this, req, resp, event_id, now, finish = call.finish](
@@ -250,6 +277,7 @@ ServerUnaryReactor* CheckinServiceImpl::CheckInWalkIn(CallbackServerContext* ctx
     in.client_scan_id = req->client_scan_id();
     const absl::Time now = deps_.now();
     in.scanned_at = now;
+    in.scanned_now = true;
     std::optional<domain::SigningKey> key = deps_.keys->Active();
     if (!key) return absl::UnavailableError("no signing key is loaded yet; retry");
     store::ScanOutcome out;
@@ -257,6 +285,9 @@ ServerUnaryReactor* CheckinServiceImpl::CheckInWalkIn(CallbackServerContext* ctx
       ASSIGN_OR_RETURN(store::Registered done, store::PgRegistrationStore::Register(
                                                    txn, event_id, reg, *deps_.data_key, *key));
       in.registration_id = done.registration.id;
+      in.request_digest = ScanRequestDigest(*deps_.data_key, in, "");
+      // A client_scan_id this device used for another scan fails here, and the transaction takes
+      // the new registration back with it: no walk-in is left registered but never admitted.
       ASSIGN_OR_RETURN(out, PgScanStore::RecordScan(txn, in));
       resp->Clear();
       ToProto(done.registration, /*with_contact=*/false, resp->mutable_registration());

@@ -140,6 +140,32 @@ PresenceView ApplyScan(const PresenceView& before, const ScanDecision& decision,
   return after;
 }
 
+bool DependsOnPresence(ScanStatus status) {
+  return status == ScanStatus::kAdmitted || status == ScanStatus::kAlreadyCheckedIn ||
+         status == ScanStatus::kExitRecorded;
+}
+
+PresenceReplay ReplayPresence(absl::Span<const LoggedScan> canonical, bool allow_reentry) {
+  PresenceReplay replay;
+  CheckpointView rules;
+  rules.allow_reentry = allow_reentry;
+  for (const LoggedScan& scan : canonical) {
+    ReplayedScan decided;
+    if (scan.direction == Direction::kExit) {
+      decided.status = ScanStatus::kExitRecorded;
+    } else if (IsDuplicateEntry(rules, replay.presence)) {
+      decided.status = ScanStatus::kAlreadyCheckedIn;
+      decided.first_entry_at = replay.presence.first_entry_at;
+    } else {
+      decided.status = ScanStatus::kAdmitted;
+    }
+    const ScanAttempt attempt{scan.direction, scan.at};
+    replay.presence = ApplyScan(replay.presence, ScanDecision{decided.status}, attempt);
+    replay.scans.push_back(decided);
+  }
+  return replay;
+}
+
 CheckpointCounts Tally(absl::Span<const PresenceView> presences, int64_t registered,
                        int64_t capacity) {
   CheckpointCounts counts;

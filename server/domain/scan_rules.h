@@ -115,6 +115,41 @@ ScanDecision DecideScan(const TicketView& ticket, const CheckpointView& checkpoi
 PresenceView ApplyScan(const PresenceView& before, const ScanDecision& decision,
                        const ScanAttempt& attempt);
 
+// How far ahead of the server's clock a door's scan_time may be. A scan's time decides its window
+// and its place in the canonical order, so a door whose clock runs fast is refused with a message
+// naming its clock rather than let it reorder everyone else's scans.
+inline constexpr absl::Duration kMaxClockAhead = absl::Minutes(5);
+
+// Whether a scan's answer depends on the ticket's presence at the checkpoint, so that a scan
+// arriving out of order (or an annulment) can change it: ADMITTED, ALREADY_CHECKED_IN and
+// EXIT_RECORDED. Every other refusal is decided by the ticket or the checkpoint and is final.
+bool DependsOnPresence(ScanStatus status);
+
+// One scan of a ticket at a checkpoint that DependsOnPresence, as logged.
+struct LoggedScan {
+  Direction direction = Direction::kEntry;
+  absl::Time at;
+};
+
+// A logged scan re-decided: its status, and for ALREADY_CHECKED_IN the first entry it reports.
+struct ReplayedScan {
+  ScanStatus status = ScanStatus::kAdmitted;
+  std::optional<absl::Time> first_entry_at;
+};
+
+struct PresenceReplay {
+  std::vector<ReplayedScan> scans;  // one per input scan, same order
+  PresenceView presence;            // after the last one
+};
+
+// The canonical order of a ticket's scans at a checkpoint is their time (the door's scan_time),
+// then their arrival. Given the scans that DependsOnPresence in that order, decides each one again
+// from an empty presence: an exit is EXIT_RECORDED, an entry ALREADY_CHECKED_IN when it is a
+// duplicate (inside, or admitted before where re-entry is off), else ADMITTED. Live scans,
+// offline uploads and annulments all settle a ticket's presence this way, so the order in which
+// scans reach the server never changes the outcome (docs/design.md).
+PresenceReplay ReplayPresence(absl::Span<const LoggedScan> canonical, bool allow_reentry);
+
 // Counts per checkpoint, as PRODUCT.md §4 defines them.
 struct CheckpointCounts {
   int64_t registered = 0;  // valid tickets that may enter the checkpoint

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
@@ -72,6 +73,21 @@ std::string DataKey::Seal(absl::string_view plaintext) const {
                         reinterpret_cast<const unsigned char*>(plaintext.data()), plaintext.size(),
                         nonce, key_.data());
   return absl::BytesToHexString(box);
+}
+
+std::string DataKey::Digest(absl::string_view context, absl::string_view data) const {
+  unsigned char out[16];
+  crypto_generichash_state state;
+  crypto_generichash_init(&state, key_.data(), key_.size(), sizeof(out));
+  // The context's length first, so that ("ab", "c") and ("a", "bc") differ.
+  const unsigned char length = static_cast<unsigned char>(std::min<size_t>(context.size(), 255));
+  crypto_generichash_update(&state, &length, 1);
+  crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(context.data()),
+                            length);
+  crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(data.data()),
+                            data.size());
+  crypto_generichash_final(&state, out, sizeof(out));
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(out), sizeof(out)));
 }
 
 absl::StatusOr<std::string> DataKey::Open(absl::string_view sealed_hex) const {

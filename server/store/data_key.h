@@ -21,6 +21,9 @@ class DataKey {
   // Hex of nonce || ciphertext. The empty string seals to the empty string (an absent field).
   std::string Seal(absl::string_view plaintext) const;
   absl::StatusOr<std::string> Open(absl::string_view sealed_hex) const;
+  // A keyed BLAKE2b digest (hex, 128 bits) of `data`, distinct per `context`: equal inputs are
+  // recognised without storing them, and nobody without the key can test a guess against it.
+  std::string Digest(absl::string_view context, absl::string_view data) const;
 
  private:
   std::array<unsigned char, 32> key_{};

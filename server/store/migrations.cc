@@ -166,11 +166,28 @@ CREATE INDEX scans_by_checkpoint ON scans (event_id, checkpoint_id, received_tim
 CREATE INDEX scans_by_registration ON scans (event_id, registration_id, checkpoint_id);
 )sql";
 
+// A ticket's scans at a checkpoint are settled in canonical order (scan time, then arrival):
+// presence remembers the time of the latest scan that took part, so that a scan arriving out of
+// order is recognised; a scan remembers a keyed digest of what was scanned, so that a reused
+// client_scan_id is told apart from a retry. The backfill names the stored ScanResult.Status
+// numbers of the day (1 ADMITTED, 2 EXIT_RECORDED, 3 ALREADY_CHECKED_IN): this migration is
+// history and never runs against other numbers.
+constexpr char kCanonicalOrder[] = R"sql(
+ALTER TABLE presence ADD COLUMN last_scan_time timestamptz;
+ALTER TABLE scans ADD COLUMN request_digest text NOT NULL DEFAULT '';
+UPDATE presence p SET last_scan_time = (
+  SELECT max(s.scanned_time) FROM scans s
+  WHERE s.event_id = p.event_id AND s.checkpoint_id = p.checkpoint_id
+    AND s.registration_id = p.registration_id AND s.status IN (1, 2, 3)
+    AND s.annul_time IS NULL);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& Migrations() {
   static const auto* migrations = new std::vector<Migration>{
       {1, "initial schema", kInitialSchema},
+      {2, "canonical scan order and scan request digests", kCanonicalOrder},
   };
   return *migrations;
 }

@@ -68,15 +68,32 @@ absl::StatusOr<RegistrationRecord> DoorView(pqxx::work& txn, int64_t event_id, i
   return reg;
 }
 
-absl::StatusOr<ScanOutcome> Replay(pqxx::work& txn, const pqxx::row& r, int64_t event_id) {
+// The answer to a client_scan_id this device sent before: the scan's status now (canonical; an
+// earlier scan that arrived later may have changed it), if the request is the same scan. The
+// same id for another code, checkpoint or direction is a mistake in the door's software, and
+// answering it as a retry would show one person's name for another's scan.
+absl::StatusOr<ScanOutcome> Replay(pqxx::work& txn, const pqxx::row& r, const ScanInput& in) {
+  const std::string stored_digest = r[5].as<std::string>();
+  const int64_t stored_checkpoint = r[4].as<int64_t>();
+  bool same_checkpoint = stored_checkpoint == in.checkpoint_id;
+  if (!same_checkpoint && in.checkpoint_id == 0) {  // the entrance, by default
+    auto entrance = PgEventStore::GetCheckpoint(txn, in.event_id, 0);
+    same_checkpoint = entrance.ok() && entrance->id == stored_checkpoint;
+  }
+  // Scans logged before digests were kept have none; their id alone identifies them.
+  if (!same_checkpoint || (!stored_digest.empty() && stored_digest != in.request_digest)) {
+    return absl::AlreadyExistsError(
+        "client_scan_id: this device already used it for a different scan (another code, "
+        "checkpoint or direction); send a new id with every scan and the same id only to retry");
+  }
   ScanOutcome out;
   out.scan_id = r[0].as<int64_t>();
   out.status = ScanStatusFromStored(r[1].as<int>());
-  out.checkpoint_id = r[4].as<int64_t>();
+  out.checkpoint_id = stored_checkpoint;
   out.replayed = true;
   if (!r[3].is_null()) out.first_entry_time = FromMicros(r[3].as<int64_t>());
   if (!r[2].is_null()) {
-    auto reg = DoorView(txn, event_id, r[2].as<int64_t>());
+    auto reg = DoorView(txn, in.event_id, r[2].as<int64_t>());
     if (reg.ok()) out.registration = *std::move(reg);
   }
   return out;
@@ -139,12 +156,21 @@ absl::StatusOr<Lookup> LookUpTicket(pqxx::work& txn, const ScanInput& in) {
   return l;
 }
 
-domain::PresenceView ReadPresence(const pqxx::row& r) {
-  domain::PresenceView p;
-  p.ever_admitted = r[0].as<bool>();
-  p.inside = r[1].as<bool>();
-  if (!r[2].is_null()) p.first_entry_at = FromMicros(r[2].as<int64_t>());
-  if (!r[3].is_null()) p.last_change_at = FromMicros(r[3].as<int64_t>());
+// A ticket's presence row: what the rules see, and the time of the latest scan that settled it.
+struct StoredPresence {
+  domain::PresenceView view;
+  absl::Time last_scan_at = absl::InfinitePast();
+  absl::Time locked_at;  // the database's clock once the row was locked
+};
+
+StoredPresence ReadPresence(const pqxx::row& r) {
+  StoredPresence p;
+  p.view.ever_admitted = r[0].as<bool>();
+  p.view.inside = r[1].as<bool>();
+  if (!r[2].is_null()) p.view.first_entry_at = FromMicros(r[2].as<int64_t>());
+  if (!r[3].is_null()) p.view.last_change_at = FromMicros(r[3].as<int64_t>());
+  if (!r[4].is_null()) p.last_scan_at = FromMicros(r[4].as<int64_t>());
+  p.locked_at = FromMicros(r[5].as<int64_t>());
   return p;
 }
 
@@ -154,22 +180,74 @@ std::optional<int64_t> MicrosOrNull(absl::Time t) {
 }
 
 void WritePresence(pqxx::work& txn, int64_t event_id, int64_t checkpoint_id,
-                   int64_t registration_id, const domain::PresenceView& p) {
+                   int64_t registration_id, const domain::PresenceView& p,
+                   absl::Time last_scan_at) {
   // NULL travels as -1: no scan predates 1970.
   txn.exec_prepared("presence_update", event_id, checkpoint_id, registration_id, p.ever_admitted,
                     p.inside, MicrosOrNull(p.first_entry_at).value_or(-1),
-                    MicrosOrNull(p.last_change_at).value_or(-1));
+                    MicrosOrNull(p.last_change_at).value_or(-1),
+                    MicrosOrNull(last_scan_at).value_or(-1));
+}
+
+// A scan of the ticket's history at one checkpoint, as logged.
+struct HistoryRow {
+  int64_t scan_id = 0;
+  domain::LoggedScan scan;
+  ScanStatus status = ScanStatus::kAdmitted;
+  std::optional<absl::Time> first_entry_at;
+};
+
+// The ticket's scans at the checkpoint whose answer depends on its presence there, not annulled,
+// in canonical order: scan time, then arrival.
+std::vector<HistoryRow> LoadHistory(pqxx::work& txn, int64_t event_id, int64_t checkpoint_id,
+                                    int64_t registration_id) {
+  std::vector<HistoryRow> history;
+  for (const pqxx::row& r : txn.exec_prepared(
+           "scan_history", event_id, checkpoint_id, registration_id,
+           StoredScanStatus(ScanStatus::kAdmitted), StoredScanStatus(ScanStatus::kExitRecorded),
+           StoredScanStatus(ScanStatus::kAlreadyCheckedIn), StoredDirection(Direction::kExit))) {
+    HistoryRow row;
+    row.scan_id = r[0].as<int64_t>();
+    row.scan.direction = r[1].as<bool>() ? Direction::kExit : Direction::kEntry;
+    row.scan.at = FromMicros(r[2].as<int64_t>());
+    row.status = ScanStatusFromStored(r[3].as<int>());
+    if (!r[4].is_null()) row.first_entry_at = FromMicros(r[4].as<int64_t>());
+    history.push_back(row);
+  }
+  return history;
+}
+
+// Re-decides `history` (canonical order) with ReplayPresence, stores every status that changed,
+// and writes the presence it ends with.
+void Settle(pqxx::work& txn, int64_t event_id, int64_t checkpoint_id, int64_t registration_id,
+            bool allow_reentry, const std::vector<HistoryRow>& history) {
+  std::vector<domain::LoggedScan> scans;
+  for (const HistoryRow& row : history) scans.push_back(row.scan);
+  const domain::PresenceReplay replay = domain::ReplayPresence(scans, allow_reentry);
+  for (size_t i = 0; i < history.size(); ++i) {
+    const domain::ReplayedScan& now = replay.scans[i];
+    if (now.status == history[i].status && now.first_entry_at == history[i].first_entry_at) {
+      continue;
+    }
+    txn.exec_prepared("scan_redecide", event_id, history[i].scan_id, StoredScanStatus(now.status),
+                      now.first_entry_at ? ToMicros(*now.first_entry_at) : int64_t{-1});
+  }
+  const absl::Time last_scan_at =
+      history.empty() ? absl::InfinitePast() : history.back().scan.at;
+  WritePresence(txn, event_id, checkpoint_id, registration_id, replay.presence, last_scan_at);
 }
 
 }  // namespace
 
 int StoredScanStatus(ScanStatus status) { return static_cast<int>(status) + 1; }
+
 ScanStatus ScanStatusFromStored(int stored) { return static_cast<ScanStatus>(stored - 1); }
 
 void PgScanStore::RegisterStatements() {
   AddStatements({
       {"scan_find", R"(
-          SELECT id, status, registration_id, us_of(first_entry_time), checkpoint_id
+          SELECT id, status, registration_id, us_of(first_entry_time), checkpoint_id,
+                 request_digest
           FROM scans WHERE event_id = $1 AND device_id = $2 AND client_scan_id = $3)"},
       {"scan_ticket", R"(
           SELECT t.registration_id, t.superseded_time IS NOT NULL, r.status, r.display_name,
@@ -184,22 +262,25 @@ void PgScanStore::RegisterStatements() {
           INSERT INTO presence (event_id, checkpoint_id, registration_id) VALUES ($1, $2, $3)
           ON CONFLICT (event_id, checkpoint_id, registration_id)
             DO UPDATE SET ever_admitted = presence.ever_admitted
-          RETURNING ever_admitted, inside, us_of(first_entry_time), us_of(last_change_time))"},
-      // Records the scan and, when it was accepted and is not a concurrent duplicate, moves the
-      // presence, in one round trip.
+          RETURNING ever_admitted, inside, us_of(first_entry_time), us_of(last_change_time),
+                    us_of(last_scan_time), us_of(clock_timestamp()))"},
+      // Records the scan and, when it settles the ticket's presence ($17: its answer depends on
+      // presence, it is the newest in canonical order) and is not a concurrent duplicate, moves
+      // the presence, in one round trip.
       {"scan_record", R"(
           WITH recorded AS (
             INSERT INTO scans (event_id, checkpoint_id, registration_id, device_id, client_scan_id,
                                direction, scanned_time, offline, status, device_status, raw_code,
-                               first_entry_time)
+                               first_entry_time, request_digest)
             VALUES ($1, $2, NULLIF($3::bigint, 0), $4, $5, $6, ts_of($7), $8, $9, NULLIF($10, 0),
-                    $11, CASE WHEN $12::bigint < 0 THEN NULL ELSE ts_of($12::bigint) END)
+                    $11, CASE WHEN $12::bigint < 0 THEN NULL ELSE ts_of($12::bigint) END, $18)
             ON CONFLICT (event_id, device_id, client_scan_id) DO NOTHING
             RETURNING id),
           moved AS (
             UPDATE presence SET ever_admitted = $13, inside = $14,
                    first_entry_time = CASE WHEN $15::bigint < 0 THEN NULL ELSE ts_of($15::bigint) END,
-                   last_change_time = CASE WHEN $16::bigint < 0 THEN NULL ELSE ts_of($16::bigint) END
+                   last_change_time = CASE WHEN $16::bigint < 0 THEN NULL ELSE ts_of($16::bigint) END,
+                   last_scan_time = ts_of($7)
             WHERE $17 AND event_id = $1 AND checkpoint_id = $2 AND registration_id = $3
               AND EXISTS (SELECT 1 FROM recorded))
           SELECT id FROM recorded)"},
@@ -214,7 +295,8 @@ void PgScanStore::RegisterStatements() {
       {"presence_update", R"(
           UPDATE presence SET ever_admitted = $4, inside = $5,
                  first_entry_time = CASE WHEN $6::bigint < 0 THEN NULL ELSE ts_of($6::bigint) END,
-                 last_change_time = CASE WHEN $7::bigint < 0 THEN NULL ELSE ts_of($7::bigint) END
+                 last_change_time = CASE WHEN $7::bigint < 0 THEN NULL ELSE ts_of($7::bigint) END,
+                 last_scan_time = CASE WHEN $8::bigint < 0 THEN NULL ELSE ts_of($8::bigint) END
           WHERE event_id = $1 AND checkpoint_id = $2 AND registration_id = $3)"},
       {"checkpoint_lock", "SELECT 1 FROM checkpoints WHERE event_id = $1 AND id = $2 FOR UPDATE"},
       {"checkpoint_inside_count", R"(
@@ -224,11 +306,16 @@ void PgScanStore::RegisterStatements() {
                  registration_id
           FROM scans WHERE event_id = $1 AND id = $2 FOR UPDATE)"},
       {"scan_annul", "UPDATE scans SET annul_time = now() WHERE event_id = $1 AND id = $2"},
-      {"scans_accepted", R"(
-          SELECT direction, us_of(scanned_time) FROM scans
+      {"scan_history", R"(
+          SELECT id, direction = $7, us_of(scanned_time), status, us_of(first_entry_time)
+          FROM scans
           WHERE event_id = $1 AND checkpoint_id = $2 AND registration_id = $3
-            AND status IN (1, 2) AND annul_time IS NULL
+            AND status IN ($4, $5, $6) AND annul_time IS NULL
           ORDER BY scanned_time, id)"},
+      {"scan_redecide", R"(
+          UPDATE scans SET status = $3,
+                 first_entry_time = CASE WHEN $4::bigint < 0 THEN NULL ELSE ts_of($4::bigint) END
+          WHERE event_id = $1 AND id = $2)"},
       {"attendance_presence", R"(
           SELECT checkpoint_id, count(*) FILTER (WHERE ever_admitted),
                  count(*) FILTER (WHERE inside)
@@ -250,7 +337,7 @@ void PgScanStore::RegisterStatements() {
 absl::StatusOr<ScanOutcome> PgScanStore::RecordScan(pqxx::work& txn, const ScanInput& in) {
   if (pqxx::result r = txn.exec_prepared("scan_find", in.event_id, in.device_id, in.client_scan_id);
       !r.empty()) {
-    return Replay(txn, r[0], in.event_id);
+    return Replay(txn, r[0], in);
   }
   auto checkpoint = PgEventStore::GetCheckpoint(txn, in.event_id, in.checkpoint_id);
   if (!checkpoint.ok()) return checkpoint.status();
@@ -267,22 +354,40 @@ absl::StatusOr<ScanOutcome> PgScanStore::RecordScan(pqxx::work& txn, const ScanI
   view.allow_reentry = checkpoint->allow_reentry;
 
   // Lock order, the same for every scan: the ticket's presence row, then the checkpoint row.
-  domain::PresenceView presence;
   const int64_t reg_id = lookup->registration_id;
+  StoredPresence stored;
   if (reg_id != 0) {
-    presence =
+    stored =
         ReadPresence(txn.exec_prepared("presence_upsert", in.event_id, checkpoint->id, reg_id)[0]);
-    if (view.session_id && !view.requires_selection && view.capacity > 0 &&
-        in.direction == Direction::kEntry && !presence.inside) {
-      txn.exec_prepared("checkpoint_lock", in.event_id, checkpoint->id);
-      view.inside_count =
-          txn.exec_prepared("checkpoint_inside_count", in.event_id, checkpoint->id)[0][0]
-              .as<int32_t>();
-    }
   }
-  const domain::ScanAttempt attempt{in.direction, in.scanned_at};
+  // A scan made now takes its time once it holds the ticket's lock, from the one clock every
+  // replica shares, so that concurrent scans of a ticket are ordered as they are decided.
+  const absl::Time at = in.scanned_now && reg_id != 0 ? stored.locked_at : in.scanned_at;
+  // Usually the scan is the ticket's newest here and is decided against the presence as it
+  // stands. A scan older than one already settled (a door's queue, sent late) is decided against
+  // the presence at its own time, and the scans after it are re-decided (Settle).
+  const bool newest = stored.last_scan_at <= at;
+  std::vector<HistoryRow> history;
+  size_t position = 0;  // where the scan goes in `history`
+  domain::PresenceView presence = stored.view;
+  if (!newest) {
+    history = LoadHistory(txn, in.event_id, checkpoint->id, reg_id);
+    while (position < history.size() && history[position].scan.at <= at) ++position;
+    std::vector<domain::LoggedScan> before;
+    for (size_t i = 0; i < position; ++i) before.push_back(history[i].scan);
+    presence = domain::ReplayPresence(before, view.allow_reentry).presence;
+  }
+  if (reg_id != 0 && view.session_id && !view.requires_selection && view.capacity > 0 &&
+      in.direction == Direction::kEntry && !presence.inside) {
+    txn.exec_prepared("checkpoint_lock", in.event_id, checkpoint->id);
+    view.inside_count =
+        txn.exec_prepared("checkpoint_inside_count", in.event_id, checkpoint->id)[0][0]
+            .as<int32_t>();
+  }
+  const domain::ScanAttempt attempt{in.direction, at};
   const domain::ScanDecision decision = domain::DecideScan(lookup->ticket, view, presence, attempt);
   const domain::PresenceView after = domain::ApplyScan(presence, decision, attempt);
+  const bool settles = reg_id != 0 && domain::DependsOnPresence(decision.status);
 
   ScanOutcome out;
   out.status = decision.status;
@@ -294,19 +399,28 @@ absl::StatusOr<ScanOutcome> PgScanStore::RecordScan(pqxx::work& txn, const ScanI
   // NULL times travel as -1: no scan predates 1970.
   pqxx::result recorded = txn.exec_prepared(
       "scan_record", in.event_id, checkpoint->id, reg_id, in.device_id, in.client_scan_id,
-      StoredDirection(in.direction), ToMicros(in.scanned_at), in.offline,
+      StoredDirection(in.direction), ToMicros(at), in.offline,
       StoredScanStatus(decision.status), in.device_status, raw,
       out.first_entry_time ? ToMicros(*out.first_entry_time) : int64_t{-1}, after.ever_admitted,
       after.inside, MicrosOrNull(after.first_entry_at).value_or(-1),
-      MicrosOrNull(after.last_change_at).value_or(-1), decision.accepted());
+      MicrosOrNull(after.last_change_at).value_or(-1), settles && newest, in.request_digest);
   if (recorded.empty()) {
     // The same client_scan_id committed concurrently: its answer stands and this one counts
     // nothing.
     return Replay(txn,
                   txn.exec_prepared("scan_find", in.event_id, in.device_id, in.client_scan_id)[0],
-                  in.event_id);
+                  in);
   }
   out.scan_id = recorded[0][0].as<int64_t>();
+  if (settles && !newest) {
+    HistoryRow row;
+    row.scan_id = out.scan_id;
+    row.scan = domain::LoggedScan{in.direction, at};
+    row.status = decision.status;
+    row.first_entry_at = out.first_entry_time;
+    history.insert(history.begin() + static_cast<std::ptrdiff_t>(position), row);
+    Settle(txn, in.event_id, checkpoint->id, reg_id, view.allow_reentry, history);
+  }
   out.registration = std::move(lookup->door_view);
   return out;
 }
@@ -328,23 +442,17 @@ absl::Status PgScanStore::Annul(pqxx::work& txn, int64_t event_id, int64_t scan_
                                                       " of being made; this one is older"));
   }
   txn.exec_prepared("scan_annul", event_id, scan_id);
-  const ScanStatus status = ScanStatusFromStored(r[0][1].as<int>());
-  if (status != ScanStatus::kAdmitted && status != ScanStatus::kExitRecorded) {
+  if (!domain::DependsOnPresence(ScanStatusFromStored(r[0][1].as<int>())) || r[0][5].is_null()) {
     return absl::OkStatus();
   }
-  // Rebuild the presence from the accepted scans that remain.
+  // The scans that remain settle the presence, in the same canonical order as live scans.
   const int64_t checkpoint_id = r[0][4].as<int64_t>();
   const int64_t reg_id = r[0][5].as<int64_t>();
   txn.exec_prepared("presence_lock", event_id, checkpoint_id, reg_id);
-  domain::PresenceView presence;
-  for (const pqxx::row& s : txn.exec_prepared("scans_accepted", event_id, checkpoint_id, reg_id)) {
-    const domain::ScanAttempt attempt{s[0].as<int>() == 2 ? Direction::kExit : Direction::kEntry,
-                                      FromMicros(s[1].as<int64_t>())};
-    const domain::ScanDecision accepted{
-        attempt.direction == Direction::kExit ? ScanStatus::kExitRecorded : ScanStatus::kAdmitted};
-    presence = domain::ApplyScan(presence, accepted, attempt);
-  }
-  WritePresence(txn, event_id, checkpoint_id, reg_id, presence);
+  auto checkpoint = PgEventStore::GetCheckpoint(txn, event_id, checkpoint_id);
+  if (!checkpoint.ok()) return checkpoint.status();
+  Settle(txn, event_id, checkpoint_id, reg_id, checkpoint->allow_reentry,
+         LoadHistory(txn, event_id, checkpoint_id, reg_id));
   return absl::OkStatus();
 }
 

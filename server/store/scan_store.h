@@ -24,12 +24,18 @@ struct ScanInput {
   std::string client_scan_id;
   domain::Direction direction = domain::Direction::kEntry;
   absl::Time scanned_at;
+  // The door sent no scan_time: the scan is made now, and takes the database's clock when it is
+  // decided (scanned_at is then only the API's estimate).
+  bool scanned_now = false;
   bool offline = false;
   int device_status = 0;  // ScanResult.Status an offline device decided; 0 if online
   std::string raw_code;   // as read; kept (truncated) only for refused scans
   domain::VerifiedCode verified;
   // Admit a registration found by search instead of a code; 0 to use the code.
   int64_t registration_id = 0;
+  // A keyed digest of what was scanned and the direction (ScanRequestDigest): a client_scan_id
+  // sent again must come with the same digest and checkpoint to be answered as a retry.
+  std::string request_digest;
 };
 
 struct ScanOutcome {
@@ -46,11 +52,14 @@ class PgScanStore {
  public:
   static void RegisterStatements();
 
-  // Decides and records one scan. The same (device, client_scan_id) returns the first outcome and
-  // changes nothing. NOT_FOUND for an unknown checkpoint or registration (nothing is recorded).
+  // Decides and records one scan, in the ticket's canonical order at the checkpoint (scan time,
+  // then arrival; see domain::ReplayPresence). The same (device, client_scan_id) for the same
+  // scan answers its current status and changes nothing; for another scan it is ALREADY_EXISTS.
+  // NOT_FOUND for an unknown checkpoint or registration. An error records nothing.
   static absl::StatusOr<ScanOutcome> RecordScan(pqxx::work& txn, const ScanInput& input);
 
   // Undoes an accepted or refused scan: only `device_id` that made it, within `window` of `now`.
+  // The ticket's remaining scans there are re-decided in canonical order.
   static absl::Status Annul(pqxx::work& txn, int64_t event_id, int64_t scan_id, int64_t device_id,
                             absl::Time now, absl::Duration window);
 

@@ -2,6 +2,7 @@
 // scan log, idempotent retries, re-entry, annulment, search, walk-ins, exact counts, and 32 doors
 // scanning one ticket at the same instant.
 #include <map>
+#include <pqxx/pqxx>
 #include <string>
 #include <thread>
 #include <vector>
@@ -426,17 +427,36 @@ TEST_F(CheckinTest, RevokingAKeyReissuesTheTicketsItSigned) {
   EXPECT_NE(elsewhere.ticket().code(), "");
 }
 
+// A scan's time orders it among the ticket's other scans, so a door whose clock runs fast is told
+// so instead of being believed.
+TEST_F(CheckinTest, AScanTimeFarAheadOfTheServersClockIsRefusedAndRecordsNothing) {
+  const std::string code = server_.Register(event_.name(), "Ana Flores").ticket().code();
+  const std::string before = server_.Fingerprint();
+  v1::ScanRequest fast = ScanOf(code);
+  *fast.mutable_scan_time() = ToProtoTime(absl::Now() + absl::Minutes(10));
+  v1::ScanResult result;
+  grpc::Status status = server_.checkin().Scan(TestServer::Context(door_).get(), fast, &result);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("ahead of the server's clock"));
+  EXPECT_EQ(server_.Fingerprint(), before);
+
+  v1::ScanRequest slightly = ScanOf(code);
+  *slightly.mutable_scan_time() = ToProtoTime(absl::Now() + absl::Minutes(4));
+  EXPECT_EQ(StatusOf(Scan(slightly)), "ADMITTED") << "clocks a little apart are fine";
+}
+
 TEST_F(CheckinTest, EntriesOutsideTheWindowAreRefusedButExitsAreNot) {
   const std::string code = server_.Register(event_.name(), "Ana Flores").ticket().code();
   const absl::Time doors_open = FromProtoTime(event_.doors_open_time());
-  const absl::Time end = FromProtoTime(event_.end_time());
 
   v1::ScanRequest early = ScanOf(code);
   *early.mutable_scan_time() = ToProtoTime(doors_open - absl::Minutes(1));
   EXPECT_EQ(StatusOf(Scan(early)), "OUTSIDE_CHECKIN_WINDOW");
-  v1::ScanRequest late = ScanOf(code);
-  *late.mutable_scan_time() = ToProtoTime(end + absl::Minutes(1));
-  EXPECT_EQ(StatusOf(Scan(late)), "OUTSIDE_CHECKIN_WINDOW");
+  // After the end: an event that ended yesterday evening, scanned now.
+  const v1::Event yesterday = server_.NewEvent("Yesterday", 0, -absl::Hours(24));
+  v1::ScanRequest late = ScanOf(server_.Register(yesterday.name(), "Ana Flores").ticket().code());
+  late.set_event(yesterday.name());
+  EXPECT_EQ(StatusOf(Scan(late, server_.admin_token())), "OUTSIDE_CHECKIN_WINDOW");
   EXPECT_EQ(CountsAt().checked_in(), 0);
 
   v1::ScanRequest early_exit = ScanOf(code, "", v1::SCAN_DIRECTION_EXIT);
@@ -604,6 +624,152 @@ TEST_F(CheckinTest, RetriesWithTheSameClientScanIdReplayTheFirstAnswerAndCountNo
   EXPECT_EQ(StatusOf(junk_retry), "INVALID");
   EXPECT_TRUE(junk_retry.replayed());
   EXPECT_EQ(ScanRows(), rows + 2);
+}
+
+// Defect: a client_scan_id reused for another code answered "ADMITTED, <the first person>" as a
+// replay, and the second person was never recorded.
+TEST_F(CheckinTest, AClientScanIdReusedForAnotherScanIsRefusedAndChangesNothing) {
+  const v1::Session plenary = server_.NewSession(event_.name(), "Plenary", 0, 0, false);
+  const std::string ana = server_.Register(event_.name(), "Ana Flores").ticket().code();
+  const v1::RegisterResponse ben_registration = server_.Register(event_.name(), "Ben");
+  const std::string ben = ben_registration.ticket().code();
+  ASSERT_FALSE(HasFailure());
+  const v1::ScanRequest first = ScanOf(ana);
+  ASSERT_EQ(StatusOf(Scan(first)), "ADMITTED");
+  const std::string before = server_.Fingerprint();
+
+  v1::ScanRequest other_code = first;
+  other_code.set_code(ben);
+  v1::ScanRequest other_direction = first;
+  other_direction.set_direction(v1::SCAN_DIRECTION_EXIT);
+  v1::ScanRequest other_checkpoint = first;
+  other_checkpoint.set_checkpoint(plenary.checkpoint());
+  v1::ScanRequest by_name = first;
+  by_name.clear_code();
+  by_name.set_registration(ben_registration.registration().name());
+  for (const v1::ScanRequest& reused : {other_code, other_direction, other_checkpoint, by_name}) {
+    SCOPED_TRACE(reused.ShortDebugString());
+    v1::ScanResult result;
+    const grpc::Status status =
+        server_.checkin().Scan(TestServer::Context(door_).get(), reused, &result);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+    EXPECT_THAT(status.error_message(), HasSubstr("client_scan_id"));
+    EXPECT_EQ(result.display_name(), "") << "never someone else's name";
+    EXPECT_EQ(server_.Fingerprint(), before);
+  }
+
+  // The same scan again is a retry, however the entrance is named and with a wedge's newline.
+  v1::ScanRequest retry = first;
+  retry.set_checkpoint(event_.entrance_checkpoint());
+  retry.set_code(ana + "\n");
+  const v1::ScanResult replayed = Scan(retry);
+  EXPECT_EQ(StatusOf(replayed), "ADMITTED");
+  EXPECT_TRUE(replayed.replayed());
+  EXPECT_EQ(replayed.display_name(), "Ana Flores");
+  EXPECT_EQ(StatusOf(Enter(ben)), "ADMITTED") << "Ben, with an id of his own";
+}
+
+// Defect: a walk-in sent with a client_scan_id already used for a scan was registered, and the
+// earlier unrelated scan replayed as its result: a registration never admitted.
+TEST_F(CheckinTest, AWalkInWithAClientScanIdAlreadyUsedIsRefusedBeforeAnythingIsCreated) {
+  const std::string ana = server_.Register(event_.name(), "Ana Flores").ticket().code();
+  v1::ScanRequest scan = ScanOf(ana);
+  scan.set_client_scan_id("door-7-scan-12");
+  ASSERT_EQ(StatusOf(Scan(scan)), "ADMITTED");
+  const std::string before = server_.Fingerprint();
+
+  v1::CheckInWalkInRequest walk_in;
+  walk_in.set_event(event_.name());
+  walk_in.set_client_scan_id("door-7-scan-12");
+  walk_in.mutable_registration()->set_display_name("Guadalupe Reyes");
+  v1::CheckInWalkInResponse response;
+  const grpc::Status status =
+      server_.checkin().CheckInWalkIn(TestServer::Context(door_).get(), walk_in, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_THAT(status.error_message(), HasSubstr("client_scan_id"));
+  EXPECT_EQ(server_.Fingerprint(), before) << "no orphan registration";
+
+  walk_in.set_client_scan_id("door-7-scan-13");
+  ASSERT_TRUE(
+      server_.checkin().CheckInWalkIn(TestServer::Context(door_).get(), walk_in, &response).ok());
+  EXPECT_EQ(StatusOf(response.result()), "ADMITTED");
+  EXPECT_EQ(response.result().display_name(), "Guadalupe Reyes");
+}
+
+// Defect: annulment re-derived presence in door-clock order while live scans applied in arrival
+// order, so annulling a re-entry could put someone who had left back "inside". Now one canonical
+// order (scan time, then arrival) settles live scans and annulments alike: two doors whose clocks
+// differ, sending the same scans in opposite orders, end with the same answers and counts, and
+// annulling a scan leaves what the scans without it would have left.
+TEST_F(CheckinTest, ScansSettleInScanTimeOrderWhateverOrderTheyArriveIn) {
+  const std::string d2 = server_.NewToken(v1::ROLE_DOOR, event_.name());
+  const v1::RegisterResponse forward = server_.Register(event_.name(), "Forward");
+  const v1::RegisterResponse backward = server_.Register(event_.name(), "Backward");
+  const v1::RegisterResponse without = server_.Register(event_.name(), "Without the re-entry");
+  ASSERT_FALSE(HasFailure());
+  // Door 1's clock runs 4 minutes ahead: its entry, made first, carries the latest time.
+  const absl::Time t0 = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now() - absl::Minutes(30)));
+  struct Step {
+    const std::string* door;
+    v1::ScanDirection direction;
+    absl::Duration at;
+  };
+  const std::vector<Step> steps = {
+      {&door_, v1::SCAN_DIRECTION_ENTRY, absl::Minutes(4)},
+      {&d2, v1::SCAN_DIRECTION_EXIT, absl::Minutes(1)},
+      {&d2, v1::SCAN_DIRECTION_ENTRY, absl::Minutes(2)},  // the re-entry
+      {&d2, v1::SCAN_DIRECTION_EXIT, absl::Minutes(3)},
+  };
+  auto request = [&](const v1::RegisterResponse& who, const Step& step) {
+    v1::ScanRequest req = ScanOf(who.ticket().code(), "", step.direction);
+    *req.mutable_scan_time() = ToProtoTime(t0 + step.at);
+    return req;
+  };
+  // Final statuses of a registration's scans, in scan-time order.
+  auto settled = [&](const v1::RegisterResponse& who) {
+    std::string id = who.registration().name().substr(who.registration().name().rfind('/') + 1);
+    std::vector<std::string> statuses;
+    pqxx::connection conn(server_.database());
+    pqxx::work txn(conn);
+    for (const auto& row : txn.exec("SELECT status FROM scans WHERE annul_time IS NULL AND "
+                                    "registration_id = " + id + " ORDER BY scanned_time")) {
+      statuses.push_back(
+          v1::ScanResult::Status_Name(static_cast<v1::ScanResult::Status>(row[0].as<int>())));
+    }
+    return statuses;
+  };
+
+  std::vector<std::string> reentry_scans;
+  for (const Step& step : steps) {
+    const v1::ScanResult r = Scan(request(forward, step), *step.door);
+    if (step.at == absl::Minutes(2)) reentry_scans.push_back(r.scan());
+  }
+  for (auto it = steps.rbegin(); it != steps.rend(); ++it) {
+    const v1::ScanResult r = Scan(request(backward, *it), *it->door);
+    if (it->at == absl::Minutes(2)) reentry_scans.push_back(r.scan());
+  }
+  for (const Step& step : steps) {
+    if (step.at != absl::Minutes(2)) Scan(request(without, step), *step.door);
+  }
+  const std::vector<std::string> canonical = {"EXIT_RECORDED", "ADMITTED", "EXIT_RECORDED",
+                                              "ADMITTED"};
+  EXPECT_EQ(settled(forward), canonical);
+  EXPECT_EQ(settled(backward), canonical);
+  EXPECT_EQ(CountsAt().inside(), 3) << "each last scanned in, by door 1's clock";
+
+  for (const std::string& scan : reentry_scans) {
+    v1::AnnulScanRequest annul;
+    annul.set_scan(scan);
+    v1::AnnulScanResponse annulled;
+    ASSERT_TRUE(
+        server_.checkin().AnnulScan(TestServer::Context(d2).get(), annul, &annulled).ok());
+  }
+  EXPECT_EQ(settled(forward), settled(without));
+  EXPECT_EQ(settled(backward), settled(without));
+  EXPECT_THAT(settled(without), ElementsAre("EXIT_RECORDED", "EXIT_RECORDED", "ADMITTED"));
+  const v1::CheckpointAttendance counts = CountsAt();
+  EXPECT_EQ(counts.inside(), 3);
+  EXPECT_EQ(counts.checked_in(), 3);
 }
 
 TEST_F(CheckinTest, OnlyTheScanningDeviceCanAnnulAndAnnullingRestoresTheCounts) {

@@ -412,6 +412,59 @@ TEST(ApplyScanTest, EntryDuplicateExitDuplicateExitReentry) {
   EXPECT_TRUE(presence.inside);
 }
 
+// ReplayPresence settles a ticket's scans in canonical order (docs/design.md).
+std::vector<std::string> Replayed(const std::vector<LoggedScan>& scans, bool allow_reentry,
+                                  PresenceView* presence = nullptr) {
+  const PresenceReplay replay = ReplayPresence(scans, allow_reentry);
+  if (presence != nullptr) *presence = replay.presence;
+  std::vector<std::string> names;
+  for (const ReplayedScan& s : replay.scans) names.emplace_back(ScanStatusName(s.status));
+  return names;
+}
+
+LoggedScan In(absl::Duration at) { return {Direction::kEntry, At(at)}; }
+LoggedScan Out(absl::Duration at) { return {Direction::kExit, At(at)}; }
+
+TEST(ReplayPresenceTest, DecidesEachScanAsTheLiveRulesWouldInThisOrder) {
+  PresenceView presence;
+  EXPECT_THAT(Replayed({In(absl::Minutes(1)), In(absl::Minutes(2)), Out(absl::Minutes(3)),
+                        Out(absl::Minutes(4)), In(absl::Minutes(5))},
+                       true, &presence),
+              ::testing::ElementsAre("ADMITTED", "ALREADY_CHECKED_IN", "EXIT_RECORDED",
+                                     "EXIT_RECORDED", "ADMITTED"));
+  EXPECT_TRUE(presence.inside);
+  EXPECT_EQ(presence.first_entry_at, At(absl::Minutes(1)));
+  EXPECT_EQ(presence.last_change_at, At(absl::Minutes(5)));
+}
+
+TEST(ReplayPresenceTest, AnEarlierExitMakesALaterDuplicateAnAdmission) {
+  // Live, in arrival order, the entry at 4' was a duplicate; the exit at 3' arrived late.
+  EXPECT_THAT(Replayed({In(absl::Minutes(1)), Out(absl::Minutes(3)), In(absl::Minutes(4))}, true),
+              ::testing::ElementsAre("ADMITTED", "EXIT_RECORDED", "ADMITTED"));
+}
+
+TEST(ReplayPresenceTest, WithoutReentryEveryLaterEntryIsADuplicate) {
+  PresenceView presence;
+  EXPECT_THAT(Replayed({In(absl::Minutes(1)), Out(absl::Minutes(2)), In(absl::Minutes(3))}, false,
+                       &presence),
+              ::testing::ElementsAre("ADMITTED", "EXIT_RECORDED", "ALREADY_CHECKED_IN"));
+  EXPECT_FALSE(presence.inside);
+}
+
+TEST(ReplayPresenceTest, ADuplicateCarriesTheFirstEntry) {
+  const PresenceReplay replay = ReplayPresence({In(absl::Minutes(7)), In(absl::Minutes(9))}, true);
+  ASSERT_EQ(replay.scans.size(), 2u);
+  EXPECT_FALSE(replay.scans[0].first_entry_at.has_value());
+  EXPECT_EQ(replay.scans[1].first_entry_at, At(absl::Minutes(7)));
+}
+
+TEST(ReplayPresenceTest, NothingLeavesNobodyInside) {
+  PresenceView presence;
+  EXPECT_THAT(Replayed({}, true, &presence), ::testing::IsEmpty());
+  EXPECT_FALSE(presence.ever_admitted);
+  EXPECT_FALSE(presence.inside);
+}
+
 TEST(ApplyScanTest, NoReentryDoorRefusesTheSecondEntry) {
   const TicketView ticket = Ticket();
   const CheckpointView door = NoReentry(Entrance());

@@ -45,7 +45,8 @@ std::vector<Step> RecordScanSteps(bool by_code) {
       {"presence_upsert", {"event", "cp", "reg"}},
       {"scan_record",
        {"event", "cp", "reg", "device", "csid", "direction", "at", "offline", "status",
-        "device_status", "raw", "first_entry", "ever_admitted", "inside", "at", "at", "accepted"}},
+        "device_status", "raw", "first_entry", "ever_admitted", "inside", "at", "at", "accepted",
+        "digest"}},
   };
 }
 
@@ -120,6 +121,8 @@ absl::StatusOr<ReplayScript> BuildScanReplay(const ReplayParams& p) {
       "ever_admitted=true",
       "inside=true",
       "accepted=true",
+      // A keyed digest of what was scanned, as the server stores it (its value does not matter).
+      "digest=5f1c0de5a1b2c3d4e5f60718293a4b5c",
   };
   if (by_code) script.defines.push_back(absl::StrCat("tid=", p.ticket_id_hex));
 

@@ -20,6 +20,7 @@ namespace turnout::api {
 
 class RateLimiter;
 class ScanBatcher;
+class StreamSlots;
 
 struct ServiceDeps {
   store::Database* db = nullptr;
@@ -28,6 +29,7 @@ struct ServiceDeps {
   Authenticator* auth = nullptr;
   RateLimiter* public_limiter = nullptr;
   ScanBatcher* scans = nullptr;
+  StreamSlots* imports = nullptr;  // concurrent ImportRegistrations streams
   std::function<absl::Time()> now = [] { return absl::Now(); };
   // Called after a change to an event's counts (the live fan-out hooks in here).
   std::function<void(int64_t event_id)> on_counts_changed = [](int64_t) {};

@@ -7,6 +7,7 @@
 #include "server/api/names.h"
 #include "server/api/rate_limiter.h"
 #include "server/api/services.h"
+#include "server/api/stream_slots.h"
 #include "server/domain/qr.h"
 #include "server/domain/validation.h"
 #include "server/store/event_store.h"
@@ -110,13 +111,22 @@ absl::StatusOr<domain::SigningKey> ActiveKey(const ServiceDeps& deps) {
   return *key;
 }
 
-// Collects the streamed rows, then imports them in one transaction: all or none.
+// Collects the streamed rows, then imports them in one transaction: all or none. The caller is
+// authenticated, and must be staff holding one of the few import slots, before a single row is
+// read: an import buffers up to kMaxImportBytes, so a stranger must not be able to start one.
 class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRegistrationsRequest> {
  public:
   ImportReactor(grpc::CallbackServerContext* ctx, ServiceDeps& deps,
                 v1::ImportRegistrationsResponse* resp)
       : deps_(deps), resp_(resp), authorization_(AuthorizationOf(*ctx)) {
-    StartRead(&row_);
+    const bool queued = deps_.db->Submit([this](pqxx::connection* conn) {
+      try {
+        Admit(conn);
+      } catch (const std::exception& e) {
+        Finish(grpc::Status(grpc::StatusCode::INTERNAL, "internal error"));
+      }
+    });
+    if (!queued) Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is busy; retry"));
   }
 
   void OnReadDone(bool ok) override {
@@ -124,16 +134,25 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRegistratio
       Import();
       return;
     }
-    if (rows_.empty() && row_.parent().empty()) {
-      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          "parent: the first message must name the event, e.g. \"events/1\""));
-      return;
+    if (rows_.empty()) {
+      auto event_id = ParseEventName("parent", row_.parent());
+      if (row_.parent().empty()) {
+        event_id = absl::InvalidArgumentError(
+            "parent: the first message must name the event, e.g. \"events/1\"");
+      }
+      absl::Status allowed = event_id.status();
+      if (allowed.ok()) allowed = principal_.Require({Role::kAdmin, Role::kOrganizer}, *event_id);
+      if (!allowed.ok()) {
+        Finish(ToGrpcStatus(allowed));
+        return;
+      }
     }
     bytes_ += row_.ByteSizeLong();
     if (static_cast<int>(rows_.size()) >= kMaxImportRows || bytes_ > kMaxImportBytes) {
       Finish(grpc::Status(
           grpc::StatusCode::INVALID_ARGUMENT,
-          absl::StrCat("an import holds at most ", kMaxImportRows, " rows; split the file")));
+          absl::StrCat("an import holds at most ", kMaxImportRows, " rows and ",
+                       kMaxImportBytes >> 20, " MiB; split the file")));
       return;
     }
     rows_.push_back(std::move(row_));
@@ -141,9 +160,29 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRegistratio
     StartRead(&row_);
   }
 
-  void OnDone() override { delete this; }
+  void OnDone() override {
+    if (slot_) deps_.imports->Release(principal_.token_id);
+    delete this;
+  }
 
  private:
+  // On a database worker: who is calling, and whether an import slot is free for them.
+  void Admit(pqxx::connection* conn) {
+    absl::StatusOr<Principal> principal = deps_.auth->Authenticate(conn, authorization_);
+    absl::Status admitted = principal.status();
+    if (admitted.ok()) admitted = principal->Require({Role::kAdmin, Role::kOrganizer});
+    if (admitted.ok()) {
+      principal_ = *principal;
+      admitted = deps_.imports->Acquire(principal_.token_id);
+      slot_ = admitted.ok();
+    }
+    if (!admitted.ok()) {
+      Finish(ToGrpcStatus(admitted));
+      return;
+    }
+    StartRead(&row_);
+  }
+
   void Import() {
     const bool queued = deps_.db->Submit([this](pqxx::connection* conn) {
       absl::Status status;
@@ -158,10 +197,8 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRegistratio
   }
 
   absl::Status Run(pqxx::connection* conn) {
-    ASSIGN_OR_RETURN(Principal p, deps_.auth->Authenticate(conn, authorization_));
     if (rows_.empty()) return absl::InvalidArgumentError("the import holds no rows");
     ASSIGN_OR_RETURN(int64_t event_id, ParseEventName("parent", rows_.front().parent()));
-    RETURN_IF_ERROR(p.Require({Role::kAdmin, Role::kOrganizer}, event_id));
     std::vector<store::NewRegistration> inputs;
     for (size_t i = 0; i < rows_.size(); ++i) {
       const int line = rows_[i].line() > 0 ? rows_[i].line() : static_cast<int>(i) + 1;
@@ -204,6 +241,8 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRegistratio
   ServiceDeps& deps_;
   v1::ImportRegistrationsResponse* resp_;
   const std::string authorization_;
+  Principal principal_;
+  bool slot_ = false;  // holds one of deps_.imports' slots
   v1::ImportRegistrationsRequest row_;
   std::vector<v1::ImportRegistrationsRequest> rows_;
   size_t bytes_ = 0;

@@ -26,6 +26,13 @@ namespace {
 // Other replicas may rotate or revoke keys; each replica re-reads them this often.
 constexpr absl::Duration kKeyRefreshInterval = absl::Seconds(10);
 constexpr absl::Duration kShutdownGrace = absl::Seconds(5);
+// Each import buffers up to 32 MiB of rows before it commits (registration_service.cc): at most
+// this many run at once, one per token, so imports hold at most 64 MiB.
+constexpr int kMaxImports = 2;
+constexpr int kMaxImportsPerToken = 1;
+// No request of this API comes near it (the largest, an import row, is a few KiB); gRPC's default
+// is 4 MiB, which any caller could make the server buffer per call.
+constexpr int kMaxRequestBytes = 1 << 20;
 
 void RegisterAllStatements() {
   static const bool done = [] {
@@ -89,6 +96,8 @@ absl::Status TurnoutServer::Init(const ServerOptions& options) {
   deps_.keys = &keys_;
   deps_.auth = &auth_;
   deps_.public_limiter = limiter_.get();
+  imports_ = std::make_unique<StreamSlots>(kMaxImports, kMaxImportsPerToken, "imports");
+  deps_.imports = imports_.get();
   // Scans may occupy all but two workers, which stay free for every other call.
   scan_batcher_ = std::make_unique<ScanBatcher>(db_.get(), std::max(1, options.scan_batch),
                                                 std::max(1, options.db_workers - 2));
@@ -111,6 +120,7 @@ absl::Status TurnoutServer::Init(const ServerOptions& options) {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen, creds, &port_);
+  builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(std::make_unique<RequestStatusInterceptorFactory>());
   builder.experimental().SetInterceptorCreators(std::move(interceptors));

@@ -15,6 +15,7 @@
 #include "server/api/call.h"
 #include "server/api/rate_limiter.h"
 #include "server/api/scan_batcher.h"
+#include "server/api/stream_slots.h"
 #include "server/api/services.h"
 #include "server/store/embedded_postgres.h"
 
@@ -63,6 +64,7 @@ class TurnoutServer {
   store::TicketKeys keys_;
   Authenticator auth_;
   std::unique_ptr<RateLimiter> limiter_;
+  std::unique_ptr<StreamSlots> imports_;
   std::unique_ptr<ScanBatcher> scan_batcher_;
   ServiceDeps deps_;
   std::unique_ptr<EventServiceImpl> events_;

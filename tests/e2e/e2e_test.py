@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 import uuid
 
@@ -133,8 +134,8 @@ class DemoAndToolsTest(ServerTestCase):
             self.assertIn("<svg", svg.read())
 
 
-class PythonClientTest(ServerTestCase):
-    """A registration-to-door journey with a grpcio client that is not ours."""
+class EventTestCase(ServerTestCase):
+    """Tests with an event of their own, open now, and a DOOR token for it."""
 
     @classmethod
     def setUpClass(cls):
@@ -164,6 +165,10 @@ class PythonClientTest(ServerTestCase):
         return self.stubs.checkin.Scan(cs.ScanRequest(
             event=self.event.name, code=code, client_scan_id=scan_id or uuid.uuid4().hex,
             language="es"), metadata=metadata or self.door)
+
+
+class PythonClientTest(EventTestCase):
+    """A registration-to-door journey with a grpcio client that is not ours."""
 
     def test_register_anonymously_then_scan_at_the_door(self):
         res = v1["resources_pb2"]
@@ -237,6 +242,87 @@ class PythonClientTest(ServerTestCase):
         for service in (b"turnout.v1.EventService", b"turnout.v1.CheckinService",
                         b"turnout.v1.AdminService"):
             self.assertIn(service, replies)
+
+
+class ImportLimitsTest(EventTestCase):
+    """Strangers cannot make the server buffer imports; staff imports are capped. The probe that
+    found it: 8 anonymous ImportRegistrations streams of 32 MiB each grew the server by 340 MiB."""
+
+    STREAM_BYTES = 32 << 20
+    ROW_BYTES = 512 << 10
+    # What the server may grow by while 16 hostile streams push 512 MiB at it.
+    BOUND_MIB = 64
+
+    def rss_mib(self):
+        with open("/proc/%d/status" % SERVER.proc.pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024.0
+        raise AssertionError("no VmRSS")
+
+    def rows(self, parent, count, release=None):
+        rs, res = v1["registration_service_pb2"], v1["resources_pb2"]
+        for i in range(count):
+            yield rs.ImportRegistrationsRequest(
+                parent=parent if i == 0 else "", line=i + 1, request_id="row-%d" % i,
+                registration=res.Registration(display_name="Row %d" % i,
+                                              email="x" * self.ROW_BYTES if release is None else ""))
+            if release is not None and i == 0:
+                release.wait(30)
+
+    def test_strangers_cannot_make_the_server_buffer_imports(self):
+        import threading
+        code = self.register("Door regular").ticket.code
+        before = self.rss_mib()
+        outcomes = []
+        scans = []
+
+        def hostile(metadata):
+            try:
+                self.stubs.registrations.ImportRegistrations(
+                    self.rows(self.event.name, self.STREAM_BYTES // self.ROW_BYTES),
+                    metadata=metadata, timeout=60)
+                outcomes.append("OK")
+            except grpc.RpcError as e:
+                outcomes.append(e.code().name)
+
+        def door():
+            for _ in range(20):
+                scans.append(self.scan(code).status)
+
+        threads = [threading.Thread(target=hostile, args=(None if i % 2 else self.door,))
+                   for i in range(16)]
+        threads.append(threading.Thread(target=door))
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        grown = self.rss_mib() - before
+        print("16 hostile import streams of 32 MiB: server grew by %.1f MiB (bound %d MiB)" %
+              (grown, self.BOUND_MIB), file=sys.stderr)
+        self.assertEqual(sorted(set(outcomes)), ["PERMISSION_DENIED", "UNAUTHENTICATED"])
+        self.assertEqual(len(outcomes), 16)
+        self.assertLess(grown, self.BOUND_MIB)
+        self.assertEqual(len(scans), 20, "scans went on meanwhile")
+        self.assertEqual(scans[0], v1["resources_pb2"].ScanResult.ADMITTED)
+
+    def test_one_import_per_token_at_a_time(self):
+        import threading
+        adm = v1["admin_service_pb2"]
+        organizer = harness.bearer(self.stubs.admin.CreateDeviceToken(adm.CreateDeviceTokenRequest(
+            role=adm.ROLE_ORGANIZER, event=self.event.name, label="e2e organizer"),
+            metadata=self.admin).secret)
+        release = threading.Event()
+        first = self.stubs.registrations.ImportRegistrations.future(
+            self.rows(self.event.name, 2, release), metadata=organizer, timeout=60)
+        time.sleep(1)  # the first stream is admitted and waits on its second row
+        with self.assertRaises(grpc.RpcError) as second:
+            self.stubs.registrations.ImportRegistrations(
+                self.rows(self.event.name, 2, threading.Event()), metadata=organizer, timeout=10)
+        self.assertEqual(second.exception.code(), grpc.StatusCode.RESOURCE_EXHAUSTED)
+        self.assertIn("retry", second.exception.details())
+        release.set()
+        self.assertEqual(first.result().imported, 2)
 
 
 class TlsTest(unittest.TestCase):

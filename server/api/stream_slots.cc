@@ -1,0 +1,39 @@
+#include "server/api/stream_slots.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace turnout::api {
+
+absl::Status StreamSlots::Acquire(int64_t caller) {
+  absl::MutexLock lock(&mu_);
+  int& mine = by_caller_[caller];
+  if (mine >= per_caller_) {
+    if (mine == 0) by_caller_.erase(caller);
+    return absl::ResourceExhaustedError(
+        absl::StrCat("this token already has ", per_caller_, " of the server's ", what_,
+                     " running; wait for it to finish, then retry"));
+  }
+  if (in_use_ >= total_) {
+    if (mine == 0) by_caller_.erase(caller);
+    return absl::ResourceExhaustedError(absl::StrCat("the server runs at most ", total_, " ",
+                                                     what_, " at once; retry in a minute"));
+  }
+  ++mine;
+  ++in_use_;
+  return absl::OkStatus();
+}
+
+void StreamSlots::Release(int64_t caller) {
+  absl::MutexLock lock(&mu_);
+  auto it = by_caller_.find(caller);
+  if (it == by_caller_.end()) return;
+  if (--it->second <= 0) by_caller_.erase(it);
+  --in_use_;
+}
+
+int StreamSlots::in_use() const {
+  absl::MutexLock lock(&mu_);
+  return in_use_;
+}
+
+}  // namespace turnout::api

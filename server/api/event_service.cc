@@ -75,7 +75,7 @@ absl::Status CheckEventTimes(const v1::Event& e, bool create) {
   return CheckTime("event.doors_open_time", e.doors_open_time(), e.has_doors_open_time(), false);
 }
 
-// Applies the masked fields of `in` to `e`.
+// Applies the masked fields of `in` to `e`; a masked field must have a value in `in`.
 absl::Status MergeEvent(const v1::Event& in, const google::protobuf::FieldMask& mask,
                         store::EventRecord& e) {
   if (mask.paths_size() == 0) {
@@ -104,7 +104,8 @@ absl::Status MergeEvent(const v1::Event& in, const google::protobuf::FieldMask& 
       return absl::InvalidArgumentError(
           absl::StrCat("update_mask: \"", path, "\" cannot be changed"));
   }
-  return absl::OkStatus();
+  // Every path is one that may change; now each must carry its value.
+  return CheckMaskedFieldsSet("event", in, mask);
 }
 
 absl::Status MergeSession(const v1::Session& in, const google::protobuf::FieldMask& mask,
@@ -137,7 +138,8 @@ absl::Status MergeSession(const v1::Session& in, const google::protobuf::FieldMa
       return absl::InvalidArgumentError(
           absl::StrCat("update_mask: \"", path, "\" cannot be changed"));
   }
-  return absl::OkStatus();
+  // Every path is one that may change; now each must carry its value.
+  return CheckMaskedFieldsSet("session", in, mask);
 }
 
 store::SessionRecord SessionFrom(const v1::Session& in, int64_t event_id) {

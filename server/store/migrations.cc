@@ -166,11 +166,19 @@ CREATE INDEX scans_by_checkpoint ON scans (event_id, checkpoint_id, received_tim
 CREATE INDEX scans_by_registration ON scans (event_id, registration_id, checkpoint_id);
 )sql";
 
+// search_name is computed in C++ (domain::NormalizeForSearch), which SQL cannot run: each row
+// records the version of the rules that computed it, and the server recomputes rows of older
+// versions at start-up (search_names.h). Rows stored before this column are version 1.
+constexpr char kSearchVersion[] = R"sql(
+ALTER TABLE registrations ADD COLUMN search_version smallint NOT NULL DEFAULT 1;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& Migrations() {
   static const auto* migrations = new std::vector<Migration>{
       {1, "initial schema", kInitialSchema},
+      {2, "registrations.search_version", kSearchVersion},
   };
   return *migrations;
 }

@@ -45,6 +45,25 @@ absl::Status CheckTime(absl::string_view field, const google::protobuf::Timestam
   return absl::OkStatus();
 }
 
+absl::Status CheckMaskedFieldsSet(absl::string_view resource_field,
+                                  const google::protobuf::Message& resource,
+                                  const google::protobuf::FieldMask& mask) {
+  const google::protobuf::Descriptor* descriptor = resource.GetDescriptor();
+  const google::protobuf::Reflection* reflection = resource.GetReflection();
+  for (const std::string& path : mask.paths()) {
+    const google::protobuf::FieldDescriptor* field = descriptor->FindFieldByName(path);
+    // Fields without presence (proto3 text, numbers, enums, booleans) cannot tell unset from their
+    // zero value; the services check those values themselves.
+    if (field == nullptr || !field->has_presence()) continue;
+    if (!reflection->HasField(resource, field)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          resource_field, ".", path,
+          ": is in update_mask but has no value; set it, or leave it out of the mask"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 void ToProto(const store::EventRecord& in, v1::Event* out) {
   out->set_name(EventName(in.id));
   out->set_title(in.title);

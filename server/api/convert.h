@@ -3,6 +3,8 @@
 #ifndef TURNOUT_SERVER_API_CONVERT_H_
 #define TURNOUT_SERVER_API_CONVERT_H_
 
+#include <google/protobuf/field_mask.pb.h>
+#include <google/protobuf/message.h>
 #include <google/protobuf/timestamp.pb.h>
 
 #include <vector>
@@ -21,6 +23,13 @@ absl::Time FromProtoTime(const google::protobuf::Timestamp& t);
 // A set timestamp within years 2000-2100 with valid nanos; `required` refuses an unset one.
 absl::Status CheckTime(absl::string_view field, const google::protobuf::Timestamp& t,
                        bool has_value, bool required);
+// Each field that `mask` names and that can be unset (a timestamp) must be set in `resource`:
+// proto3 reads an unset timestamp as 1970, which an update would otherwise apply silently (doors
+// open since 1970). `resource_field` prefixes the field in the error: "event.doors_open_time: is
+// in update_mask but has no value; ...". Call it once the paths that may not change are refused.
+absl::Status CheckMaskedFieldsSet(absl::string_view resource_field,
+                                  const google::protobuf::Message& resource,
+                                  const google::protobuf::FieldMask& mask);
 
 void ToProto(const store::EventRecord& in, v1::Event* out);
 void ToProto(const store::SessionRecord& in, v1::Session* out);

@@ -77,7 +77,7 @@ absl::Status CheckEventTimes(const v1::Event& e, bool create) {
   return CheckTime("event.doors_open_time", e.doors_open_time(), e.has_doors_open_time(), false);
 }
 
-// Applies the masked fields of `in` to `e`.
+// Applies the masked fields of `in` to `e`; a masked field must have a value in `in`.
 absl::Status MergeEvent(const v1::Event& in, const google::protobuf::FieldMask& mask,
                         store::EventRecord& e) {
   if (mask.paths_size() == 0) {
@@ -106,7 +106,8 @@ absl::Status MergeEvent(const v1::Event& in, const google::protobuf::FieldMask& 
       return absl::InvalidArgumentError(
           absl::StrCat("update_mask: \"", path, "\" cannot be changed"));
   }
-  return absl::OkStatus();
+  // Every path is one that may change; now each must carry its value.
+  return CheckMaskedFieldsSet("event", in, mask);
 }
 
 absl::Status MergeSession(const v1::Session& in, const google::protobuf::FieldMask& mask,
@@ -139,7 +140,8 @@ absl::Status MergeSession(const v1::Session& in, const google::protobuf::FieldMa
       return absl::InvalidArgumentError(
           absl::StrCat("update_mask: \"", path, "\" cannot be changed"));
   }
-  return absl::OkStatus();
+  // Every path is one that may change; now each must carry its value.
+  return CheckMaskedFieldsSet("session", in, mask);
 }
 
 store::SessionRecord SessionFrom(const v1::Session& in, int64_t event_id) {
@@ -253,15 +255,15 @@ ServerUnaryReactor* EventServiceImpl::ListEvents(CallbackServerContext* ctx,
                                                  v1::ListEventsResponse* resp) {
   return RunUnary(ctx, deps_, [req, resp](Call& call) -> absl::Status {
     ASSIGN_OR_RETURN(int limit, PageSize(req->page_size(), kDefaultPageSize, kMaxPageSize));
-    ASSIGN_OR_RETURN(int64_t after, ParsePageToken(req->page_token()));
+    ASSIGN_OR_RETURN(PageKey after, ParsePageToken("events", req->page_token()));
     return call.Transaction([&](pqxx::work& txn) -> absl::Status {
       ASSIGN_OR_RETURN(std::vector<store::EventRecord> events,
-                       PgEventStore::ListEvents(txn, after, limit));
+                       PgEventStore::ListEvents(txn, after.id, limit));
       for (const store::EventRecord& e : events) {
         if (MayRead(call.principal, e).ok()) ToProto(e, resp->add_events());
       }
       if (static_cast<int>(events.size()) == limit) {
-        resp->set_next_page_token(PageTokenAfter(events.back().id));
+        resp->set_next_page_token(PageTokenAfter("events", {events.back().id}));
       }
       return absl::OkStatus();
     });
@@ -322,14 +324,16 @@ ServerUnaryReactor* EventServiceImpl::ListSessions(CallbackServerContext* ctx,
   return RunUnary(ctx, deps_, [req, resp](Call& call) -> absl::Status {
     ASSIGN_OR_RETURN(int64_t event_id, ParseEventName("parent", req->parent()));
     ASSIGN_OR_RETURN(int limit, PageSize(req->page_size(), kDefaultPageSize, kMaxPageSize));
-    ASSIGN_OR_RETURN(int64_t after, ParsePageToken(req->page_token()));
+    const std::string list = absl::StrCat(EventName(event_id), "/sessions");
+    ASSIGN_OR_RETURN(PageKey after, ParsePageToken(list, req->page_token()));
     return call.Transaction([&](pqxx::work& txn) -> absl::Status {
       RETURN_IF_ERROR(MayReadEvent(txn, call.principal, event_id));
       ASSIGN_OR_RETURN(std::vector<store::SessionRecord> sessions,
-                       PgEventStore::ListSessions(txn, event_id, after, limit));
+                       PgEventStore::ListSessions(txn, event_id, after.time, after.id, limit));
       for (const store::SessionRecord& s : sessions) ToProto(s, resp->add_sessions());
       if (static_cast<int>(sessions.size()) == limit) {
-        resp->set_next_page_token(PageTokenAfter(sessions.back().id));
+        const store::SessionRecord& last = sessions.back();
+        resp->set_next_page_token(PageTokenAfter(list, {last.id, last.start_time}));
       }
       return absl::OkStatus();
     });

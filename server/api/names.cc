@@ -7,12 +7,15 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 
 namespace turnout::api {
 namespace {
 
 constexpr size_t kMaxNameBytes = 200;
+// A page token is "<list>|<time in microseconds>|<id>" in base64: a few dozen bytes. Times are
+// bounded so that a forged token cannot make the database's timestamp arithmetic overflow.
+constexpr size_t kMaxPageTokenBytes = 200;
+constexpr int64_t kMaxPageTokenMicros = int64_t{1} << 53;  // about 285 years from 1970
 
 bool ParseId(absl::string_view text, int64_t* id) {
   if (text.empty() || text.size() > 18 || text[0] == '0') return false;
@@ -77,21 +80,29 @@ absl::StatusOr<int> PageSize(int32_t requested, int default_size, int max_size) 
   return std::min<int>(requested, max_size);
 }
 
-absl::StatusOr<int64_t> ParsePageToken(absl::string_view token) {
-  if (token.empty()) return 0;
+absl::StatusOr<PageKey> ParsePageToken(absl::string_view list, absl::string_view token) {
+  if (token.empty()) return PageKey{};
   std::string decoded;
-  int64_t id = 0;
-  bool ok = token.size() <= 64 && absl::WebSafeBase64Unescape(token, &decoded);
-  absl::string_view rest = decoded;
-  if (!ok || !absl::ConsumePrefix(&rest, "after:") || !absl::SimpleAtoi(rest, &id) || id < 0) {
-    return absl::InvalidArgumentError(
-        "page_token: not a token this server gave; pass next_page_token from the previous page");
+  std::vector<absl::string_view> parts;
+  int64_t micros = 0;
+  PageKey key;
+  if (token.size() <= kMaxPageTokenBytes && absl::WebSafeBase64Unescape(token, &decoded)) {
+    parts = absl::StrSplit(decoded, '|');
   }
-  return id;
+  if (parts.size() != 3 || parts[0] != list || !absl::SimpleAtoi(parts[1], &micros) ||
+      micros < -kMaxPageTokenMicros || micros > kMaxPageTokenMicros ||
+      !absl::SimpleAtoi(parts[2], &key.id) || key.id <= 0) {
+    return absl::InvalidArgumentError(
+        "page_token: not a token this server gave for this list; pass next_page_token from the "
+        "previous page of the same request, or no token for the first page");
+  }
+  key.time = absl::FromUnixMicros(micros);
+  return key;
 }
 
-std::string PageTokenAfter(int64_t last_id) {
-  return absl::WebSafeBase64Escape(absl::StrCat("after:", last_id));
+std::string PageTokenAfter(absl::string_view list, const PageKey& last) {
+  return absl::WebSafeBase64Escape(
+      absl::StrCat(list, "|", absl::ToUnixMicros(last.time), "|", last.id));
 }
 
 }  // namespace turnout::api

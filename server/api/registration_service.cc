@@ -346,7 +346,8 @@ ServerUnaryReactor* RegistrationServiceImpl::ListRegistrations(
     ASSIGN_OR_RETURN(int64_t event_id, ParseEventName("parent", req->parent()));
     RETURN_IF_ERROR(call.principal.Require({Role::kAdmin, Role::kOrganizer}, event_id));
     ASSIGN_OR_RETURN(const int limit, PageSize(req->page_size(), kDefaultPageSize, kMaxPageSize));
-    ASSIGN_OR_RETURN(int64_t after, ParsePageToken(req->page_token()));
+    const std::string list = absl::StrCat(EventName(event_id), "/registrations");
+    ASSIGN_OR_RETURN(PageKey after, ParsePageToken(list, req->page_token()));
     if (!v1::Registration::Status_IsValid(req->status())) {
       return absl::InvalidArgumentError("status: is not a registration status");
     }
@@ -356,15 +357,15 @@ ServerUnaryReactor* RegistrationServiceImpl::ListRegistrations(
     return call.Transaction([&](pqxx::work& txn) -> absl::Status {
       RETURN_IF_ERROR(store::PgEventStore::GetEvent(txn, event_id).status());
       ASSIGN_OR_RETURN(store::RegistrationPage page,
-                       PgRegistrationStore::List(txn, event_id, req->status(), prefix, after, limit,
-                                                 *deps_.data_key));
+                       PgRegistrationStore::List(txn, event_id, req->status(), prefix, after.id,
+                                                 limit, *deps_.data_key));
       resp->Clear();
       for (const store::RegistrationRecord& r : page.registrations) {
         ToProto(r, true, resp->add_registrations());
       }
       resp->set_total_size(page.total_size);
       if (static_cast<int>(page.registrations.size()) == limit) {
-        resp->set_next_page_token(PageTokenAfter(page.registrations.back().id));
+        resp->set_next_page_token(PageTokenAfter(list, {page.registrations.back().id}));
       }
       return absl::OkStatus();
     });

@@ -17,6 +17,7 @@
 #include "server/store/event_store.h"
 #include "server/store/registration_store.h"
 #include "server/store/scan_store.h"
+#include "server/store/search_names.h"
 #include "server/store/token_store.h"
 #include "server/util/status_macros.h"
 
@@ -41,6 +42,7 @@ void RegisterAllStatements() {
     store::PgScanStore::RegisterStatements();
     store::PgTokenStore::RegisterStatements();
     store::PgKeyStore::RegisterStatements();
+    store::PgSearchNames::RegisterStatements();
     return true;
   }();
   (void)done;
@@ -87,6 +89,7 @@ absl::Status TurnoutServer::Init(const ServerOptions& options) {
   data_key_ = std::make_unique<store::DataKey>(key);
   RegisterAllStatements();
   ASSIGN_OR_RETURN(db_, store::Database::Open({connection, options.db_workers}));
+  RETURN_IF_ERROR(RenormalizeSearchNames(connection));
   RETURN_IF_ERROR(db_->RunNow([this](pqxx::work& txn) { return keys_.Reload(txn, *data_key_); }));
   RETURN_IF_ERROR(BootstrapAdminToken());
 
@@ -141,6 +144,18 @@ absl::Status TurnoutServer::Init(const ServerOptions& options) {
       if (!s.ok()) std::cerr << "turnout-server: refreshing signing keys: " << s.message() << "\n";
     }
   });
+  return absl::OkStatus();
+}
+
+// Search forms stored by older rules would not match queries normalized by the current ones: they
+// are recomputed before the server answers a search (README: Configuration).
+absl::Status TurnoutServer::RenormalizeSearchNames(const std::string& connection) {
+  ASSIGN_OR_RETURN(std::unique_ptr<pqxx::connection> conn, store::Connect(connection));
+  ASSIGN_OR_RETURN(int64_t updated, store::PgSearchNames::RenormalizeAll(*conn));
+  if (updated > 0) {
+    std::cerr << "turnout-server: recomputed the search form of " << updated
+              << " names stored by older rules\n";
+  }
   return absl::OkStatus();
 }
 

@@ -56,6 +56,7 @@ class TurnoutServer {
   TurnoutServer() = default;
   absl::Status Init(const ServerOptions& options);
   absl::Status BootstrapAdminToken();
+  absl::Status RenormalizeSearchNames(const std::string& connection);
 
   ServerOptions options_;
   std::unique_ptr<store::EmbeddedPostgres> embedded_;

@@ -2,7 +2,16 @@
 // only, never from the value.
 #include "server/domain/validation.h"
 
+#include <unicode/normalizer2.h>
+#include <unicode/translit.h>
+#include <unicode/uchar.h>
+#include <unicode/unistr.h>
+#include <unicode/utf16.h>
+
 #include <cstdint>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -66,45 +75,42 @@ bool IsInvisible(char32_t cp) {
   return IsSpace(cp) || (cp >= 0x200B && cp <= 0x200D) || cp == 0x2060 || cp == 0xFEFF;
 }
 
-bool IsCombiningMark(char32_t cp) { return cp >= 0x0300 && cp <= 0x036F; }
+// The search form's rules after case folding: marks off (NFD, nonspacing marks removed, NFC), then
+// ICU's Latin-ASCII for Latin letters that have no decomposition (ł, ø, đ, ı, æ, þ, ...). The kana
+// voicing marks stay: か and が are different syllables, not an accent.
+constexpr char kSearchTransform[] =
+    "NFD; [[:Nonspacing Mark:] - [\\u3099\\u309A]] Remove; NFC; Latin-ASCII";
 
-// Base letters for U+00C0..U+017F (Latin-1 Supplement letters and Latin Extended-A), from each
-// character's Unicode decomposition plus the usual transliterations for letters that have none
-// (æ, ð, ø, þ, ß, đ, ħ, ı, ł, œ, ...). nullptr: not a letter (× and ÷), kept as is.
-// clang-format off
-constexpr const char* kLatinFold[] = {
-    // U+00C0
-    "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
-    // U+00D0
-    "d", "n", "o", "o", "o", "o", "o", nullptr, "o", "u", "u", "u", "u", "y", "th", "ss",
-    // U+00E0
-    "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
-    // U+00F0
-    "d", "n", "o", "o", "o", "o", "o", nullptr, "o", "u", "u", "u", "u", "y", "th", "y",
-    // U+0100
-    "a", "a", "a", "a", "a", "a", "c", "c", "c", "c", "c", "c", "c", "c", "d", "d",
-    // U+0110
-    "d", "d", "e", "e", "e", "e", "e", "e", "e", "e", "e", "e", "g", "g", "g", "g",
-    // U+0120
-    "g", "g", "g", "g", "h", "h", "h", "h", "i", "i", "i", "i", "i", "i", "i", "i",
-    // U+0130
-    "i", "i", "ij", "ij", "j", "j", "k", "k", "k", "l", "l", "l", "l", "l", "l", "l",
-    // U+0140
-    "l", "l", "l", "n", "n", "n", "n", "n", "n", "n", "n", "n", "o", "o", "o", "o",
-    // U+0150
-    "o", "o", "oe", "oe", "r", "r", "r", "r", "r", "r", "s", "s", "s", "s", "s", "s",
-    // U+0160
-    "s", "s", "t", "t", "t", "t", "t", "t", "u", "u", "u", "u", "u", "u", "u", "u",
-    // U+0170
-    "u", "u", "u", "u", "w", "w", "y", "y", "y", "z", "z", "z", "z", "z", "z", "s",
-};
-// clang-format on
-constexpr char32_t kLatinFoldFirst = 0xC0;
-static_assert(sizeof(kLatinFold) / sizeof(kLatinFold[0]) == 0x180 - kLatinFoldFirst);
+[[noreturn]] void IcuFailed(absl::string_view what, UErrorCode status) {
+  std::cerr << "turnout: ICU cannot " << what << ": " << u_errorName(status)
+            << " (is the ICU data of libicu installed?)\n";
+  std::abort();
+}
 
-const char* LatinFold(char32_t cp) {
-  if (cp < kLatinFoldFirst || cp >= 0x180) return nullptr;
-  return kLatinFold[cp - kLatinFoldFirst];
+// NFKC with full case folding (Unicode's NFKC_Casefold): Σ, σ and ς alike, ß→ss, ﬁ→fi, fullwidth
+// letters to ASCII, and default-ignorable characters (soft hyphen, zero-width joiners) removed.
+// ICU's Normalizer2 instances are shared, immutable and safe to use from any thread.
+const icu::Normalizer2& CaseFold() {
+  static const icu::Normalizer2* const fold = [] {
+    UErrorCode status = U_ZERO_ERROR;
+    const icu::Normalizer2* n = icu::Normalizer2::getNFKCCasefoldInstance(status);
+    if (U_FAILURE(status)) IcuFailed("load NFKC_Casefold", status);
+    return n;
+  }();
+  return *fold;
+}
+
+// A Transliterator must not be used by two threads at once, so each thread makes its own on first
+// use (the worker pool has a fixed set of threads; the cost is paid once per thread).
+const icu::Transliterator& SearchTransliterator() {
+  thread_local const std::unique_ptr<icu::Transliterator> transliterator = [] {
+    UErrorCode status = U_ZERO_ERROR;
+    std::unique_ptr<icu::Transliterator> t(icu::Transliterator::createInstance(
+        icu::UnicodeString::fromUTF8(kSearchTransform), UTRANS_FORWARD, status));
+    if (U_FAILURE(status) || t == nullptr) IcuFailed("create the search transliterator", status);
+    return t;
+  }();
+  return *transliterator;
 }
 
 absl::Status Invalid(absl::string_view field, absl::string_view rule) {
@@ -243,9 +249,8 @@ absl::Status CheckTimeZone(absl::string_view field, absl::string_view value) {
 }
 
 std::string NormalizeForSearch(absl::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  bool pending_space = false;
+  std::string valid;  // ICU would turn malformed bytes into U+FFFD; they are dropped instead
+  valid.reserve(s.size());
   for (size_t i = 0; i < s.size();) {
     char32_t cp;
     const size_t n = DecodeUtf8(s, i, &cp);
@@ -253,26 +258,35 @@ std::string NormalizeForSearch(absl::string_view s) {
       ++i;
       continue;
     }
-    const absl::string_view raw = s.substr(i, n);
+    valid.append(s.data() + i, n);
     i += n;
-    if (IsSpace(cp)) {
-      pending_space = !out.empty();  // leading whitespace is trimmed
+  }
+  UErrorCode status = U_ZERO_ERROR;
+  icu::UnicodeString text = CaseFold().normalize(icu::UnicodeString::fromUTF8(valid), status);
+  SearchTransliterator().transliterate(text);
+  // Latin-ASCII can give capitals (© → "(C)"), so fold once more; folding is idempotent.
+  text = CaseFold().normalize(text, status);
+  if (U_FAILURE(status)) IcuFailed("fold the case of a name", status);
+
+  // Punctuation (hyphens, apostrophes, dots) separates words like whitespace: "Nguyen-An" has the
+  // words "nguyen" and "an". Runs of separators become one space; leading and trailing ones go.
+  icu::UnicodeString words;
+  bool pending_space = false;
+  for (int32_t i = 0; i < text.length();) {
+    const UChar32 c = text.char32At(i);
+    i += U16_LENGTH(c);
+    if (u_isUWhiteSpace(c) || (U_GET_GC_MASK(c) & (U_GC_P_MASK | U_GC_CC_MASK)) != 0) {
+      pending_space = !words.isEmpty();
       continue;
     }
-    // Decomposed input ("e" + U+0301) must match precomposed "é", which folds to "e".
-    if (IsCombiningMark(cp)) continue;
     if (pending_space) {
-      out.push_back(' ');
+      words.append(static_cast<UChar>(' '));
       pending_space = false;
     }
-    if (cp < 0x80) {
-      out.push_back(absl::ascii_tolower(static_cast<unsigned char>(cp)));
-    } else if (const char* folded = LatinFold(cp)) {
-      out.append(folded);
-    } else {
-      out.append(raw.data(), raw.size());
-    }
+    words.append(c);
   }
+  std::string out;
+  words.toUTF8String(out);
   return out;
 }
 

@@ -56,12 +56,20 @@ absl::Status CheckLanguage(absl::string_view field, absl::string_view value);
 // rejected, so a request cannot make the server read arbitrary files or vary by machine.
 absl::Status CheckTimeZone(absl::string_view field, absl::string_view value);
 
-// The form names are compared in for search: ASCII lower-case, Latin-1 and Latin Extended-A letters
-// folded to their base letters (é→e, ñ→n, ü→u, ß→ss, Ł→l), combining accents (U+0300..U+036F)
-// dropped, runs of whitespace collapsed to one space and trimmed. So "  José  Núñez" and
-// "jose nunez" compare equal. Other characters pass through; bytes that are not valid UTF-8 are
-// dropped so the result is always valid UTF-8.
+// The form names are compared in for search, the same in every script: case folded (NFKC_Casefold:
+// "АННА" and "анна", "Σ", "σ" and "ς", "ß" and "ss", "ﬁ" and "fi" compare equal), accents and
+// other nonspacing marks removed ("Nguyễn" → "nguyen", "Lǐ" → "li", Hebrew and Arabic vowel
+// points), Latin letters without a decomposition spelled in ASCII ("Łódź" → "lodz", "Işık" →
+// "isik", "Æ" → "ae"), punctuation taken as a space ("Nguyen-An" → "nguyen an", so "an" is a word
+// of it), runs of whitespace collapsed to one space and trimmed. Scripts without case or marks pass
+// through ("王芳"). Bytes that are not valid UTF-8 are dropped so the result is always valid UTF-8.
+// Idempotent and thread-safe; built on ICU.
 std::string NormalizeForSearch(absl::string_view s);
+
+// The version of NormalizeForSearch's rules. Each stored search form records the version that
+// computed it, and the server recomputes older ones at start-up (store/search_names.h); raise it
+// whenever the rules change. 1: Latin-1 and Latin Extended-A only, before ICU.
+inline constexpr int kSearchNormalizationVersion = 2;
 
 }  // namespace turnout::domain
 

@@ -105,9 +105,11 @@ void PgEventStore::RegisterStatements() {
       "SELECT ", kSessionColumns, " FROM sessions s WHERE s.event_id = $1 AND s.id = $2");
   static const std::string session_by_request = absl::StrCat(
       "SELECT ", kSessionColumns, " FROM sessions s WHERE s.event_id = $1 AND s.request_id = $2");
-  static const std::string list_sessions = absl::StrCat(
-      "SELECT ", kSessionColumns,
-      " FROM sessions s WHERE s.event_id = $1 AND s.id > $2 ORDER BY s.start_time, s.id LIMIT $3");
+  // Pages by the whole sort key, so that sessions created out of start time order are all listed.
+  static const std::string list_sessions =
+      absl::StrCat("SELECT ", kSessionColumns, R"( FROM sessions s
+       WHERE s.event_id = $1 AND ($3::bigint = 0 OR (s.start_time, s.id) > (ts_of($2), $3::bigint))
+       ORDER BY s.start_time, s.id LIMIT $4)");
   static const std::string checkpoints_from = R"(
       FROM checkpoints c JOIN events e ON e.id = c.event_id
       LEFT JOIN sessions s ON s.event_id = c.event_id AND s.id = c.session_id)";
@@ -242,12 +244,14 @@ absl::StatusOr<SessionRecord> PgEventStore::GetSession(pqxx::work& txn, int64_t 
 
 absl::StatusOr<std::vector<SessionRecord>> PgEventStore::ListSessions(pqxx::work& txn,
                                                                       int64_t event_id,
+                                                                      absl::Time after_start,
                                                                       int64_t after_id, int limit) {
   if (pqxx::result e = txn.exec_prepared("event_get", event_id); e.empty()) {
     return EventNotFound(event_id);
   }
   std::vector<SessionRecord> sessions;
-  for (const pqxx::row& r : txn.exec_prepared("session_list", event_id, after_id, limit)) {
+  for (const pqxx::row& r :
+       txn.exec_prepared("session_list", event_id, ToMicros(after_start), after_id, limit)) {
     sessions.push_back(ReadSession(r));
   }
   return sessions;

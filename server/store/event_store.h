@@ -36,7 +36,10 @@ class PgEventStore {
                                                      absl::string_view request_id);
   static absl::StatusOr<SessionRecord> GetSession(pqxx::work& txn, int64_t event_id,
                                                   int64_t session_id);
+  // Sessions in (start_time, id) order after the session (after_start, after_id); after_id 0 for
+  // the first page.
   static absl::StatusOr<std::vector<SessionRecord>> ListSessions(pqxx::work& txn, int64_t event_id,
+                                                                 absl::Time after_start,
                                                                  int64_t after_id, int limit);
   static absl::StatusOr<SessionRecord> UpdateSession(pqxx::work& txn, const SessionRecord& session);
   // Row locks taken before a read-modify-write, so concurrent updates are not lost.

@@ -182,12 +182,20 @@ UPDATE presence p SET last_scan_time = (
     AND s.annul_time IS NULL);
 )sql";
 
+// search_name is computed in C++ (domain::NormalizeForSearch), which SQL cannot run: each row
+// records the version of the rules that computed it, and the server recomputes rows of older
+// versions at start-up (search_names.h). Rows stored before this column are version 1.
+constexpr char kSearchVersion[] = R"sql(
+ALTER TABLE registrations ADD COLUMN search_version smallint NOT NULL DEFAULT 1;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& Migrations() {
   static const auto* migrations = new std::vector<Migration>{
       {1, "initial schema", kInitialSchema},
       {2, "canonical scan order and scan request digests", kCanonicalOrder},
+      {3, "registrations.search_version", kSearchVersion},
   };
   return *migrations;
 }

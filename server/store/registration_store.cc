@@ -253,8 +253,8 @@ void PgRegistrationStore::RegisterStatements() {
       {"registration_insert", R"(
           INSERT INTO registrations (event_id, display_name, search_name, email_sealed,
                                      phone_sealed, preferred_language, attention_flags, status,
-                                     source, request_id)
-          VALUES ($1, $2, $3, $4, $5, $6, $7::integer[], $8, $9, NULLIF($10, ''))
+                                     source, request_id, search_version)
+          VALUES ($1, $2, $3, $4, $5, $6, $7::integer[], $8, $9, NULLIF($10, ''), $11)
           ON CONFLICT (event_id, request_id) DO NOTHING
           RETURNING id)"},
       {"registration_get", get.c_str()},
@@ -360,7 +360,7 @@ absl::StatusOr<Registered> PgRegistrationStore::Register(pqxx::work& txn, int64_
       "registration_insert", event_id, input.display_name,
       domain::NormalizeForSearch(input.display_name), data_key.Seal(input.email),
       data_key.Seal(input.phone), input.preferred_language, FlagsLiteral(input.attention_flags),
-      status, input.source, input.request_id);
+      status, input.source, input.request_id, domain::kSearchNormalizationVersion);
   if (inserted.empty()) {
     // A concurrent call with the same request_id committed first; answer as it did.
     return Register(txn, event_id, input, data_key, key);

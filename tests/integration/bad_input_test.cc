@@ -82,6 +82,23 @@ class BadInputTest : public ::testing::Test {
     return server_.events().UpdateEvent(server_.AdminContext().get(), req, &resp);
   }
 
+  // UpdateEvent and UpdateSession whose mask names `path` and whose resource carries nothing but
+  // its name: the field is in the mask with no value.
+  grpc::Status UpdateEventMaskingUnset(const std::string& path) {
+    v1::UpdateEventRequest req;
+    req.mutable_event()->set_name(event_.name());
+    req.mutable_update_mask()->add_paths(path);
+    v1::Event resp;
+    return server_.events().UpdateEvent(server_.AdminContext().get(), req, &resp);
+  }
+  grpc::Status UpdateSessionMaskingUnset(const std::string& path) {
+    v1::UpdateSessionRequest req;
+    req.mutable_session()->set_name(breakout_.name());
+    req.mutable_update_mask()->add_paths(path);
+    v1::Session resp;
+    return server_.events().UpdateSession(server_.AdminContext().get(), req, &resp);
+  }
+
   TestServer server_;
   v1::Event event_;
   v1::Event other_;
@@ -266,6 +283,35 @@ TEST_F(BadInputTest, EachBadRequestGetsAPreciseErrorAndChangesNothing) {
        kInvalid, "update_mask"},
       {"UpdateEvent to a negative capacity", [&] { return UpdateEvent({"capacity"}, -5); },
        kInvalid, "capacity"},
+      // A required field named in an update mask without a value. Unset timestamps would read
+      // as 1970 (doors open since then); empty text and unspecified enums are no value either.
+      {"UpdateEvent masking an unset start_time",
+       [&] { return UpdateEventMaskingUnset("start_time"); }, kInvalid,
+       "event.start_time: is in update_mask but has no value"},
+      {"UpdateEvent masking an unset end_time", [&] { return UpdateEventMaskingUnset("end_time"); },
+       kInvalid, "event.end_time: is in update_mask but has no value"},
+      {"UpdateEvent masking an unset doors_open_time",
+       [&] { return UpdateEventMaskingUnset("doors_open_time"); }, kInvalid,
+       "event.doors_open_time: is in update_mask but has no value"},
+      {"UpdateEvent masking an empty title", [&] { return UpdateEventMaskingUnset("title"); },
+       kInvalid, "event.title"},
+      {"UpdateEvent masking an empty time_zone",
+       [&] { return UpdateEventMaskingUnset("time_zone"); }, kInvalid, "event.time_zone"},
+      {"UpdateEvent masking an unspecified state", [&] { return UpdateEventMaskingUnset("state"); },
+       kInvalid, "event.state"},
+      {"UpdateEvent masking an unset output-only time",
+       [&] { return UpdateEventMaskingUnset("update_time"); }, kInvalid,
+       "update_mask: \"update_time\" cannot be changed"},
+      {"UpdateSession masking an unset start_time",
+       [&] { return UpdateSessionMaskingUnset("start_time"); }, kInvalid,
+       "session.start_time: is in update_mask but has no value"},
+      {"UpdateSession masking an unset end_time",
+       [&] { return UpdateSessionMaskingUnset("end_time"); }, kInvalid,
+       "session.end_time: is in update_mask but has no value"},
+      {"UpdateSession masking an empty title", [&] { return UpdateSessionMaskingUnset("title"); },
+       kInvalid, "session.title"},
+      {"UpdateSession masking an unspecified kind",
+       [&] { return UpdateSessionMaskingUnset("kind"); }, kInvalid, "session.kind"},
       {"session picked in advance without a round",
        [&] {
          v1::CreateSessionRequest req;
@@ -371,6 +417,20 @@ TEST_F(BadInputTest, EachBadRequestGetsAPreciseErrorAndChangesNothing) {
   EXPECT_TRUE(Register(GoodRegister()).ok());
   EXPECT_TRUE(CreateEvent(GoodEvent()).ok());
   EXPECT_TRUE(Scan(GoodScan()).ok());
+}
+
+// The outside client's report: doors_open_time in the mask but not in the event opened the doors
+// from 1970, and a scan five days early was ADMITTED.
+TEST_F(BadInputTest, AMaskedButUnsetDoorsOpenTimeKeepsTheDoorsShut) {
+  const grpc::Status status = UpdateEventMaskingUnset("doors_open_time");
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  EXPECT_THAT(status.error_message(), HasSubstr("set it, or leave it out of the mask"));
+
+  v1::ScanRequest req = GoodScan();
+  *req.mutable_scan_time() = ToProtoTime(absl::Now() - absl::Hours(24 * 5));
+  v1::ScanResult result;
+  ASSERT_TRUE(server_.checkin().Scan(TestServer::Context(door_).get(), req, &result).ok());
+  EXPECT_EQ(result.status(), v1::ScanResult::OUTSIDE_CHECKIN_WINDOW);
 }
 
 TEST_F(BadInputTest, DisplayNamesOfExactly200BytesAreAccepted) {

@@ -2,15 +2,19 @@
 // scan log, idempotent retries, re-entry, annulment, search, walk-ins, exact counts, and 32 doors
 // scanning one ticket at the same instant.
 #include <map>
+#include <memory>
 #include <pqxx/pqxx>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/barrier.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/store/pg.h"
+#include "server/store/search_names.h"
 #include "tests/support/test_server.h"
 
 namespace turnout::testing {
@@ -22,6 +26,7 @@ using ::testing::IsEmpty;
 using ::testing::Not;
 using ::testing::Pair;
 using ::testing::UnorderedElementsAre;
+using ::testing::UnorderedElementsAreArray;
 
 std::string StatusOf(const v1::ScanResult& r) { return v1::ScanResult::Status_Name(r.status()); }
 
@@ -868,6 +873,103 @@ TEST_F(CheckinTest, SearchFindsAccentedNamesAndShowsNoContactFields) {
   resp.Clear();
   ASSERT_TRUE(search("jos", &resp).ok());
   EXPECT_EQ(resp.attendees_size(), 10);
+}
+
+// The outside client's report: searches fold case and accents in every script, not only in
+// Latin-1, and find a name after a hyphen as after a space.
+TEST_F(CheckinTest, SearchFoldsCaseAndAccentsInEveryScriptAndMatchesAfterHyphens) {
+  for (const char* name :
+       {"Nguyễn Văn An", "Lǐ Huá", "Анна Петрова", "Nguyen-An Tran", "Mark Jones"}) {
+    server_.Register(event_.name(), name);
+  }
+  ASSERT_FALSE(HasFailure());
+
+  const std::pair<std::string, std::vector<std::string>> kSearches[] = {
+      {"nguyen", {"Nguyễn Văn An", "Nguyen-An Tran"}},
+      {"NGUYỄN", {"Nguyễn Văn An", "Nguyen-An Tran"}},
+      {"nguyễn văn", {"Nguyễn Văn An"}},
+      {"van an", {"Nguyễn Văn An"}},
+      {"li hua", {"Lǐ Huá"}},
+      {"LǏ HUÁ", {"Lǐ Huá"}},
+      {"hua", {"Lǐ Huá"}},
+      {"анна", {"Анна Петрова"}},
+      {"АННА", {"Анна Петрова"}},
+      {"петрова", {"Анна Петрова"}},
+      {"an tran", {"Nguyen-An Tran"}},
+      {"nguyen-an", {"Nguyen-An Tran"}},
+      {"tran", {"Nguyen-An Tran"}},
+  };
+  for (const auto& [query, names] : kSearches) {
+    SCOPED_TRACE(query);
+    v1::SearchAttendeesRequest req;
+    req.set_event(event_.name());
+    req.set_query(query);
+    v1::SearchAttendeesResponse resp;
+    const grpc::Status status =
+        server_.checkin().SearchAttendees(TestServer::Context(door_).get(), req, &resp);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    std::vector<std::string> found;
+    for (const v1::AttendeeMatch& m : resp.attendees()) found.push_back(m.display_name());
+    EXPECT_THAT(found, UnorderedElementsAreArray(names));
+  }
+}
+
+// Search forms are computed when a registration is stored; after an upgrade that changes how they
+// are computed, the server recomputes the stored ones when it starts (README: Configuration).
+TEST_F(CheckinTest, NamesStoredByOlderSearchRulesAreRecomputedAtStartUp) {
+  const v1::RegisterResponse nguyen = server_.Register(event_.name(), "Nguyễn Văn An");
+  const v1::RegisterResponse anna = server_.Register(event_.name(), "Анна Петрова");
+  ASSERT_FALSE(HasFailure());
+  // What the first release stored: Latin-1 and Latin Extended-A folded, other letters as typed.
+  server_.Execute(R"(
+      UPDATE registrations SET search_version = 1,
+        search_name = CASE display_name WHEN 'Nguyễn Văn An' THEN 'nguyễn van an'
+                                        ELSE display_name END)");
+  auto search = [&](const std::string& query) {
+    v1::SearchAttendeesRequest req;
+    req.set_event(event_.name());
+    req.set_query(query);
+    v1::SearchAttendeesResponse resp;
+    const grpc::Status status =
+        server_.checkin().SearchAttendees(TestServer::Context(door_).get(), req, &resp);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    std::vector<std::string> found;
+    for (const v1::AttendeeMatch& m : resp.attendees()) found.push_back(m.registration());
+    return found;
+  };
+  ASSERT_THAT(search("nguyen"), IsEmpty()) << "the stale forms do not match";
+
+  server_.Restart();
+  EXPECT_THAT(search("nguyen"), ElementsAre(nguyen.registration().name()));
+  EXPECT_THAT(search("анна"), ElementsAre(anna.registration().name()));
+  EXPECT_EQ(server_.QueryInt("SELECT count(*) FROM registrations WHERE search_version = 1"), 0);
+}
+
+// The start-up pass goes through the table in batches; rows of every event, on either side of a
+// batch boundary, are recomputed once, and current rows are left alone.
+TEST_F(CheckinTest, RecomputingSearchFormsInBatchesReachesEveryStaleRowOnce) {
+  const v1::Event other = server_.NewEvent("Los Angeles");
+  for (const v1::Event& e : {event_, other}) {
+    for (const char* name : {"Ана Ивановна", "Zoë Ngô", "Ōta Jirō"})
+      server_.Register(e.name(), name);
+  }
+  ASSERT_FALSE(HasFailure());
+  server_.Execute(R"(
+      UPDATE registrations SET search_version = 1, search_name = display_name
+      WHERE display_name <> 'Zoë Ngô')");
+
+  absl::StatusOr<std::unique_ptr<pqxx::connection>> conn = store::Connect(server_.database());
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  absl::StatusOr<int64_t> updated = store::PgSearchNames::RenormalizeAll(**conn, /*batch=*/3);
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  EXPECT_EQ(*updated, 4);
+  EXPECT_EQ(server_.QueryInt("SELECT count(*) FROM registrations WHERE search_version = 1"), 0);
+  EXPECT_EQ(server_.QueryInt(R"(SELECT count(*) FROM registrations
+                                WHERE search_name IN ('ана ивановна', 'zoe ngo', 'ota jiro'))"),
+            6);
+  updated = store::PgSearchNames::RenormalizeAll(**conn, /*batch=*/3);
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  EXPECT_EQ(*updated, 0) << "a second pass finds nothing to do";
 }
 
 TEST_F(CheckinTest, AWalkInIsRegisteredAndAdmittedOnceWhateverTheRetries) {

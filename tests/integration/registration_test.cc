@@ -3,6 +3,7 @@
 // from their QR code by an independent decoder, and the attendee's own access by ticket code.
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -292,6 +293,38 @@ TEST_F(RegistrationTest, ListRegistrationsFiltersByStatusAndAccentInsensitivePre
   EXPECT_EQ(total, 2);
   EXPECT_THAT(names(v1::Registration::CONFIRMED, "zzz", &total), ::testing::IsEmpty());
   EXPECT_EQ(total, 0);
+}
+
+// name_prefix is normalized like SearchAttendees' query: case and accents fold in every script,
+// and punctuation separates words like a space.
+TEST_F(RegistrationTest, ListRegistrationsNamePrefixFoldsCaseAndAccentsInEveryScript) {
+  for (const char* name : {"Nguyễn Văn An", "Lǐ Huá", "Анна Петрова", "Nguyen-An Tran"}) {
+    server_.Register(event_.name(), name);
+  }
+  ASSERT_FALSE(HasFailure());
+
+  const std::pair<std::string, std::vector<std::string>> kPrefixes[] = {
+      {"NGUYỄN", {"Nguyễn Văn An", "Nguyen-An Tran"}},
+      {"nguyen v", {"Nguyễn Văn An"}},
+      {"nguyen-an", {"Nguyen-An Tran"}},
+      {"NGUYEN AN", {"Nguyen-An Tran"}},
+      {"li hua", {"Lǐ Huá"}},
+      {"АННА", {"Анна Петрова"}},
+      {"анна п", {"Анна Петрова"}},
+  };
+  for (const auto& [prefix, names] : kPrefixes) {
+    SCOPED_TRACE(prefix);
+    v1::ListRegistrationsRequest req;
+    req.set_parent(event_.name());
+    req.set_name_prefix(prefix);
+    v1::ListRegistrationsResponse resp;
+    const grpc::Status status = List(req, &resp);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    std::vector<std::string> found;
+    for (const v1::Registration& r : resp.registrations()) found.push_back(r.display_name());
+    EXPECT_THAT(found, ::testing::UnorderedElementsAreArray(names));
+    EXPECT_EQ(resp.total_size(), static_cast<int>(names.size()));
+  }
 }
 
 // Streams rows through ImportRegistrations; the first row names the event.

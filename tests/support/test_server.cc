@@ -21,7 +21,9 @@ constexpr absl::Duration kCallDeadline = absl::Seconds(10);
 
 }  // namespace
 
-TestServer::TestServer() : database_(TestPostgres::Get().NewDatabase()) {
+TestServer::TestServer() : database_(TestPostgres::Get().NewDatabase()) { Start(); }
+
+void TestServer::Start() {
   api::ServerOptions options;
   options.listen = "127.0.0.1:0";
   options.data_dir = data_dir_.path();
@@ -46,7 +48,7 @@ TestServer::TestServer() : database_(TestPostgres::Get().NewDatabase()) {
   admin_ = v1::AdminService::NewStub(channel_);
 }
 
-TestServer::~TestServer() {
+void TestServer::Stop() {
   // Drop the client side first so that the server's shutdown has no call to wait for.
   events_.reset();
   registrations_.reset();
@@ -55,6 +57,14 @@ TestServer::~TestServer() {
   admin_.reset();
   channel_.reset();
   server_->Shutdown();
+}
+
+TestServer::~TestServer() { Stop(); }
+
+void TestServer::Restart() {
+  Stop();
+  server_.reset();
+  Start();
 }
 
 std::unique_ptr<grpc::ClientContext> TestServer::Context(const std::string& token) {
@@ -131,6 +141,13 @@ v1::RegisterResponse TestServer::Register(const std::string& event, const std::s
   grpc::Status status = registrations_->Register(AdminContext().get(), req, &resp);
   EXPECT_TRUE(status.ok()) << "Register: " << status.error_message();
   return resp;
+}
+
+void TestServer::Execute(const std::string& sql) const {
+  pqxx::connection conn(database_);
+  pqxx::work txn(conn);
+  txn.exec0(sql);
+  txn.commit();
 }
 
 int64_t TestServer::QueryInt(const std::string& sql) const {

@@ -87,6 +87,14 @@ class TestServer {
                                 const std::vector<std::string>& sessions = {},
                                 const std::string& email = "");
 
+  // Stops the server and starts it again on the same database and data directory, as an operator
+  // restarts it: its start-up steps run again. Tokens and data persist; the stubs then talk to the
+  // new server.
+  void Restart();
+
+  // Runs `sql` on the server's database and commits, e.g. to put rows into a state an older
+  // release would have left.
+  void Execute(const std::string& sql) const;
   // The first column of the first row of `sql` on the server's database, e.g.
   // QueryInt("SELECT count(*) FROM scans").
   int64_t QueryInt(const std::string& sql) const;
@@ -94,6 +102,11 @@ class TestServer {
   std::string Fingerprint() const;
 
  private:
+  // Starts server_ on database_ and data_dir_, and connects the stubs to it.
+  void Start();
+  // Disconnects the stubs and shuts server_ down.
+  void Stop();
+
   ScopedTempDir data_dir_;
   std::string database_;
   std::unique_ptr<api::TurnoutServer> server_;

@@ -2,10 +2,15 @@
 // fields, language tags, time zones, and the search normal form.
 #include "server/domain/validation.h"
 
+#include <atomic>
 #include <string>
+#include <thread>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -291,6 +296,14 @@ TEST(CheckTimeZoneTest, IsRequired) {
 
 // --- NormalizeForSearch ---
 
+// Whether `query` matches `name` the way registration_search does: both normalized, the query a
+// prefix of the whole name or of a word after a space.
+bool Finds(absl::string_view name, absl::string_view query) {
+  const std::string stored = NormalizeForSearch(name);
+  const std::string q = NormalizeForSearch(query);
+  return absl::StartsWith(stored, q) || absl::StrContains(stored, absl::StrCat(" ", q));
+}
+
 TEST(NormalizeForSearchTest, FoldsCaseAccentsAndWhitespace) {
   const std::pair<std::string, std::string> kCases[] = {
       {"Jos\xC3\xA9", "jose"},
@@ -309,14 +322,14 @@ TEST(NormalizeForSearchTest, FoldsCaseAccentsAndWhitespace) {
       {"Ana\xC2\xA0Mar\xC3\xAD\x61", "ana maria"},  // no-break space
       {"", ""},
       {" \t\n ", ""},
-      {"O'Brien-Smith 3", "o'brien-smith 3"},
-      // Outside Latin-1 and Latin Extended-A, characters pass through unchanged.
-      {"\xCE\xA3\xCE\xBF\xCF\x86\xCE\xAF\xCE\xB1", "\xCE\xA3\xCE\xBF\xCF\x86\xCE\xAF\xCE\xB1"},
-      {"\xE6\x9D\x8E", "\xE6\x9D\x8E"},
+      // Punctuation separates words, like a space: "smith" is a word of the first name.
+      {"O'Brien-Smith 3", "o brien smith 3"},
+      {"Jean\xE2\x80\x93Luc St. Pierre", "jean luc st pierre"},  // en dash
+      {"-- ", ""},
+      {"\xE6\x9D\x8E", "\xE6\x9D\x8E"},  // 李: no case, no marks
       {"2\xC3\x97"
        "3",
-       "2\xC3\x97"
-       "3"},  // × is not a letter
+       "2 3"},  // ×, spelled "*" in ASCII: punctuation
       // Malformed bytes are dropped so the result is valid UTF-8.
       {"ab\xFF"
        "c\xC3",
@@ -325,6 +338,95 @@ TEST(NormalizeForSearchTest, FoldsCaseAccentsAndWhitespace) {
   for (const auto& [in, want] : kCases) {
     EXPECT_EQ(NormalizeForSearch(in), want) << absl::CEscape(in);
   }
+}
+
+// Case and accents fold in every script (ICU case folding, nonspacing marks removed), not only in
+// Latin-1: the names of the outside client's report, and the scripts of the people this serves.
+TEST(NormalizeForSearchTest, FoldsCaseAndAccentsInEveryScript) {
+  const std::pair<std::string, std::string> kCases[] = {
+      // Vietnamese: stacked marks (ễ is e with circumflex and tilde).
+      {"Nguyễn Văn An", "nguyen van an"},
+      {"NGUYỄN", "nguyen"},
+      {"Đặng Thị Hồng", "dang thi hong"},
+      // Pinyin with tone marks.
+      {"Lǐ Huá", "li hua"},
+      {"LǏ HUÁ", "li hua"},
+      // Cyrillic.
+      {"Анна Петрова", "анна петрова"},
+      {"АННА", "анна"},
+      {"Ёлкин", "елкин"},  // Ё is Е with a diaeresis
+      // Greek: final sigma folds with sigma, tonos is a mark.
+      {"Σωκράτης", "σωκρατησ"},
+      {"ΣΩΚΡΆΤΗΣ", "σωκρατησ"},
+      // German: ß and ẞ fold to ss.
+      {"Weiß", "weiss"},
+      {"WEISS", "weiss"},
+      {"\xE1\xBA\x9E", "ss"},  // ẞ, capital sharp s
+      // French: accents, ligatures and hyphenated names.
+      {"Françoise Lefèvre-Dubois", "francoise lefevre dubois"},
+      {"Cœur", "coeur"},
+      {"\xEF\xAC\x81lomena", "filomena"},  // ﬁ ligature
+      // Turkish: dotted capital İ and dotless ı both meet plain i.
+      {"İlkay Işık", "ilkay isik"},
+      {"ILKAY ISIK", "ilkay isik"},
+      // Letters without a decomposition.
+      {"Łukasz Søren Þór Ðorđe", "lukasz soren thor dorde"},
+      // Fullwidth forms.
+      {"\xEF\xBC\xA1\xEF\xBD\x8E\xEF\xBD\x81", "ana"},  // Ａｎａ
+      // Arabic and Hebrew have no case: unchanged, except that vowel points are marks.
+      {"محمد علي", "محمد علي"},
+      {"مُحَمَّد", "محمد"},
+      {"דוד לוי", "דוד לוי"},
+      {"דָּוִד", "דוד"},
+      // CJK and Hangul pass through; kana voicing marks are kept (か and が differ).
+      {"王芳", "王芳"},
+      {"김민준", "김민준"},
+      {"がくと", "がくと"},
+  };
+  for (const auto& [in, want] : kCases) {
+    SCOPED_TRACE(in);
+    const std::string normalized = NormalizeForSearch(in);
+    EXPECT_EQ(normalized, want);
+    EXPECT_EQ(NormalizeForSearch(normalized), normalized) << "normalizing twice changes nothing";
+  }
+}
+
+// The searches of the outside client's report, as registration_search runs them.
+TEST(NormalizeForSearchTest, QueriesFindTheNamesOfTheReport) {
+  const std::pair<std::string, std::string> kFinds[] = {
+      {"Nguyễn Văn An", "nguyen"}, {"Nguyễn Văn An", "NGUYỄN"}, {"Nguyễn Văn An", "van an"},
+      {"Lǐ Huá", "li hua"},        {"Lǐ Huá", "hua"},           {"Анна Петрова", "анна"},
+      {"Анна Петрова", "АННА"},    {"Анна Петрова", "петр"},    {"Nguyen-An", "an"},
+      {"Nguyen-An Tran", "an tr"}, {"O'Brien", "brien"},        {"Weiß", "WEISS"},
+  };
+  for (const auto& [name, query] : kFinds) {
+    EXPECT_TRUE(Finds(name, query)) << query << " should find " << name;
+  }
+  EXPECT_FALSE(Finds("Nguyễn Văn An", "guyen"));  // a word prefix, not any substring
+  EXPECT_FALSE(Finds("Анна Петрова", "анны"));
+}
+
+// Each thread has its own ICU transliterator: threads normalizing at once get the same answers as
+// one thread alone.
+TEST(NormalizeForSearchTest, ManyThreadsAtOnceGetTheSameForms) {
+  const std::vector<std::string> names = {
+      "Nguyễn Văn An",           "Lǐ Huá", "Анна Петрова", "Weiß", "İlkay Işık", "Σωκράτης",
+      "Françoise Lefèvre-Dubois"};
+  std::vector<std::string> expected;
+  for (const std::string& n : names) expected.push_back(NormalizeForSearch(n));
+  std::vector<std::thread> threads;
+  std::atomic<int> mismatches{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int round = 0; round < 200; ++round) {
+        for (size_t i = 0; i < names.size(); ++i) {
+          if (NormalizeForSearch(names[i]) != expected[i]) ++mismatches;
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(mismatches.load(), 0);
 }
 
 TEST(NormalizeForSearchTest, FindsJoseByJose) {

@@ -37,6 +37,7 @@ ServerUnaryReactor* AttendanceServiceImpl::GetAttendance(CallbackServerContext* 
       resp->Clear();
       resp->set_event(EventName(event_id));
       for (const store::CheckpointCountsRecord& c : counts) ToProto(c, resp->add_checkpoints());
+      resp->set_conflicts(store::PgScanStore::Conflicts(txn, event_id));
       *resp->mutable_as_of() = ToProtoTime(deps_.now());
       return absl::OkStatus();
     });

@@ -1,11 +1,18 @@
-// CheckinService: the door. Online scans, annulment, search and walk-ins.
+// CheckinService: the door. Online scans, offline bundles and uploads, annulment, search and
+// walk-ins.
+#include <algorithm>
+#include <tuple>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "server/api/convert.h"
 #include "server/api/names.h"
+#include "server/api/offline_bundle.h"
 #include "server/api/scan_batcher.h"
 #include "server/api/services.h"
 #include "server/domain/validation.h"
+#include "server/store/bundle_store.h"
+#include "server/store/event_store.h"
 #include "server/store/registration_store.h"
 #include "server/store/scan_store.h"
 #include "server/util/status_macros.h"
@@ -18,6 +25,7 @@ using store::PgScanStore;
 constexpr absl::Duration kAnnulWindow = absl::Minutes(15);
 constexpr int kMaxSearchResults = 10;
 constexpr size_t kMinSearchChars = 3;
+constexpr int kMaxUploadScans = 1000;
 
 const std::initializer_list<Role> kDoorRoles = {Role::kAdmin, Role::kOrganizer, Role::kDoor};
 
@@ -122,6 +130,47 @@ absl::Status CheckScanTime(absl::Time scan_time, absl::Time now) {
   return absl::OkStatus();
 }
 
+// One scan of an upload, checked and verified; an error here is answered on the scan's row.
+absl::StatusOr<store::ScanInput> UploadedScanInput(const ServiceDeps& deps, const Call& call,
+                                                   int64_t event_id, const v1::OfflineScan& offline,
+                                                   absl::Time now) {
+  const v1::ScanRequest& scan = offline.scan();
+  if (!scan.event().empty() && scan.event() != EventName(event_id)) {
+    return absl::InvalidArgumentError("scan.event: differs from the upload's event");
+  }
+  store::ScanInput in;
+  in.event_id = event_id;
+  in.device_id = call.principal.token_id;
+  in.offline = true;
+  ASSIGN_OR_RETURN(in.checkpoint_id, ParseCheckpoint(scan.checkpoint(), event_id));
+  ASSIGN_OR_RETURN(in.direction, ParseDirection(scan.direction()));
+  RETURN_IF_ERROR(CheckScanIdAndLanguage(scan.client_scan_id(), scan.language()));
+  in.client_scan_id = scan.client_scan_id();
+  if (!scan.has_scan_time()) {
+    return absl::InvalidArgumentError("scan.scan_time: an offline scan must say when it was made");
+  }
+  RETURN_IF_ERROR(CheckTime("scan.scan_time", scan.scan_time(), true, true));
+  in.scanned_at = FromProtoTime(scan.scan_time());
+  RETURN_IF_ERROR(CheckScanTime(in.scanned_at, now));
+  if (!v1::ScanResult::Status_IsValid(offline.device_status())) {
+    return absl::InvalidArgumentError("device_status: is not a ScanResult status");
+  }
+  in.device_status = offline.device_status();
+  if (!scan.registration().empty()) {
+    return absl::InvalidArgumentError(
+        "scan.registration: offline scans carry the code; admit by name online");
+  }
+  if (scan.code().empty()) return absl::InvalidArgumentError("scan.code: is required");
+  if (scan.code().size() > domain::kMaxCodeBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("scan.code: at most ", domain::kMaxCodeBytes, " bytes; this is not a ticket"));
+  }
+  in.raw_code = SanitizedCode(scan.code());
+  ASSIGN_OR_RETURN(in.verified, Verify(deps, call, scan.code()));
+  in.request_digest = ScanRequestDigest(*deps.data_key, in, scan.code());
+  return in;
+}
+
 bool Accepted(domain::ScanStatus s) {
   return s == domain::ScanStatus::kAdmitted || s == domain::ScanStatus::kExitRecorded;
 }
@@ -185,15 +234,83 @@ ServerUnaryReactor* CheckinServiceImpl::Scan(CallbackServerContext* ctx, const v
 }
 
 ServerUnaryReactor* CheckinServiceImpl::UploadScans(CallbackServerContext* ctx,
-                                                    const v1::UploadScansRequest*,
-                                                    v1::UploadScansResponse*) {
-  return Unimplemented(ctx, "UploadScans (offline door protocol)");
+                                                    const v1::UploadScansRequest* req,
+                                                    v1::UploadScansResponse* resp) {
+  return RunUnary(ctx, deps_, [this, req, resp](Call& call) -> absl::Status {
+    RETURN_IF_ERROR(call.principal.Require(kDoorRoles));
+    ASSIGN_OR_RETURN(int64_t event_id, ParseEventName("event", req->event()));
+    RETURN_IF_ERROR(call.principal.Require(kDoorRoles, event_id));
+    if (req->scans_size() > kMaxUploadScans) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "scans: at most ", kMaxUploadScans, " per upload; send the rest in another call"));
+    }
+    const absl::Time now = deps_.now();
+    // Each scan is checked on its own: a bad one is answered on its row, the others go on.
+    std::vector<absl::StatusOr<store::ScanInput>> inputs;
+    for (const v1::OfflineScan& offline : req->scans()) {
+      inputs.push_back(UploadedScanInput(deps_, call, event_id, offline, now));
+    }
+    // Lock order as in ScanBatcher (by code, then registration); within a ticket, scan time.
+    std::vector<size_t> order;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      if (inputs[i].ok()) order.push_back(i);
+    }
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      const store::ScanInput& x = *inputs[a];
+      const store::ScanInput& y = *inputs[b];
+      return std::tie(x.raw_code, x.registration_id, x.scanned_at) <
+             std::tie(y.raw_code, y.registration_id, y.scanned_at);
+    });
+    std::vector<absl::StatusOr<store::ScanOutcome>> outcomes(inputs.size(),
+                                                             absl::UnknownError("not run"));
+    RETURN_IF_ERROR(call.Transaction([&](pqxx::work& txn) -> absl::Status {
+      for (size_t i : order) outcomes[i] = PgScanStore::RecordScan(txn, *inputs[i]);
+      return absl::OkStatus();
+    }));
+    resp->Clear();
+    bool changed = false;
+    for (int i = 0; i < req->scans_size(); ++i) {
+      v1::UploadedScan* row = resp->add_results();
+      row->set_client_scan_id(req->scans(i).scan().client_scan_id());
+      absl::Status status = inputs[i].status();
+      if (status.ok()) status = outcomes[i].status();
+      if (!status.ok()) {
+        row->set_error_code(static_cast<int32_t>(status.code()));
+        row->set_error_message(std::string(status.message()));
+        continue;
+      }
+      const std::string language = req->scans(i).scan().language();
+      FillResult(*outcomes[i], event_id, language, now, row->mutable_result());
+      changed = changed || !outcomes[i]->replayed;
+    }
+    if (changed) deps_.on_counts_changed(event_id);
+    return absl::OkStatus();
+  });
 }
 
 ServerUnaryReactor* CheckinServiceImpl::GetOfflineBundle(CallbackServerContext* ctx,
-                                                         const v1::GetOfflineBundleRequest*,
-                                                         v1::OfflineBundle*) {
-  return Unimplemented(ctx, "GetOfflineBundle (offline door protocol)");
+                                                         const v1::GetOfflineBundleRequest* req,
+                                                         v1::OfflineBundle* resp) {
+  return RunUnary(ctx, deps_, [this, req, resp](Call& call) -> absl::Status {
+    RETURN_IF_ERROR(call.principal.Require(kDoorRoles));
+    ASSIGN_OR_RETURN(int64_t event_id, ParseEventName("event", req->event()));
+    RETURN_IF_ERROR(call.principal.Require(kDoorRoles, event_id));
+    if (req->since_version() < 0) {
+      return absl::InvalidArgumentError(
+          "since_version: 0 for a full bundle, or the version of the bundle the device holds");
+    }
+    return call.Transaction([&](pqxx::work& txn) -> absl::Status {
+      // Read first: it fixes the snapshot every other read of the bundle shares.
+      ASSIGN_OR_RETURN(store::BundleRows rows,
+                       store::PgBundleStore::Read(txn, event_id, req->since_version()));
+      ASSIGN_OR_RETURN(store::EventRecord event, store::PgEventStore::GetEvent(txn, event_id));
+      ASSIGN_OR_RETURN(std::vector<store::CheckpointRecord> checkpoints,
+                       store::PgEventStore::ListCheckpoints(txn, event_id));
+      ASSIGN_OR_RETURN(*resp, BuildOfflineBundle(event, checkpoints, deps_.keys->Ring(), rows,
+                                                 deps_.now()));
+      return absl::OkStatus();
+    });
+  });
 }
 
 ServerUnaryReactor* CheckinServiceImpl::AnnulScan(CallbackServerContext* ctx,

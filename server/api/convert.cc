@@ -108,6 +108,7 @@ void ToProto(const store::CheckpointRecord& in, v1::Checkpoint* out) {
   out->set_allow_reentry(in.allow_reentry);
   *out->mutable_open_time() = ToProtoTime(in.open_time);
   *out->mutable_close_time() = ToProtoTime(in.close_time);
+  out->set_room(in.room);
 }
 
 void ToProto(const store::ChoiceRecord& in, int64_t event_id, v1::SessionChoice* out) {

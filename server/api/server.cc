@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/api/request_status_interceptor.h"
+#include "server/store/bundle_store.h"
 #include "server/store/event_store.h"
 #include "server/store/registration_store.h"
 #include "server/store/scan_store.h"
@@ -43,6 +44,7 @@ void RegisterAllStatements() {
     store::PgTokenStore::RegisterStatements();
     store::PgKeyStore::RegisterStatements();
     store::PgSearchNames::RegisterStatements();
+    store::PgBundleStore::RegisterStatements();
     return true;
   }();
   (void)done;

@@ -189,6 +189,31 @@ constexpr char kSearchVersion[] = R"sql(
 ALTER TABLE registrations ADD COLUMN search_version smallint NOT NULL DEFAULT 1;
 )sql";
 
+// Offline bundles are incremental: every row a door's roster entry is built from records the
+// transaction that last wrote it (changed_xid), and a bundle's version is the oldest transaction
+// still running when it was read (pg_snapshot_xmin), so a delta since that version misses no
+// change committed after the bundle was read. Deleted breakout choices always come with an
+// update of their registration row.
+constexpr char kBundleVersions[] = R"sql(
+CREATE FUNCTION touch_changed_xid() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.changed_xid := pg_current_xact_id();
+  RETURN NEW;
+END $$;
+ALTER TABLE registrations ADD COLUMN changed_xid xid8 NOT NULL DEFAULT pg_current_xact_id();
+ALTER TABLE session_choices ADD COLUMN changed_xid xid8 NOT NULL DEFAULT pg_current_xact_id();
+ALTER TABLE presence ADD COLUMN changed_xid xid8 NOT NULL DEFAULT pg_current_xact_id();
+ALTER TABLE tickets ADD COLUMN changed_xid xid8 NOT NULL DEFAULT pg_current_xact_id();
+CREATE TRIGGER registrations_changed BEFORE UPDATE ON registrations
+  FOR EACH ROW WHEN (OLD.* IS DISTINCT FROM NEW.*) EXECUTE FUNCTION touch_changed_xid();
+CREATE TRIGGER session_choices_changed BEFORE UPDATE ON session_choices
+  FOR EACH ROW WHEN (OLD.* IS DISTINCT FROM NEW.*) EXECUTE FUNCTION touch_changed_xid();
+CREATE TRIGGER presence_changed BEFORE UPDATE ON presence
+  FOR EACH ROW WHEN (OLD.* IS DISTINCT FROM NEW.*) EXECUTE FUNCTION touch_changed_xid();
+CREATE TRIGGER tickets_changed BEFORE UPDATE ON tickets
+  FOR EACH ROW WHEN (OLD.* IS DISTINCT FROM NEW.*) EXECUTE FUNCTION touch_changed_xid();
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& Migrations() {
@@ -196,6 +221,7 @@ const std::vector<Migration>& Migrations() {
       {1, "initial schema", kInitialSchema},
       {2, "canonical scan order and scan request digests", kCanonicalOrder},
       {3, "registrations.search_version", kSearchVersion},
+      {4, "offline bundle versions", kBundleVersions},
   };
   return *migrations;
 }

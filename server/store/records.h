@@ -62,6 +62,7 @@ struct CheckpointRecord {
   bool allow_reentry = true;
   absl::Time open_time;
   absl::Time close_time;
+  std::string room;  // the session's; empty for the entrance
 };
 
 struct ChoiceRecord {

@@ -320,6 +320,10 @@ void PgScanStore::RegisterStatements() {
           SELECT checkpoint_id, count(*) FILTER (WHERE ever_admitted),
                  count(*) FILTER (WHERE inside)
           FROM presence WHERE event_id = $1 GROUP BY checkpoint_id)"},
+      {"scan_conflicts", R"(
+          SELECT count(*) FROM scans
+          WHERE event_id = $1 AND offline AND device_status IS NOT NULL
+            AND device_status <> status AND annul_time IS NULL)"},
       {"attendance_confirmed", R"(
           SELECT count(*) FROM registrations WHERE event_id = $1 AND status = 1)"},
       {"attendance_selected", R"(
@@ -454,6 +458,10 @@ absl::Status PgScanStore::Annul(pqxx::work& txn, int64_t event_id, int64_t scan_
   Settle(txn, event_id, checkpoint_id, reg_id, checkpoint->allow_reentry,
          LoadHistory(txn, event_id, checkpoint_id, reg_id));
   return absl::OkStatus();
+}
+
+int64_t PgScanStore::Conflicts(pqxx::work& txn, int64_t event_id) {
+  return txn.exec_prepared("scan_conflicts", event_id)[0][0].as<int64_t>();
 }
 
 absl::StatusOr<std::vector<CheckpointCountsRecord>> PgScanStore::Attendance(pqxx::work& txn,

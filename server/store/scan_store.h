@@ -63,6 +63,9 @@ class PgScanStore {
   static absl::Status Annul(pqxx::work& txn, int64_t event_id, int64_t scan_id, int64_t device_id,
                             absl::Time now, absl::Duration window);
 
+  // Offline scans whose door decision differs from their canonical status (not annulled).
+  static int64_t Conflicts(pqxx::work& txn, int64_t event_id);
+
   // Exact counts per checkpoint, entrance first.
   static absl::StatusOr<std::vector<CheckpointCountsRecord>> Attendance(pqxx::work& txn,
                                                                         int64_t event_id);

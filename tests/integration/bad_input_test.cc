@@ -463,23 +463,6 @@ TEST_F(BadInputTest, InvalidUtf8InADisplayNameIsRefusedAndChangesNothing) {
 TEST_F(BadInputTest, RpcsOfALaterReleaseAnswerUnimplemented) {
   const std::string admin = server_.admin_token();
   {
-    v1::UploadScansRequest req;
-    req.set_event(event_.name());
-    v1::UploadScansResponse resp;
-    EXPECT_EQ(
-        server_.checkin().UploadScans(TestServer::Context(door_).get(), req, &resp).error_code(),
-        grpc::StatusCode::UNIMPLEMENTED);
-  }
-  {
-    v1::GetOfflineBundleRequest req;
-    req.set_event(event_.name());
-    v1::OfflineBundle resp;
-    EXPECT_EQ(server_.checkin()
-                  .GetOfflineBundle(TestServer::Context(door_).get(), req, &resp)
-                  .error_code(),
-              grpc::StatusCode::UNIMPLEMENTED);
-  }
-  {
     v1::WatchAttendanceRequest req;
     req.set_event(event_.name());
     auto ctx = TestServer::Context(admin);

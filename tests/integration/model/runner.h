@@ -30,7 +30,7 @@ namespace turnout::testing::model {
 Program TheProgram(absl::Time origin);
 
 struct Mismatch {
-  std::string check;   // what disagreed: "status ...", "inside", "registration", "rpc", ...
+  std::string check;   // what disagreed: "status ...", "counts", "registration", "rpc", ...
   std::string detail;  // the server against the model, for people
 };
 

@@ -82,6 +82,7 @@ Operation Generator::Next(const Model& model) {
       // The clocks go on from the same time of day, now in the new window. They never go back,
       // so device 1's scans stay in canonical order in any part of the sequence.
       op.days = 1 + static_cast<int>(Uniform(2));
+      moved_days_ += op.days;
       break;
     case Kind::kRotateKey:
       break;
@@ -115,7 +116,7 @@ Kind Generator::PickKind(const Model& model) {
       {Kind::kResend, scans ? 10 : 0},
       {Kind::kAnnul, scans ? 12 : 0},
       {Kind::kSetCapacity, 8},
-      {Kind::kMoveEvent, 4},
+      {Kind::kMoveEvent, moved_days_ + 2 <= kMaxMoveDays ? 4 : 0},
       {Kind::kRotateKey, 1},
   };
   int total = 0;

@@ -26,6 +26,11 @@
 
 namespace turnout::testing::model {
 
+// Moves of the event add up to at most this many days, so that a run that starts this long (and
+// a day) before now keeps every scan time in the past: the server refuses scan times ahead of its
+// clock.
+inline constexpr int kMaxMoveDays = 8;
+
 class Generator {
  public:
   // Not an operation: named in `without`, it keeps both door clocks equal and every scan in
@@ -54,6 +59,7 @@ class Generator {
   int64_t pace_ticks_ = 1;
   absl::Duration skew2_;                       // device 2's clock minus device 1's
   absl::Duration clock_ = absl::Minutes(-15);  // device 1's clock, from doors-open
+  int moved_days_ = 0;
   int next_reg_ = 0;
   int next_scan_ = 0;
   int last_reg_ = -1;

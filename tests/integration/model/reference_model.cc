@@ -253,6 +253,27 @@ void Model::Annul(int label) {
   }
 }
 
+std::optional<ScanStatus> Model::CurrentStatus(int label) const {
+  const ScanRecord* scan = FindScan(label);
+  if (scan == nullptr || scan->annulled) return std::nullopt;
+  if (!TakesPart(*scan)) return scan->status;
+  if (scan->direction == Direction::kExit) return v1::ScanResult::EXIT_RECORDED;
+  // Its ticket's scans there in canonical order (time, then arrival: the order of scans_); the
+  // presence just before it decides it.
+  std::vector<const ScanRecord*> mine;
+  for (const ScanRecord& s : scans_) {
+    if (s.reg == scan->reg && s.place == scan->place && TakesPart(s)) mine.push_back(&s);
+  }
+  std::stable_sort(mine.begin(), mine.end(),
+                   [](const ScanRecord* a, const ScanRecord* b) { return a->at < b->at; });
+  bool inside = false;
+  for (const ScanRecord* s : mine) {
+    if (s == scan) break;
+    inside = s->direction == Direction::kEntry;
+  }
+  return inside ? v1::ScanResult::ALREADY_CHECKED_IN : v1::ScanResult::ADMITTED;
+}
+
 const Model::ScanRecord* Model::FindScan(int label) const {
   for (const Model::ScanRecord& s : scans_) {
     if (s.label == label) return &s;

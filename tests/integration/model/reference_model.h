@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -121,6 +122,10 @@ class Model {
   void Annul(int label);
   // The scan with this label, or nullptr.
   const Model::ScanRecord* FindScan(int label) const;
+  // A scan's answer now: a scan that takes part in its ticket's presence is re-decided in
+  // canonical order whenever an earlier one arrives late or is annulled; other answers are final.
+  // For an annulled scan, nullopt: its answer is the one it had when it was annulled.
+  std::optional<ScanStatus> CurrentStatus(int label) const;
   const std::vector<Model::ScanRecord>& scans() const { return scans_; }
 
   Counts CountsAt(Place place) const;

@@ -359,9 +359,13 @@ StepOutcome Runner::Resend(const Operation& op) {
   if (auto m = CheckCall("Scan", status)) return Failed(*m);
   StepOutcome out;
   out.answer = absl::StrCat(StatusName(result.status()), result.replayed() ? " (replayed)" : "");
-  if (result.status() != first->status || !result.replayed()) {
-    out.mismatch = Mismatch{"replayed", absl::StrCat("model expects the first answer, ",
-                                                     StatusName(first->status), ", replayed")};
+  // A resend answers the scan's status now (docs/design.md): re-decided if an earlier scan
+  // arrived late or was annulled since.
+  const std::optional<ScanStatus> now = model_.CurrentStatus(op.scan);
+  if ((now && result.status() != *now) || !result.replayed()) {
+    out.mismatch = Mismatch{
+        "replayed", absl::StrCat("model expects ", now ? StatusName(*now) : "its last answer",
+                                 ", replayed")};
   }
   return out;
 }
@@ -426,20 +430,23 @@ StepOutcome Runner::MoveEvent(const Operation& op) {
                          server_.events().UpdateEvent(server_.AdminContext().get(), req, &moved))) {
     return Failed(*m);
   }
-  for (const auto& [place, s] : p.sessions) {
-    v1::UpdateSessionRequest update;
-    update.mutable_session()->set_name(sessions_[place]);
-    *update.mutable_session()->mutable_start_time() = ToProtoTime(s.start + by);
-    *update.mutable_session()->mutable_end_time() = ToProtoTime(s.end + by);
-    update.mutable_update_mask()->add_paths("start_time");
-    update.mutable_update_mask()->add_paths("end_time");
-    v1::Session resp;
-    if (auto m = CheckCall("UpdateSession", server_.events().UpdateSession(
-                                                server_.AdminContext().get(), update, &resp))) {
-      return Failed(*m);
+  // A postponement moves the program with it (docs/design.md): the sessions follow.
+  model_.MoveEvent(by);
+  v1::ListSessionsRequest list;
+  list.set_parent(event_.name());
+  v1::ListSessionsResponse listed;
+  if (auto m = CheckCall("ListSessions", server_.events().ListSessions(
+                                             server_.AdminContext().get(), list, &listed))) {
+    return Failed(*m);
+  }
+  for (const auto& [place, session] : model_.program().sessions) {
+    const auto found = std::find_if(listed.sessions().begin(), listed.sessions().end(),
+                                    [&](const v1::Session& s) { return s.name() == sessions_[place]; });
+    if (found == listed.sessions().end() || FromProtoTime(found->start_time()) != session.start) {
+      return Failed(Mismatch{"move", absl::StrCat("session ", sessions_[place],
+                                                  " did not move with its event")});
     }
   }
-  model_.MoveEvent(by);
   return StepOutcome{};
 }
 

@@ -49,6 +49,8 @@
 #include "client-lib/client.h"
 #include "server/api/server.h"
 #include "server/store/embedded_postgres.h"
+#include "tools/bench/fixture.h"
+#include "tools/bench/offline_bench.h"
 #include "tools/bench/observe.h"
 #include "tools/bench/pgbench_replay.h"
 #include "tools/bench/scan_load.h"
@@ -82,7 +84,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr int kSetupThreads = 32;
 // A backend publishes its statistics as it exits, and at most once a second while busy; an idle
 // one that published less than a second ago waits for PostgreSQL's 10 s idle timeout
 // (PGSTAT_IDLE_INTERVAL). So counters are read after that long without activity.
@@ -92,127 +93,6 @@ constexpr absl::Duration kSampleInterval = absl::Milliseconds(100);
 // PRODUCT.md §10.
 constexpr double kTargetRatio = 1.0;
 constexpr double kTargetP99Ms = 20.0;
-
-struct Fixture {
-  std::string event;  // "events/{id}"
-  int64_t event_id = 0;
-  int64_t entrance_checkpoint_id = 0;
-  std::string door_token;
-  int64_t door_token_id = 0;
-  std::vector<BenchTicket> tickets;  // ordered by registration id
-  int64_t first_registration_id = 0;
-  absl::Duration register_time;
-};
-
-absl::StatusOr<int64_t> LastId(absl::string_view name) {
-  int64_t id = 0;
-  const size_t slash = name.rfind('/');
-  if (slash == absl::string_view::npos || !absl::SimpleAtoi(name.substr(slash + 1), &id)) {
-    return absl::InternalError(absl::StrCat("unexpected resource name \"", name, "\""));
-  }
-  return id;
-}
-
-absl::StatusOr<std::string> ReadToken(const std::string& path) {
-  std::ifstream in(path);
-  std::string token;
-  if (!std::getline(in, token)) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  return std::string(absl::StripAsciiWhitespace(token));
-}
-
-void SetTime(absl::Time t, google::protobuf::Timestamp* ts) {
-  ts->set_seconds(absl::ToUnixSeconds(t));
-}
-
-// One event with doors open now, `count` confirmed registrations, and a DOOR token for the event.
-absl::StatusOr<Fixture> SetUp(const std::string& target, const std::string& admin_token,
-                              int count) {
-  client::ClientOptions options;
-  options.target = target;
-  options.token = admin_token;
-  absl::StatusOr<std::unique_ptr<client::Client>> admin = client::Client::Connect(options);
-  if (!admin.ok()) return admin.status();
-
-  Fixture f;
-  const absl::Time now = absl::Now();
-  v1::CreateEventRequest create;
-  v1::Event* e = create.mutable_event();
-  e->set_title("turnout-bench check-in");
-  e->set_venue("bench");
-  e->set_time_zone("UTC");
-  SetTime(now - absl::Hours(1), e->mutable_doors_open_time());
-  SetTime(now - absl::Minutes(30), e->mutable_start_time());
-  SetTime(now + absl::Hours(24), e->mutable_end_time());
-  e->set_state(v1::Event::PUBLISHED);
-  e->set_allow_reentry(true);
-  create.set_request_id(client::NewRequestId());
-  absl::StatusOr<v1::Event> event = (*admin)->CreateEvent(create);
-  if (!event.ok()) return event.status();
-  f.event = event->name();
-  absl::StatusOr<int64_t> id = LastId(event->name());
-  if (!id.ok()) return id.status();
-  f.event_id = *id;
-  id = LastId(event->entrance_checkpoint());
-  if (!id.ok()) return id.status();
-  f.entrance_checkpoint_id = *id;
-
-  v1::CreateDeviceTokenRequest token_request;
-  token_request.set_role(v1::ROLE_DOOR);
-  token_request.set_event(f.event);
-  token_request.set_label("turnout-bench door");
-  absl::StatusOr<v1::CreateDeviceTokenResponse> token = (*admin)->CreateDeviceToken(token_request);
-  if (!token.ok()) return token.status();
-  f.door_token = token->secret();
-  id = LastId(token->token().name());
-  if (!id.ok()) return id.status();
-  f.door_token_id = *id;
-
-  // Registrations, in parallel: each is a durable transaction of its own.
-  std::vector<std::pair<int64_t, BenchTicket>> registered(count);
-  std::atomic<int> next{0};
-  absl::Mutex mu;
-  absl::Status failure;
-  const absl::Time start = absl::Now();
-  std::vector<std::thread> threads;
-  for (int t = 0; t < std::min(kSetupThreads, count); ++t) {
-    threads.emplace_back([&] {
-      for (int i = next++; i < count; i = next++) {
-        v1::RegisterRequest r;
-        r.set_parent(f.event);
-        r.mutable_registration()->set_display_name(absl::StrFormat("Bench Attendee %05d", i));
-        r.mutable_registration()->set_preferred_language("en");
-        r.set_request_id(client::NewRequestId());
-        absl::StatusOr<v1::RegisterResponse> done = (*admin)->Register(r);
-        absl::StatusOr<int64_t> reg_id = done.ok() ? LastId(done->registration().name())
-                                                   : absl::StatusOr<int64_t>(done.status());
-        if (reg_id.ok() && done->registration().status() != v1::Registration::CONFIRMED) {
-          reg_id = absl::InternalError("a registration was not confirmed");
-        }
-        if (!reg_id.ok()) {
-          absl::MutexLock lock(&mu);
-          if (failure.ok()) failure = reg_id.status();
-          return;
-        }
-        registered[i] = {*reg_id, BenchTicket{done->registration().name(), done->ticket().code()}};
-      }
-    });
-  }
-  for (std::thread& t : threads) t.join();
-  if (!failure.ok()) return failure;
-  f.register_time = absl::Now() - start;
-
-  // pgbench names registrations by number, so they must be contiguous (a fresh sequence is).
-  std::sort(registered.begin(), registered.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
-  f.first_registration_id = registered.front().first;
-  for (int i = 0; i < count; ++i) {
-    if (registered[i].first != f.first_registration_id + i) {
-      return absl::InternalError("registration ids are not contiguous; use a fresh --data_dir");
-    }
-    f.tickets.push_back(std::move(registered[i].second));
-  }
-  return f;
-}
 
 // Both phases start alike: no dead rows to skip, fresh statistics, no checkpoint pending.
 // Empty tables are left alone, as autovacuum leaves them: analyzing one would tell the planner it
@@ -666,11 +546,14 @@ int main(int argc, char** argv) {
       "Measures Turnout against PRODUCT.md §10.\n"
       "  turnout-bench checkin [--tickets=2000] [--concurrency=64] [--seconds=10] "
       "[--durable=true]\n"
-      "checkin: durable check-ins/s and latency through gRPC vs pgbench replaying the same SQL.");
+      "  turnout-bench offline [--offline_tickets=5000] [--upload_scans=10000]\n"
+      "checkin: durable check-ins/s and latency through gRPC vs pgbench replaying the same SQL.\n"
+      "offline: a door's verify + decide vs raw Ed25519 verify; bundle size and build time;\n"
+      "         UploadScans from three devices next to online Scan.");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
-  if (args.size() != 2 || std::string(args[1]) != "checkin") {
-    std::cerr << absl::ProgramUsageMessage() << "\n";
-    return 2;
-  }
-  return turnout::bench::RunCheckin();
+  const std::string command = args.size() == 2 ? args[1] : "";
+  if (command == "checkin") return turnout::bench::RunCheckin();
+  if (command == "offline") return turnout::bench::RunOffline();
+  std::cerr << absl::ProgramUsageMessage() << "\n";
+  return 2;
 }

@@ -117,6 +117,11 @@ void PrintAttendance(const v1::Attendance& attendance) {
                     Capacity(c.capacity())});
   }
   PrintTable(rows);
+  if (attendance.conflicts() > 0) {
+    std::cout << attendance.conflicts()
+              << " offline scans were overruled by the server (a door admitted someone another "
+                 "door had admitted earlier, say)\n";
+  }
 }
 
 void PrintKeys(const std::vector<v1::SigningKeyInfo>& keys) {

@@ -244,6 +244,89 @@ class PythonClientTest(EventTestCase):
             self.assertIn(service, replies)
 
 
+class DoorProtocolTest(EventTestCase):
+    """The offline door protocol read by a client that is not ours: Python's hashlib derives the
+    keys as docs/door-protocol.md says, PyNaCl (libsodium's Python binding) opens the entry."""
+
+    def entry_keys(self, code):
+        import hashlib
+        c = base64.b32decode(code + "=" * (-len(code) % 8))
+        master = hashlib.blake2b(c, digest_size=32, key=b"turnout-door-v1").digest()
+
+        def kdf(size, subkey_id, context):
+            return hashlib.blake2b(b"", digest_size=size, key=master,
+                                   salt=subkey_id.to_bytes(8, "little") + bytes(8),
+                                   person=context + bytes(8)).digest()
+        return kdf(16, 1, b"TNLOOKUP"), kdf(32, 2, b"TNSEALKY")
+
+    def open_entry(self, bundle, code):
+        from nacl.bindings import crypto_aead_xchacha20poly1305_ietf_decrypt
+        from nacl.exceptions import CryptoError
+        lookup, seal = self.entry_keys(code)
+        for e in bundle.entries:
+            if e.lookup_key != lookup:
+                continue
+            try:
+                padded = crypto_aead_xchacha20poly1305_ietf_decrypt(
+                    e.sealed_entry[24:], lookup, e.sealed_entry[:24], seal)
+            except CryptoError:
+                return None
+            length = int.from_bytes(padded[:2], "big")
+            entry = v1["checkin_service_pb2"].OfflineEntry()
+            entry.ParseFromString(padded[2:2 + length])
+            return entry
+        return None
+
+    def bundle(self, since=0):
+        cs = v1["checkin_service_pb2"]
+        return self.stubs.checkin.GetOfflineBundle(
+            cs.GetOfflineBundleRequest(event=self.event.name, since_version=since),
+            metadata=self.door)
+
+    def test_a_code_opens_its_own_entry_and_nothing_else(self):
+        res = v1["resources_pb2"]
+        mine = self.register("Xóchitl Hernández")
+        other = self.register("Tomás Guerrero")
+        bundle = self.bundle()
+        entry = self.open_entry(bundle, mine.ticket.code)
+        self.assertIsNotNone(entry)
+        self.assertEqual(entry.display_name, "Xóchitl Hernández")
+        self.assertEqual(entry.registration, mine.registration.name)
+        self.assertEqual(list(entry.attention_flags), [res.ATTENTION_FLAG_SPANISH_INTERPRETATION])
+        self.assertEqual(self.open_entry(bundle, other.ticket.code).display_name, "Tomás Guerrero")
+        raw = bundle.SerializeToString()
+        for name in ("Xóchitl", "Hernández", "Tomás", "Guerrero"):
+            self.assertNotIn(name.encode(), raw)
+        sizes = {len(e.sealed_entry) for e in bundle.entries}
+        self.assertEqual(len(sizes), 1, "every entry has one size")
+
+    def test_uploads_settle_by_scan_time_and_counts_show_the_conflict(self):
+        adm, cs, res = v1["admin_service_pb2"], v1["checkin_service_pb2"], v1["resources_pb2"]
+        code = self.register("Offline Twice").ticket.code
+        second_door = harness.bearer(self.stubs.admin.CreateDeviceToken(
+            adm.CreateDeviceTokenRequest(role=adm.ROLE_DOOR, event=self.event.name,
+                                         label="e2e second door"), metadata=self.admin).secret)
+        now = datetime.datetime.now(datetime.timezone.utc)
+        iso = lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+        def upload(door, minutes_ago, scan_id):
+            return self.stubs.checkin.UploadScans(cs.UploadScansRequest(
+                event=self.event.name, scans=[cs.OfflineScan(
+                    scan=cs.ScanRequest(code=code, client_scan_id=scan_id, language="es",
+                                        scan_time=ts(iso(now - datetime.timedelta(minutes=minutes_ago)))),
+                    device_status=res.ScanResult.ADMITTED)]), metadata=door).results[0]
+
+        later = upload(self.door, 5, "e2e-offline-later")     # arrives first, made later
+        earlier = upload(second_door, 9, "e2e-offline-earlier")
+        self.assertEqual(res.ScanResult.Status.Name(later.result.status), "ADMITTED")
+        self.assertEqual(res.ScanResult.Status.Name(earlier.result.status), "ADMITTED")
+        again = upload(self.door, 5, "e2e-offline-later")
+        self.assertTrue(again.result.replayed)
+        self.assertEqual(res.ScanResult.Status.Name(again.result.status), "ALREADY_CHECKED_IN")
+        out = SERVER.ctl("counts", self.event.name).stdout
+        self.assertRegex(out, r"\b1 offline scans were overruled")
+
+
 class ImportLimitsTest(EventTestCase):
     """Strangers cannot make the server buffer imports; staff imports are capped. The probe that
     found it: 8 anonymous ImportRegistrations streams of 32 MiB each grew the server by 340 MiB."""

@@ -19,6 +19,10 @@ ABSL_FLAG(std::string, tls_key, "", "PEM private key for --tls_cert");
 ABSL_FLAG(int, scan_batch, 32,
           "Concurrent scans committed in one transaction at most (1: a transaction per scan)");
 ABSL_FLAG(bool, durable, true, "Embedded PostgreSQL fsyncs commits (turn off only for tests)");
+ABSL_FLAG(absl::Duration, watch_interval, absl::Milliseconds(250),
+          "WatchAttendance: at most one update per event this often");
+ABSL_FLAG(absl::Duration, watch_heartbeat, absl::Seconds(15),
+          "WatchAttendance: a heartbeat this often when nothing changes");
 
 namespace {
 
@@ -43,6 +47,8 @@ int main(int argc, char** argv) {
   options.tls_key_file = absl::GetFlag(FLAGS_tls_key);
   options.durable = absl::GetFlag(FLAGS_durable);
   options.scan_batch = absl::GetFlag(FLAGS_scan_batch);
+  options.watch_interval = absl::GetFlag(FLAGS_watch_interval);
+  options.watch_heartbeat = absl::GetFlag(FLAGS_watch_heartbeat);
 
   // Signals only write to a pipe; the main thread does the shutdown.
   if (pipe(signal_pipe) != 0) return 1;

@@ -16,6 +16,10 @@
 #include "server/store/key_store.h"
 #include "server/store/pg.h"
 
+namespace turnout::live {
+class AttendanceHub;
+}  // namespace turnout::live
+
 namespace turnout::api {
 
 class RateLimiter;
@@ -30,6 +34,8 @@ struct ServiceDeps {
   RateLimiter* public_limiter = nullptr;
   ScanBatcher* scans = nullptr;
   StreamSlots* imports = nullptr;  // concurrent ImportRegistrations streams
+  StreamSlots* watches = nullptr;  // concurrent WatchAttendance streams
+  live::AttendanceHub* hub = nullptr;
   std::function<absl::Time()> now = [] { return absl::Now(); };
   // Called after a change to an event's counts (the live fan-out hooks in here).
   std::function<void(int64_t event_id)> on_counts_changed = [](int64_t) {};

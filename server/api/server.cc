@@ -32,6 +32,9 @@ constexpr absl::Duration kShutdownGrace = absl::Seconds(5);
 // this many run at once, one per token, so imports hold at most 64 MiB.
 constexpr int kMaxImports = 2;
 constexpr int kMaxImportsPerToken = 1;
+// Live streams hold two shared messages each (attendance_service.cc): cheap, but not free.
+constexpr int kMaxWatches = 20000;
+constexpr int kMaxWatchesPerToken = 200;
 // No request of this API comes near it (the largest, an import row, is a few KiB); gRPC's default
 // is 4 MiB, which any caller could make the server buffer per call.
 constexpr int kMaxRequestBytes = 1 << 20;
@@ -103,6 +106,9 @@ absl::Status TurnoutServer::Init(const ServerOptions& options) {
   deps_.public_limiter = limiter_.get();
   imports_ = std::make_unique<StreamSlots>(kMaxImports, kMaxImportsPerToken, "imports");
   deps_.imports = imports_.get();
+  watches_ = std::make_unique<StreamSlots>(kMaxWatches, kMaxWatchesPerToken, "live streams");
+  deps_.watches = watches_.get();
+  StartLiveAttendance(connection);
   // Scans may occupy all but two workers, which stay free for every other call.
   scan_batcher_ = std::make_unique<ScanBatcher>(db_.get(), std::max(1, options.scan_batch),
                                                 std::max(1, options.db_workers - 2));
@@ -161,6 +167,35 @@ absl::Status TurnoutServer::RenormalizeSearchNames(const std::string& connection
   return absl::OkStatus();
 }
 
+void TurnoutServer::StartLiveAttendance(const std::string& connection) {
+  notifier_ = std::make_unique<live::PgNotifier>(connection);
+  live::HubOptions options;
+  options.interval = options_.watch_interval;
+  options.heartbeat = options_.watch_heartbeat;
+  hub_ = std::make_unique<live::AttendanceHub>(
+      // On the hub's publisher thread only, with a connection of its own.
+      [this, connection](int64_t event_id) -> absl::StatusOr<v1::Attendance> {
+        if (counts_conn_ == nullptr || !counts_conn_->is_open()) {
+          counts_conn_.reset();
+          ASSIGN_OR_RETURN(counts_conn_, store::Connect(connection));
+        }
+        v1::Attendance counts;
+        RETURN_IF_ERROR(store::Database::InTransaction(
+            counts_conn_.get(), [&](pqxx::work& txn) -> absl::Status {
+              ASSIGN_OR_RETURN(counts, ReadAttendance(txn, event_id, absl::Now()));
+              return absl::OkStatus();
+            }));
+        return counts;
+      },
+      [notifier = notifier_.get()](const std::vector<int64_t>& event_ids) {
+        notifier->Notify(event_ids);
+      },
+      options);
+  notifier_->Start(hub_.get());
+  deps_.hub = hub_.get();
+  deps_.on_counts_changed = [hub = hub_.get()](int64_t event_id) { hub->MarkChanged(event_id); };
+}
+
 absl::Status TurnoutServer::BootstrapAdminToken() {
   return db_->RunNow([this](pqxx::work& txn) -> absl::Status {
     ASSIGN_OR_RETURN(bool any, store::PgTokenStore::AnyAdmin(txn));
@@ -193,6 +228,11 @@ void TurnoutServer::Shutdown() {
     stop_refresh_.Notify();
     key_refresh_.join();
   }
+  // Every stream has ended; the listener stops feeding the hub before the hub goes.
+  if (notifier_) notifier_->Stop();
+  hub_.reset();
+  notifier_.reset();
+  counts_conn_.reset();
   db_.reset();  // lets queued database work finish first
   if (embedded_) (void)embedded_->Stop();
 }

@@ -16,6 +16,8 @@
 #include "server/api/rate_limiter.h"
 #include "server/api/scan_batcher.h"
 #include "server/api/stream_slots.h"
+#include "server/live/attendance_hub.h"
+#include "server/live/pg_notifier.h"
 #include "server/api/services.h"
 #include "server/store/embedded_postgres.h"
 
@@ -39,6 +41,9 @@ struct ServerOptions {
   double register_burst = 30.0;
   // Scans committed together at most; 1 gives every scan a transaction of its own.
   int scan_batch = 32;
+  // WatchAttendance: at most one update per event this often, and a heartbeat this often.
+  absl::Duration watch_interval = absl::Milliseconds(250);
+  absl::Duration watch_heartbeat = absl::Seconds(15);
 };
 
 class TurnoutServer {
@@ -55,6 +60,8 @@ class TurnoutServer {
  private:
   TurnoutServer() = default;
   absl::Status Init(const ServerOptions& options);
+  // The hub behind WatchAttendance and its LISTEN/NOTIFY bridge to the other replicas.
+  void StartLiveAttendance(const std::string& connection);
   absl::Status BootstrapAdminToken();
   absl::Status RenormalizeSearchNames(const std::string& connection);
 
@@ -66,6 +73,12 @@ class TurnoutServer {
   Authenticator auth_;
   std::unique_ptr<RateLimiter> limiter_;
   std::unique_ptr<StreamSlots> imports_;
+  std::unique_ptr<StreamSlots> watches_;
+  // The hub outlives the gRPC server (its streams unsubscribe as they end); the notifier feeds it.
+  std::unique_ptr<live::AttendanceHub> hub_;
+  std::unique_ptr<live::PgNotifier> notifier_;
+  // The hub's own connection, used from its publisher thread only.
+  std::unique_ptr<pqxx::connection> counts_conn_;
   std::unique_ptr<ScanBatcher> scan_batcher_;
   ServiceDeps deps_;
   std::unique_ptr<EventServiceImpl> events_;

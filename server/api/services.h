@@ -90,6 +90,9 @@ class CheckinServiceImpl final : public v1::CheckinService::CallbackService {
   ServiceDeps& deps_;
 };
 
+// The counts GetAttendance answers and WatchAttendance streams.
+absl::StatusOr<v1::Attendance> ReadAttendance(pqxx::work& txn, int64_t event_id, absl::Time now);
+
 class AttendanceServiceImpl final : public v1::AttendanceService::CallbackService {
  public:
   explicit AttendanceServiceImpl(ServiceDeps& deps) : deps_(deps) {}

@@ -1,6 +1,7 @@
 #include "tests/support/test_server.h"
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <pqxx/pqxx>
@@ -23,6 +24,22 @@ constexpr absl::Duration kCallDeadline = absl::Seconds(10);
 
 TestServer::TestServer() : database_(TestPostgres::Get().NewDatabase()) { Start(); }
 
+TestServer::TestServer(std::function<void(api::ServerOptions&)> tweak,
+                       const TestServer* replica_of)
+    : tweak_(std::move(tweak)), replica_of_(replica_of) {
+  if (replica_of == nullptr) {
+    database_ = TestPostgres::Get().NewDatabase();
+  } else {
+    // Replicas of one deployment share the database and the data key.
+    database_ = replica_of->database_;
+    std::filesystem::create_directories(std::filesystem::path(data_dir_.path()) / "secrets");
+    std::filesystem::copy_file(
+        std::filesystem::path(replica_of->data_dir_.path()) / "secrets" / "data.key",
+        std::filesystem::path(data_dir_.path()) / "secrets" / "data.key");
+  }
+  Start();
+}
+
 void TestServer::Start() {
   api::ServerOptions options;
   options.listen = "127.0.0.1:0";
@@ -30,14 +47,19 @@ void TestServer::Start() {
   options.database = database_;
   options.durable = false;  // irrelevant for an external database
   options.db_workers = 16;
+  if (tweak_) tweak_(options);
   absl::StatusOr<std::unique_ptr<api::TurnoutServer>> server = api::TurnoutServer::Start(options);
   if (!server.ok()) Die(absl::StrCat("cannot start the server: ", server.status().ToString()));
   server_ = *std::move(server);
 
-  std::ifstream in(server_->admin_token_path());
-  std::string token;
-  if (!std::getline(in, token)) Die("cannot read " + server_->admin_token_path());
-  admin_token_ = std::string(absl::StripAsciiWhitespace(token));
+  if (replica_of_ != nullptr) {
+    admin_token_ = replica_of_->admin_token_;  // the first replica wrote it
+  } else {
+    std::ifstream in(server_->admin_token_path());
+    std::string token;
+    if (!std::getline(in, token)) Die("cannot read " + server_->admin_token_path());
+    admin_token_ = std::string(absl::StripAsciiWhitespace(token));
+  }
 
   channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
                                  grpc::InsecureChannelCredentials());

@@ -21,6 +21,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -47,6 +48,10 @@ class TestServer {
  public:
   // Starts the server on a new database; aborts the test process if it cannot.
   TestServer();
+  // The same, with options changed by `tweak` (shorter heartbeats, say). With `replica_of`, a
+  // second replica of that server: the same database, data key and ADMIN token.
+  explicit TestServer(std::function<void(api::ServerOptions&)> tweak,
+                      const TestServer* replica_of = nullptr);
   ~TestServer();
   TestServer(const TestServer&) = delete;
   TestServer& operator=(const TestServer&) = delete;
@@ -107,6 +112,8 @@ class TestServer {
   // Disconnects the stubs and shuts server_ down.
   void Stop();
 
+  std::function<void(api::ServerOptions&)> tweak_;
+  const TestServer* replica_of_ = nullptr;
   ScopedTempDir data_dir_;
   std::string database_;
   std::unique_ptr<api::TurnoutServer> server_;

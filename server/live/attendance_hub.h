@@ -1,0 +1,115 @@
+// Live attendance inside one replica: the per-event fan-out behind WatchAttendance.
+//
+// Writers only mark an event dirty (MarkChanged, called after a commit that changed its counts);
+// they never wait for subscribers. A publisher thread, at most every `interval`, reads the dirty
+// events' counts once (the same numbers GetAttendance gives), gives them the event's next sequence
+// number, and offers the one shared message to every subscriber of the event. A subscriber holds
+// at most one message in flight and one pending slot that newer counts overwrite, so a slow or
+// stalled subscriber costs a constant amount of memory and never slows anyone else. When nothing
+// changed for `heartbeat`, subscribers get the latest counts again, flagged as a heartbeat.
+//
+// Across replicas (notifier): each publisher tick sends one notification per event that changed
+// on this replica, and a change notified by another replica marks the event dirty here.
+//
+//   AttendanceHub hub(read_counts, options);
+//   hub.Subscribe(event_id, subscriber);   // the subscriber gets a snapshot, then updates
+//   hub.MarkChanged(event_id);            // after a commit
+//   hub.Unsubscribe(event_id, subscriber);
+#ifndef TURNOUT_SERVER_LIVE_ATTENDANCE_HUB_H_
+#define TURNOUT_SERVER_LIVE_ATTENDANCE_HUB_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "turnout/v1/attendance_service.pb.h"
+
+namespace turnout::live {
+
+namespace v1 = ::turnout::v1;
+
+// One message of a WatchAttendance stream, shared by every subscriber it goes to.
+using SharedUpdate = std::shared_ptr<const v1::AttendanceUpdate>;
+
+// Whoever receives an event's updates: in the server, one WatchAttendance stream.
+class Subscriber {
+ public:
+  virtual ~Subscriber() = default;
+  // Called with the hub's lock for the event held: must not block (keep the latest, write later).
+  // The first message a subscriber is offered is a snapshot.
+  virtual void Offer(SharedUpdate update) = 0;
+};
+
+struct HubOptions {
+  // At most one update per event this often.
+  absl::Duration interval = absl::Milliseconds(250);
+  // A heartbeat at least this often when nothing changes.
+  absl::Duration heartbeat = absl::Seconds(15);
+  std::function<absl::Time()> now = [] { return absl::Now(); };
+};
+
+class AttendanceHub {
+ public:
+  // Reads an event's counts now (a database read; called on the publisher's own thread).
+  using ReadCounts = std::function<absl::StatusOr<v1::Attendance>(int64_t event_id)>;
+  // Tells the other replicas that these events changed; called at most once per tick.
+  using Notify = std::function<void(const std::vector<int64_t>& event_ids)>;
+
+  AttendanceHub(ReadCounts read, Notify notify, HubOptions options = {});
+  ~AttendanceHub();  // stops the publisher
+  AttendanceHub(const AttendanceHub&) = delete;
+  AttendanceHub& operator=(const AttendanceHub&) = delete;
+
+  void Subscribe(int64_t event_id, Subscriber* subscriber);
+  // After this returns, `subscriber` is never offered anything again.
+  void Unsubscribe(int64_t event_id, Subscriber* subscriber);
+
+  // A commit on this replica changed the event's counts.
+  void MarkChanged(int64_t event_id);
+  // Another replica said so (not passed on again).
+  void MarkChangedElsewhere(int64_t event_id);
+  // Every event may have changed (the notifications were lost for a while): fresh snapshots.
+  void MarkAllChanged();
+
+  // Runs one publisher tick now (tests; the thread does it every interval).
+  void PublishNow();
+
+  int subscribers() const;
+
+ private:
+  struct Feed {
+    absl::flat_hash_set<Subscriber*> subscribers;
+    absl::flat_hash_set<Subscriber*> waiting_for_snapshot;
+    SharedUpdate latest;    // the last update published, or null
+    SharedUpdate snapshot;  // the same counts, flagged as a snapshot
+    int64_t sequence = 0;
+    bool dirty = true;
+    absl::Time last_sent = absl::InfinitePast();
+  };
+  void Run();
+  void Publish(int64_t event_id, const v1::Attendance& counts, bool heartbeat)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const ReadCounts read_;
+  const Notify notify_;
+  const HubOptions options_;
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<int64_t, Feed> feeds_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<int64_t> to_notify_ ABSL_GUARDED_BY(mu_);
+  absl::Mutex tick_mu_;  // one tick at a time
+  absl::Notification stop_;
+  std::thread thread_;
+};
+
+}  // namespace turnout::live
+
+#endif  // TURNOUT_SERVER_LIVE_ATTENDANCE_HUB_H_

@@ -1,0 +1,257 @@
+// WatchAttendance through the real server: a snapshot first, then updates that follow every kind
+// of change, each exactly what GetAttendance says; heartbeats; roles; and two replicas on one
+// PostgreSQL, before and after the database restarts.
+#include <signal.h>
+
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <pqxx/pqxx>
+#include <memory>
+#include <string>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/support/test_server.h"
+
+namespace turnout::testing {
+namespace {
+
+constexpr absl::Duration kQuick = absl::Milliseconds(100);
+
+void Quick(api::ServerOptions& options) {
+  options.watch_interval = kQuick;
+  options.watch_heartbeat = absl::Seconds(1);
+}
+
+// A WatchAttendance stream read from the test's thread.
+class Watch {
+ public:
+  Watch(TestServer& server, const std::string& token, const std::string& event) {
+    ctx_.AddMetadata("authorization", absl::StrCat("Bearer ", token));
+    ctx_.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
+    v1::WatchAttendanceRequest req;
+    req.set_event(event);
+    reader_ = server.attendance().WatchAttendance(&ctx_, req);
+  }
+  ~Watch() {
+    if (finished_) return;
+    ctx_.TryCancel();
+    v1::AttendanceUpdate drain;
+    while (reader_->Read(&drain)) {
+    }
+    reader_->Finish();
+  }
+
+  bool Next(v1::AttendanceUpdate* update) { return reader_->Read(update); }
+
+  // Reads until `done` holds for an update that is not a heartbeat; false if the stream ends
+  // or `timeout` passes first (checked as updates arrive: heartbeats come every second).
+  bool Until(const std::function<bool(const v1::AttendanceUpdate&)>& done,
+             absl::Duration timeout, v1::AttendanceUpdate* last) {
+    const absl::Time deadline = absl::Now() + timeout;
+    while (absl::Now() < deadline && reader_->Read(last)) {
+      if (done(*last)) return true;
+    }
+    return false;
+  }
+
+  grpc::Status Finish() {
+    finished_ = true;
+    return reader_->Finish();
+  }
+
+ private:
+  bool finished_ = false;
+  grpc::ClientContext ctx_;
+  std::unique_ptr<grpc::ClientReader<v1::AttendanceUpdate>> reader_;
+};
+
+int64_t CheckedIn(const v1::AttendanceUpdate& u, const std::string& checkpoint) {
+  for (const v1::CheckpointAttendance& c : u.attendance().checkpoints()) {
+    if (c.checkpoint() == checkpoint) return c.checked_in();
+  }
+  return -1;
+}
+
+v1::ScanResult ScanAt(TestServer& server, const std::string& token, const std::string& event,
+                      const std::string& code, const std::string& id) {
+  v1::ScanRequest req;
+  req.set_event(event);
+  req.set_code(code);
+  req.set_client_scan_id(id);
+  v1::ScanResult result;
+  grpc::Status status = server.checkin().Scan(TestServer::Context(token).get(), req, &result);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return result;
+}
+
+v1::Attendance Counts(TestServer& server, const std::string& event) {
+  v1::GetAttendanceRequest req;
+  req.set_event(event);
+  v1::Attendance attendance;
+  EXPECT_TRUE(server.attendance().GetAttendance(server.AdminContext().get(), req, &attendance).ok());
+  return attendance;
+}
+
+TEST(WatchTest, ASnapshotFirstThenUpdatesThatMatchGetAttendance) {
+  TestServer server(Quick);
+  const v1::Event event = server.NewEvent("Oakland");
+  const std::string dashboard = server.NewToken(v1::ROLE_DASHBOARD, event.name());
+  const std::string door = server.NewToken(v1::ROLE_DOOR, event.name());
+  const std::string ana = server.Register(event.name(), "Ana").ticket().code();
+  ASSERT_FALSE(HasFailure());
+
+  Watch watch(server, dashboard, event.name());
+  v1::AttendanceUpdate update;
+  ASSERT_TRUE(watch.Next(&update));
+  EXPECT_TRUE(update.snapshot());
+  EXPECT_GT(update.sequence(), 0);
+  EXPECT_EQ(CheckedIn(update, event.entrance_checkpoint()), 0);
+  const int64_t first = update.sequence();
+
+  const absl::Time scanned = absl::Now();
+  ScanAt(server, door, event.name(), ana, "s1");
+  ASSERT_TRUE(watch.Until(
+      [&](const v1::AttendanceUpdate& u) {
+        return !u.heartbeat() && CheckedIn(u, event.entrance_checkpoint()) == 1;
+      },
+      absl::Seconds(5), &update));
+  const absl::Duration delay = absl::Now() - scanned;
+  std::cout << "scan to update: " << absl::FormatDuration(delay) << "\n";
+  EXPECT_LT(delay, absl::Seconds(1));
+  EXPECT_GT(update.sequence(), first);
+  EXPECT_FALSE(update.snapshot());
+  // Exact at its sequence: nothing changed since, so GetAttendance says the same.
+  v1::Attendance now = Counts(server, event.name());
+  now.clear_as_of();
+  v1::Attendance streamed = update.attendance();
+  streamed.clear_as_of();
+  EXPECT_EQ(streamed.SerializeAsString(), now.SerializeAsString());
+
+  // Registrations move `registered` too.
+  server.Register(event.name(), "Ben");
+  ASSERT_TRUE(watch.Until(
+      [&](const v1::AttendanceUpdate& u) { return u.attendance().checkpoints(0).registered() == 2; },
+      absl::Seconds(5), &update));
+}
+
+TEST(WatchTest, HeartbeatsComeWhenNothingChanges) {
+  TestServer server(Quick);
+  const v1::Event event = server.NewEvent("Oakland");
+  Watch watch(server, server.admin_token(), event.name());
+  v1::AttendanceUpdate update;
+  ASSERT_TRUE(watch.Next(&update));
+  const absl::Time start = absl::Now();
+  ASSERT_TRUE(watch.Next(&update));
+  EXPECT_TRUE(update.heartbeat());
+  EXPECT_FALSE(update.snapshot());
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+}
+
+TEST(WatchTest, OnlyReadersOfTheEventMayWatch) {
+  TestServer server(Quick);
+  const v1::Event event = server.NewEvent("Oakland");
+  const v1::Event other = server.NewEvent("Los Angeles");
+  const std::string elsewhere = server.NewToken(v1::ROLE_DASHBOARD, other.name());
+  {
+    Watch anonymous(server, "", event.name());
+    v1::AttendanceUpdate update;
+    EXPECT_FALSE(anonymous.Next(&update));
+    EXPECT_EQ(anonymous.Finish().error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  }
+  {
+    Watch wrong(server, elsewhere, event.name());
+    v1::AttendanceUpdate update;
+    EXPECT_FALSE(wrong.Next(&update));
+    EXPECT_EQ(wrong.Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  }
+  {
+    Watch bad(server, server.admin_token(), "events/x");
+    v1::AttendanceUpdate update;
+    EXPECT_FALSE(bad.Next(&update));
+    EXPECT_EQ(bad.Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  }
+}
+
+// The PostgreSQL postmaster serving `server`'s database.
+pid_t Postmaster(TestServer& server) {
+  pqxx::connection conn(server.database());
+  pqxx::work txn(conn);
+  const int backend = txn.exec1("SELECT pg_backend_pid()")[0].as<int>();
+  std::ifstream status(absl::StrCat("/proc/", backend, "/status"));
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("PPid:", 0) == 0) {
+      int ppid = 0;
+      if (absl::SimpleAtoi(absl::StripAsciiWhitespace(line.substr(5)), &ppid)) return ppid;
+    }
+  }
+  return 0;
+}
+
+TEST(WatchTest, AScanOnOneReplicaReachesWatchersOfAnotherAlsoAfterPostgresRestarts) {
+  TestServer a(Quick);
+  TestServer b(Quick, &a);
+  const v1::Event event = a.NewEvent("Oakland");
+  const std::string door = a.NewToken(v1::ROLE_DOOR, event.name());
+  const std::string ana = a.Register(event.name(), "Ana").ticket().code();
+  const std::string ben = a.Register(event.name(), "Ben").ticket().code();
+  ASSERT_FALSE(HasFailure());
+
+  {
+    Watch on_b(b, b.admin_token(), event.name());
+    v1::AttendanceUpdate update;
+    ASSERT_TRUE(on_b.Next(&update));
+    const absl::Time scanned = absl::Now();
+    ScanAt(a, door, event.name(), ana, "a1");
+    ASSERT_TRUE(on_b.Until(
+        [&](const v1::AttendanceUpdate& u) {
+          return CheckedIn(u, event.entrance_checkpoint()) == 1;
+        },
+        absl::Seconds(5), &update));
+    const absl::Duration delay = absl::Now() - scanned;
+    std::cout << "scan on A to update on B: " << absl::FormatDuration(delay) << "\n";
+    EXPECT_LT(delay, absl::Seconds(1));
+  }
+
+  // PostgreSQL dies and its supervisor starts it again: B's listener reconnects. The test
+  // cluster commits asynchronously (not durable), so what is committed is flushed first.
+  a.Execute("CHECKPOINT");
+  const pid_t postmaster = Postmaster(a);
+  ASSERT_GT(postmaster, 1);
+  ASSERT_EQ(kill(postmaster, SIGKILL), 0);
+  Watch on_b(b, b.admin_token(), event.name());
+  v1::AttendanceUpdate update;
+  // The stream starts once the database answers again.
+  ASSERT_TRUE(on_b.Until([](const v1::AttendanceUpdate& u) { return u.snapshot(); },
+                         absl::Seconds(30), &update));
+  absl::Time scanned;
+  for (int attempt = 0;; ++attempt) {  // until A's pool is back too
+    v1::ScanRequest req;
+    req.set_event(event.name());
+    req.set_code(ben);
+    req.set_client_scan_id("a2");
+    v1::ScanResult result;
+    scanned = absl::Now();
+    if (a.checkin().Scan(TestServer::Context(door).get(), req, &result).ok()) {
+      EXPECT_EQ(result.status(), v1::ScanResult::ADMITTED);
+      break;
+    }
+    ASSERT_LT(attempt, 100) << "A never got its database back";
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  ASSERT_TRUE(on_b.Until(
+      [&](const v1::AttendanceUpdate& u) { return CheckedIn(u, event.entrance_checkpoint()) == 2; },
+      absl::Seconds(10), &update));
+  const absl::Duration delay = absl::Now() - scanned;
+  std::cout << "after the restart, scan on A to update on B: " << absl::FormatDuration(delay)
+            << "\n";
+  EXPECT_LT(delay, absl::Seconds(2)) << "the listener may still be backing off; then it catches up";
+}
+
+}  // namespace
+}  // namespace turnout::testing

@@ -1,0 +1,168 @@
+// The live-attendance fan-out on its own: a fake count reader and recording subscribers, the
+// publisher driven by hand (PublishNow) and a fake clock, so no test sleeps.
+#include "server/live/attendance_hub.h"
+
+#include <map>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace turnout::live {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+class Recorder final : public Subscriber {
+ public:
+  void Offer(SharedUpdate update) override { updates.push_back(std::move(update)); }
+  std::vector<SharedUpdate> updates;
+};
+
+class HubTest : public ::testing::Test {
+ protected:
+  HubTest() {
+    HubOptions options;
+    options.interval = absl::Hours(1);  // the thread stays out of the way; tests tick by hand
+    options.heartbeat = absl::Seconds(15);
+    options.now = [this] { return now_; };
+    hub_ = std::make_unique<AttendanceHub>(
+        [this](int64_t event_id) -> absl::StatusOr<v1::Attendance> {
+          ++reads_[event_id];
+          if (fail_reads_) return absl::UnavailableError("database away");
+          v1::Attendance a;
+          a.set_event(absl::StrCat("events/", event_id));
+          a.add_checkpoints()->set_checked_in(checked_in_[event_id]);
+          return a;
+        },
+        [this](const std::vector<int64_t>& ids) { notified_.push_back(ids); }, options);
+  }
+
+  static int64_t CheckedIn(const SharedUpdate& u) {
+    return u->attendance().checkpoints(0).checked_in();
+  }
+
+  absl::Time now_ = absl::FromUnixSeconds(1700000000);
+  std::map<int64_t, int64_t> checked_in_;
+  std::map<int64_t, int> reads_;
+  bool fail_reads_ = false;
+  std::vector<std::vector<int64_t>> notified_;
+  std::unique_ptr<AttendanceHub> hub_;
+};
+
+TEST_F(HubTest, AStreamStartsWithASnapshotThenGetsNumberedUpdates) {
+  Recorder r;
+  hub_->Subscribe(1, &r);
+  EXPECT_THAT(r.updates, IsEmpty()) << "nothing read yet";
+  hub_->PublishNow();
+  ASSERT_EQ(r.updates.size(), 1u);
+  EXPECT_TRUE(r.updates[0]->snapshot());
+  EXPECT_EQ(r.updates[0]->sequence(), 1);
+
+  checked_in_[1] = 7;
+  hub_->MarkChanged(1);
+  hub_->PublishNow();
+  ASSERT_EQ(r.updates.size(), 2u);
+  EXPECT_FALSE(r.updates[1]->snapshot());
+  EXPECT_EQ(r.updates[1]->sequence(), 2);
+  EXPECT_EQ(CheckedIn(r.updates[1]), 7);
+
+  // A later subscriber starts from a snapshot of the latest counts, without a new read.
+  Recorder late;
+  hub_->Subscribe(1, &late);
+  ASSERT_EQ(late.updates.size(), 1u);
+  EXPECT_TRUE(late.updates[0]->snapshot());
+  EXPECT_EQ(late.updates[0]->sequence(), 2);
+  EXPECT_EQ(CheckedIn(late.updates[0]), 7);
+  EXPECT_EQ(reads_[1], 2);
+}
+
+TEST_F(HubTest, ManyChangesBetweenTicksCostOneReadAndOneSharedUpdate) {
+  Recorder a, b;
+  hub_->Subscribe(1, &a);
+  hub_->Subscribe(1, &b);
+  hub_->PublishNow();
+  for (int i = 0; i < 500; ++i) {
+    checked_in_[1] = i;
+    hub_->MarkChanged(1);
+  }
+  hub_->PublishNow();
+  EXPECT_EQ(reads_[1], 2);
+  ASSERT_EQ(a.updates.size(), 2u);
+  EXPECT_EQ(CheckedIn(a.updates[1]), 499);
+  EXPECT_EQ(a.updates[1].get(), b.updates[1].get()) << "one message, shared";
+  EXPECT_THAT(notified_, ElementsAre(ElementsAre(1))) << "one notification for 500 changes";
+}
+
+TEST_F(HubTest, NothingChangedMeansNoReadUntilTheHeartbeat) {
+  Recorder r;
+  hub_->Subscribe(1, &r);
+  hub_->PublishNow();
+  now_ += absl::Seconds(14);
+  hub_->PublishNow();
+  EXPECT_EQ(r.updates.size(), 1u);
+  now_ += absl::Seconds(1);
+  hub_->PublishNow();
+  ASSERT_EQ(r.updates.size(), 2u);
+  EXPECT_TRUE(r.updates[1]->heartbeat());
+  EXPECT_EQ(r.updates[1]->sequence(), 1) << "the same counts, the same sequence";
+  EXPECT_EQ(reads_[1], 1) << "a heartbeat reads nothing";
+}
+
+TEST_F(HubTest, AnUnsubscribedStreamIsOfferedNothingMore) {
+  Recorder r;
+  hub_->Subscribe(1, &r);
+  hub_->PublishNow();
+  hub_->Unsubscribe(1, &r);
+  hub_->MarkChanged(1);
+  hub_->PublishNow();
+  EXPECT_EQ(r.updates.size(), 1u);
+  EXPECT_EQ(hub_->subscribers(), 0);
+}
+
+TEST_F(HubTest, EventsNobodyWatchesAreNotRead) {
+  hub_->MarkChanged(5);
+  hub_->PublishNow();
+  EXPECT_EQ(reads_[5], 0);
+  EXPECT_THAT(notified_, ElementsAre(ElementsAre(5))) << "other replicas may have watchers";
+}
+
+TEST_F(HubTest, ChangesFromOtherReplicasAreReadButNotPassedOn) {
+  Recorder r;
+  hub_->Subscribe(1, &r);
+  hub_->PublishNow();
+  notified_.clear();
+  checked_in_[1] = 3;
+  hub_->MarkChangedElsewhere(1);
+  hub_->PublishNow();
+  EXPECT_EQ(CheckedIn(r.updates.back()), 3);
+  EXPECT_THAT(notified_, IsEmpty());
+}
+
+TEST_F(HubTest, AFailedReadIsRetriedOnTheNextTick) {
+  Recorder r;
+  hub_->Subscribe(1, &r);
+  fail_reads_ = true;
+  hub_->PublishNow();
+  EXPECT_THAT(r.updates, IsEmpty());
+  fail_reads_ = false;
+  hub_->PublishNow();
+  ASSERT_EQ(r.updates.size(), 1u);
+  EXPECT_TRUE(r.updates[0]->snapshot());
+}
+
+TEST_F(HubTest, AfterLostNotificationsEveryWatchedEventIsReadAgain) {
+  Recorder a, b;
+  hub_->Subscribe(1, &a);
+  hub_->Subscribe(2, &b);
+  hub_->PublishNow();
+  hub_->MarkAllChanged();
+  hub_->PublishNow();
+  EXPECT_EQ(reads_[1], 2);
+  EXPECT_EQ(reads_[2], 2);
+}
+
+}  // namespace
+}  // namespace turnout::live

@@ -5,6 +5,9 @@
 #include "server/api/services.h"
 #include "server/api/stream_slots.h"
 #include "server/live/attendance_hub.h"
+#include "server/domain/csv_report.h"
+#include "server/store/event_store.h"
+#include "server/store/report_store.h"
 #include "server/store/scan_store.h"
 #include "server/util/status_macros.h"
 
@@ -13,17 +16,6 @@ namespace {
 
 const std::initializer_list<Role> kReaders = {Role::kAdmin, Role::kOrganizer, Role::kDoor,
                                               Role::kDashboard};
-
-// Finishes a server-streaming call at once with UNIMPLEMENTED.
-template <typename Message>
-class UnimplementedWriter final : public grpc::ServerWriteReactor<Message> {
- public:
-  explicit UnimplementedWriter(const char* what) {
-    this->Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                              absl::StrCat(what, " is not available in this release yet")));
-  }
-  void OnDone() override { delete this; }
-};
 
 // One WatchAttendance stream. The caller is authenticated and holds a watch slot before it is
 // subscribed. It keeps at most one update in flight and one pending, which newer counts replace:
@@ -145,6 +137,105 @@ class AttendanceWatcher final : public grpc::ServerWriteReactor<v1::AttendanceUp
   live::SharedUpdate pending_ ABSL_GUARDED_BY(mu_);
 };
 
+// ExportAttendance: the CSV report, a page of registrations per chunk, each page read on a
+// database worker after the previous chunk was written (the client sets the pace; memory holds
+// one chunk).
+class AttendanceExporter final : public grpc::ServerWriteReactor<v1::ExportAttendanceChunk> {
+ public:
+  AttendanceExporter(grpc::CallbackServerContext* ctx, ServiceDeps& deps,
+                     const v1::ExportAttendanceRequest* req)
+      : deps_(deps), authorization_(AuthorizationOf(*ctx)), event_name_(req->event()) {
+    Next();
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
+      return;
+    }
+    Next();
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  static constexpr int kRowsPerChunk = 500;
+
+  void Next() {
+    const bool queued = deps_.db->Submit([this](pqxx::connection* conn) {
+      absl::Status status;
+      try {
+        status = WriteNextChunk(conn);
+      } catch (const std::exception& e) {
+        status = absl::InternalError("internal error");
+      }
+      if (!status.ok()) Finish(ToGrpcStatus(status));
+    });
+    if (!queued) Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is busy; retry"));
+  }
+
+  // Starts the next write, or finishes the call when every row was sent.
+  absl::Status WriteNextChunk(pqxx::connection* conn) {
+    std::string csv;
+    if (!started_) {
+      ASSIGN_OR_RETURN(Principal p, deps_.auth->Authenticate(conn, authorization_));
+      RETURN_IF_ERROR(p.Require({Role::kAdmin, Role::kOrganizer}));
+      ASSIGN_OR_RETURN(event_id_, ParseEventName("event", event_name_));
+      RETURN_IF_ERROR(p.Require({Role::kAdmin, Role::kOrganizer}, event_id_));
+      RETURN_IF_ERROR(store::Database::InTransaction(conn, [&](pqxx::work& txn) -> absl::Status {
+        ASSIGN_OR_RETURN(store::EventRecord event, store::PgEventStore::GetEvent(txn, event_id_));
+        ASSIGN_OR_RETURN(checkpoints_, store::PgEventStore::ListCheckpoints(txn, event_id_));
+        if (!absl::LoadTimeZone(event.time_zone, &time_zone_)) time_zone_ = absl::UTCTimeZone();
+        return absl::OkStatus();
+      }));
+      std::vector<std::string> header = {"registration", "display_name", "status", "source"};
+      for (const store::CheckpointRecord& c : checkpoints_) {
+        header.push_back(absl::StrCat("first entry: ", c.title));
+      }
+      header.push_back("conflicts");
+      csv = domain::CsvRow(header);
+      started_ = true;
+    }
+    std::vector<store::ReportRow> rows;
+    RETURN_IF_ERROR(store::Database::InTransaction(conn, [&](pqxx::work& txn) {
+      rows = store::PgReportStore::Page(txn, event_id_, after_id_, kRowsPerChunk);
+      return absl::OkStatus();
+    }));
+    for (const store::ReportRow& r : rows) {
+      std::vector<std::string> cells = {
+          ChildNameOf(event_id_, "registrations", r.registration_id), r.display_name,
+          v1::Registration::Status_Name(static_cast<v1::Registration::Status>(r.status)),
+          v1::Registration::Source_Name(static_cast<v1::Registration::Source>(r.source))};
+      for (const store::CheckpointRecord& c : checkpoints_) {
+        auto it = r.first_entry.find(c.id);
+        cells.push_back(it == r.first_entry.end()
+                            ? ""
+                            : absl::FormatTime("%Y-%m-%d %H:%M:%S", it->second, time_zone_));
+      }
+      cells.push_back(absl::StrCat(r.conflicts));
+      csv += domain::CsvRow(cells);
+      after_id_ = r.registration_id;
+    }
+    if (csv.empty()) {
+      Finish(grpc::Status::OK);
+      return absl::OkStatus();
+    }
+    chunk_.set_csv(std::move(csv));
+    StartWrite(&chunk_);
+    return absl::OkStatus();
+  }
+
+  ServiceDeps& deps_;
+  const std::string authorization_;
+  const std::string event_name_;
+  bool started_ = false;
+  int64_t event_id_ = 0;
+  int64_t after_id_ = 0;
+  std::vector<store::CheckpointRecord> checkpoints_;
+  absl::TimeZone time_zone_;
+  v1::ExportAttendanceChunk chunk_;
+};
+
 }  // namespace
 
 absl::StatusOr<v1::Attendance> ReadAttendance(pqxx::work& txn, int64_t event_id, absl::Time now) {
@@ -178,8 +269,8 @@ grpc::ServerWriteReactor<v1::AttendanceUpdate>* AttendanceServiceImpl::WatchAtte
 }
 
 grpc::ServerWriteReactor<v1::ExportAttendanceChunk>* AttendanceServiceImpl::ExportAttendance(
-    CallbackServerContext*, const v1::ExportAttendanceRequest*) {
-  return new UnimplementedWriter<v1::ExportAttendanceChunk>("ExportAttendance (CSV report)");
+    CallbackServerContext* ctx, const v1::ExportAttendanceRequest* req) {
+  return new AttendanceExporter(ctx, deps_, req);
 }
 
 }  // namespace turnout::api

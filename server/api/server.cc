@@ -17,6 +17,7 @@
 #include "server/store/bundle_store.h"
 #include "server/store/event_store.h"
 #include "server/store/registration_store.h"
+#include "server/store/report_store.h"
 #include "server/store/scan_store.h"
 #include "server/store/search_names.h"
 #include "server/store/token_store.h"
@@ -48,6 +49,7 @@ void RegisterAllStatements() {
     store::PgKeyStore::RegisterStatements();
     store::PgSearchNames::RegisterStatements();
     store::PgBundleStore::RegisterStatements();
+    store::PgReportStore::RegisterStatements();
     return true;
   }();
   (void)done;

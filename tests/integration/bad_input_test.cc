@@ -463,15 +463,6 @@ TEST_F(BadInputTest, InvalidUtf8InADisplayNameIsRefusedAndChangesNothing) {
 TEST_F(BadInputTest, RpcsOfALaterReleaseAnswerUnimplemented) {
   const std::string admin = server_.admin_token();
   {
-    v1::ExportAttendanceRequest req;
-    req.set_event(event_.name());
-    auto ctx = TestServer::Context(admin);
-    auto reader = server_.attendance().ExportAttendance(ctx.get(), req);
-    v1::ExportAttendanceChunk chunk;
-    EXPECT_FALSE(reader->Read(&chunk));
-    EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::UNIMPLEMENTED);
-  }
-  {
     v1::PurgePersonalDataRequest req;
     req.set_event(event_.name());
     v1::PurgePersonalDataResponse resp;

@@ -1,8 +1,9 @@
-// WatchAttendance through the real server: a snapshot first, then updates that follow every kind
+// WatchAttendance and ExportAttendance through the real server: a snapshot first, then updates that follow every kind
 // of change, each exactly what GetAttendance says; heartbeats; roles; and two replicas on one
 // PostgreSQL, before and after the database restarts.
 #include <signal.h>
 
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -13,6 +14,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/test_server.h"
@@ -175,6 +177,91 @@ TEST(WatchTest, OnlyReadersOfTheEventMayWatch) {
     EXPECT_FALSE(bad.Next(&update));
     EXPECT_EQ(bad.Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   }
+}
+
+// ExportAttendance: the whole CSV, from the chunks of one stream.
+grpc::Status Export(TestServer& server, const std::string& token, const std::string& event,
+                    std::string* csv, int* chunks) {
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", absl::StrCat("Bearer ", token));
+  v1::ExportAttendanceRequest req;
+  req.set_event(event);
+  auto reader = server.attendance().ExportAttendance(&ctx, req);
+  v1::ExportAttendanceChunk chunk;
+  *chunks = 0;
+  while (reader->Read(&chunk)) {
+    *csv += chunk.csv();
+    ++*chunks;
+  }
+  return reader->Finish();
+}
+
+TEST(ExportTest, OneRowPerRegistrationWithFirstEntriesInTheEventsTimeZone) {
+  TestServer server;
+  const v1::Event event = server.NewEvent("Oakland");
+  const v1::Session plenary = server.NewSession(event.name(), "Morning plenary", 0, 0, false);
+  const std::string door = server.NewToken(v1::ROLE_DOOR, event.name());
+  const v1::RegisterResponse ana = server.Register(event.name(), "Ana Flores");
+  const v1::RegisterResponse formula = server.Register(event.name(), "=HYPERLINK(\"x\")");
+  ASSERT_FALSE(HasFailure());
+  v1::ScanRequest scan;
+  scan.set_event(event.name());
+  scan.set_code(ana.ticket().code());
+  scan.set_client_scan_id("e1");
+  const absl::Time at = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now() - absl::Minutes(3)));
+  *scan.mutable_scan_time() = ToProtoTime(at);
+  v1::ScanResult result;
+  ASSERT_TRUE(server.checkin().Scan(TestServer::Context(door).get(), scan, &result).ok());
+
+  std::string csv;
+  int chunks = 0;
+  ASSERT_TRUE(Export(server, server.admin_token(), event.name(), &csv, &chunks).ok());
+  const std::vector<std::string> lines = absl::StrSplit(csv, "\r\n", absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 3u) << csv;
+  EXPECT_EQ(lines[0],
+            "registration,display_name,status,source,first entry: Entrance,"
+            "first entry: Morning plenary,conflicts");
+  const std::string local = absl::FormatTime(
+      "%Y-%m-%d %H:%M:%S", at, [] {
+        absl::TimeZone tz;
+        absl::LoadTimeZone("America/Los_Angeles", &tz);
+        return tz;
+      }());
+  EXPECT_EQ(lines[1], absl::StrCat(ana.registration().name(), ",Ana Flores,CONFIRMED,ONLINE,",
+                                   local, ",,0"));
+  EXPECT_EQ(lines[2], absl::StrCat(formula.registration().name(),
+                                   ",\"'=HYPERLINK(\"\"x\"\")\",CONFIRMED,ONLINE,,,0"))
+      << "a formula is made inert";
+}
+
+TEST(ExportTest, ALargeRosterComesInChunks) {
+  TestServer server;
+  const v1::Event event = server.NewEvent("Oakland");
+  for (int i = 0; i < 620; ++i) server.Register(event.name(), absl::StrCat("Person ", i));
+  ASSERT_FALSE(HasFailure());
+  std::string csv;
+  int chunks = 0;
+  ASSERT_TRUE(Export(server, server.admin_token(), event.name(), &csv, &chunks).ok());
+  EXPECT_EQ(chunks, 2);
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 621);
+}
+
+TEST(ExportTest, OnlyOrganizersOfTheEventExport) {
+  TestServer server;
+  const v1::Event event = server.NewEvent("Oakland");
+  const std::string door = server.NewToken(v1::ROLE_DOOR, event.name());
+  const std::string dashboard = server.NewToken(v1::ROLE_DASHBOARD, event.name());
+  std::string csv;
+  int chunks = 0;
+  EXPECT_EQ(Export(server, door, event.name(), &csv, &chunks).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Export(server, dashboard, event.name(), &csv, &chunks).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Export(server, "", event.name(), &csv, &chunks).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(Export(server, server.admin_token(), "events/999", &csv, &chunks).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(csv, "");
 }
 
 // The PostgreSQL postmaster serving `server`'s database.

@@ -10,12 +10,30 @@ AttendanceHub::AttendanceHub(ReadCounts read, Notify notify, HubOptions options)
 }
 
 AttendanceHub::~AttendanceHub() {
-  stop_.Notify();
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    wake_ = true;
+  }
   thread_.join();
 }
 
 void AttendanceHub::Run() {
-  while (!stop_.WaitForNotificationWithTimeout(options_.interval)) PublishNow();
+  for (;;) {
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.AwaitWithTimeout(absl::Condition(&wake_), options_.interval);
+      wake_ = false;
+      if (stopping_) return;
+    }
+    PublishNow();
+  }
+}
+
+void AttendanceHub::WakeIfIdle(const Feed& feed) {
+  if (!feed.subscribers.empty() && options_.now() - feed.last_sent >= options_.interval) {
+    wake_ = true;
+  }
 }
 
 void AttendanceHub::Subscribe(int64_t event_id, Subscriber* subscriber) {
@@ -27,6 +45,7 @@ void AttendanceHub::Subscribe(int64_t event_id, Subscriber* subscriber) {
   } else {
     feed.waiting_for_snapshot.insert(subscriber);
     feed.dirty = true;
+    wake_ = true;  // a new stream waits for its first counts
   }
 }
 
@@ -41,12 +60,18 @@ void AttendanceHub::Unsubscribe(int64_t event_id, Subscriber* subscriber) {
 void AttendanceHub::MarkChanged(int64_t event_id) {
   absl::MutexLock lock(&mu_);
   to_notify_.insert(event_id);
-  if (auto it = feeds_.find(event_id); it != feeds_.end()) it->second.dirty = true;
+  if (auto it = feeds_.find(event_id); it != feeds_.end()) {
+    it->second.dirty = true;
+    WakeIfIdle(it->second);
+  }
 }
 
 void AttendanceHub::MarkChangedElsewhere(int64_t event_id) {
   absl::MutexLock lock(&mu_);
-  if (auto it = feeds_.find(event_id); it != feeds_.end()) it->second.dirty = true;
+  if (auto it = feeds_.find(event_id); it != feeds_.end()) {
+    it->second.dirty = true;
+    WakeIfIdle(it->second);
+  }
 }
 
 void AttendanceHub::MarkAllChanged() {

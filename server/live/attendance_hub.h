@@ -1,8 +1,9 @@
 // Live attendance inside one replica: the per-event fan-out behind WatchAttendance.
 //
 // Writers only mark an event dirty (MarkChanged, called after a commit that changed its counts);
-// they never wait for subscribers. A publisher thread, at most every `interval`, reads the dirty
-// events' counts once (the same numbers GetAttendance gives), gives them the event's next sequence
+// they never wait for subscribers. A publisher thread reads the dirty events' counts once (at
+// once when the event published nothing for `interval`, so an idle stream hears of a scan within
+// milliseconds; otherwise on the next tick, so a busy event gets at most one update per interval) (the same numbers GetAttendance gives), gives them the event's next sequence
 // number, and offers the one shared message to every subscriber of the event. A subscriber holds
 // at most one message in flight and one pending slot that newer counts overwrite, so a slow or
 // stalled subscriber costs a constant amount of memory and never slows anyone else. When nothing
@@ -96,6 +97,8 @@ class AttendanceHub {
     absl::Time last_sent = absl::InfinitePast();
   };
   void Run();
+  // Wakes the publisher now if `feed` is watched and published nothing for an interval.
+  void WakeIfIdle(const Feed& feed) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Publish(int64_t event_id, const v1::Attendance& counts, bool heartbeat)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -105,8 +108,9 @@ class AttendanceHub {
   mutable absl::Mutex mu_;
   absl::flat_hash_map<int64_t, Feed> feeds_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<int64_t> to_notify_ ABSL_GUARDED_BY(mu_);
+  bool wake_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   absl::Mutex tick_mu_;  // one tick at a time
-  absl::Notification stop_;
   std::thread thread_;
 };
 

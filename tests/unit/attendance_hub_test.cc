@@ -111,6 +111,31 @@ TEST_F(HubTest, NothingChangedMeansNoReadUntilTheHeartbeat) {
   EXPECT_EQ(reads_[1], 1) << "a heartbeat reads nothing";
 }
 
+// The tick is an hour here: only the wake-up can publish.
+TEST_F(HubTest, AChangeToAnIdleEventIsPublishedAtOnceByThePublisherThread) {
+  class Waiting final : public Subscriber {
+   public:
+    void Offer(SharedUpdate update) override {
+      absl::MutexLock lock(&mu);
+      updates.push_back(std::move(update));
+    }
+    bool AwaitCount(size_t n) {
+      absl::MutexLock lock(&mu);
+      auto reached = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu) { return updates.size() >= n; };
+      return mu.AwaitWithTimeout(absl::Condition(&reached), absl::Seconds(10));
+    }
+    absl::Mutex mu;
+    std::vector<SharedUpdate> updates ABSL_GUARDED_BY(mu);
+  } w;
+  hub_->Subscribe(1, &w);
+  ASSERT_TRUE(w.AwaitCount(1)) << "a new stream's snapshot is read at once";
+  now_ += absl::Hours(2);  // idle for longer than an interval (the publisher reads now_ under
+                           // the hub lock, which MarkChanged takes after this write)
+  hub_->MarkChanged(1);
+  EXPECT_TRUE(w.AwaitCount(2));
+  hub_->Unsubscribe(1, &w);
+}
+
 TEST_F(HubTest, AnUnsubscribedStreamIsOfferedNothingMore) {
   Recorder r;
   hub_->Subscribe(1, &r);

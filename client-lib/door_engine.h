@@ -85,6 +85,13 @@ struct DoorState {
   std::string last_error;                          // empty when the last sync worked
   // Set aside at start-up: a damaged store is moved aside, never silently dropped; its path.
   std::string damaged_store;
+  // What was wrong with it (SQLite's words), and how many of its queued scans could still be read
+  // and were queued again; scans it held beyond those are in the file at damaged_store only.
+  std::string damage;
+  int64_t salvaged_scans = 0;
+  // Queued scans the server refused as requests (a scan_time far ahead of its clock, say): kept
+  // in the store with the server's reason, never sent again.
+  int64_t failed = 0;
   // The checkpoint scanned at, its title, and the counts there as last known.
   v1::Checkpoint checkpoint;
   int64_t inside = 0;

@@ -25,7 +25,7 @@ TestServer::TestServer() : database_(TestPostgres::Get().NewDatabase()) { Start(
 
 void TestServer::Start() {
   api::ServerOptions options;
-  options.listen = "127.0.0.1:0";
+  options.listen = absl::StrCat("127.0.0.1:", port_);
   options.data_dir = data_dir_.path();
   options.database = database_;
   options.durable = false;  // irrelevant for an external database
@@ -33,6 +33,7 @@ void TestServer::Start() {
   absl::StatusOr<std::unique_ptr<api::TurnoutServer>> server = api::TurnoutServer::Start(options);
   if (!server.ok()) Die(absl::StrCat("cannot start the server: ", server.status().ToString()));
   server_ = *std::move(server);
+  port_ = server_->port();
 
   std::ifstream in(server_->admin_token_path());
   std::string token;
@@ -59,13 +60,21 @@ void TestServer::Stop() {
   server_->Shutdown();
 }
 
-TestServer::~TestServer() { Stop(); }
+TestServer::~TestServer() {
+  if (server_) Stop();
+}
 
 void TestServer::Restart() {
+  StopServing();
+  StartAgain();
+}
+
+void TestServer::StopServing() {
   Stop();
   server_.reset();
-  Start();
 }
+
+void TestServer::StartAgain() { Start(); }
 
 std::unique_ptr<grpc::ClientContext> TestServer::Context(const std::string& token) {
   auto ctx = std::make_unique<grpc::ClientContext>();

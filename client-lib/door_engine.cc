@@ -509,6 +509,9 @@ absl::Status OnlineFirstDoorEngine::Upload() {
     for (int i = 0; i < response->results_size(); ++i) {
       const v1::UploadedScan& answer = response->results(i);
       const std::string& id = rows[i].client_scan_id;
+      if (answer.client_scan_id() != id) {
+        return absl::InternalError("upload: the server answered the scans in another order");
+      }
       absl::Status marked;
       if (answer.error_code() == 0) {
         marked = store_->MarkUploaded(id, answer.result().status(), answer.result().scan());
@@ -524,8 +527,9 @@ absl::Status OnlineFirstDoorEngine::Upload() {
       if (!marked.ok()) return marked;
     }
     if (deferred > 0) {
-      // Left queued for the next sync; going on now would send them straight back.
-      return absl::UnavailableError(
+      // Left queued for the next sync; going on now would send them straight back. The server
+      // answered, so this is no reason to think the door offline.
+      return absl::AbortedError(
           absl::StrCat("upload: the server deferred ", deferred, " scans: ", deferred_why));
     }
   }
@@ -578,13 +582,18 @@ void OnlineFirstDoorEngine::Run() {
     if (!online) {
       // A cheap call with the short deadline: is the server back?
       absl::Status probe = RefreshCounts(*fast_);
-      if (!probe.ok()) {
-        if (IsTransient(probe)) Unreachable("probe", probe);
+      if (IsTransient(probe)) {
+        Unreachable("probe", probe);
         continue;
       }
+      // Any other answer (a revoked token, say) came from the server: it is back. Sync records
+      // what is wrong, and the door stops probing four times a second.
       Reached();
     }
     Sync().IgnoreError();  // recorded in DoorState::last_error
+    // A sync that failed has just marked the door offline: probe at the probe's pace, not at once.
+    absl::MutexLock lock(&mu_);
+    wake_ = false;
   }
 }
 

@@ -311,6 +311,31 @@ TEST_F(DoorEngineTest, TheQueueOutlivesTheEngineAndUploadsOnce) {
   EXPECT_EQ(Attendance().conflicts(), 0);
 }
 
+// A door whose clock ran 10 minutes fast queued a scan the server refuses as a request: the row is
+// kept with the server's reason, counted as failed, and not sent again.
+TEST_F(DoorEngineTest, AScanTheServerRefusesIsKeptAsFailedAndNeverSentAgain) {
+  const std::string ana = Code("Ana");
+  ASSERT_FALSE(HasFailure());
+  Prepare(dir_.path());
+  {
+    std::unique_ptr<DoorEngine> fast_clock =
+        Open(dir_.path(), 0, false, [] { return absl::Now() + absl::Minutes(10); });
+    EXPECT_EQ(StatusOf(Scan(*fast_clock, ana).result), "ADMITTED");
+  }
+  std::unique_ptr<DoorEngine> door = Open(dir_.path());
+  ASSERT_TRUE(door->SyncNow().ok());
+  DoorState state = door->State();
+  EXPECT_EQ(state.queued, 0);
+  EXPECT_EQ(state.failed, 1);
+  ASSERT_TRUE(door->SyncNow().ok());
+  EXPECT_EQ(door->State().failed, 1);
+  EXPECT_EQ(server_.QueryInt("SELECT count(*) FROM scans"), 0);
+  door.reset();
+  const std::map<std::string, StoredRow> rows = ReadRows(dir_.path());
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows.begin()->second.upload_state, static_cast<int>(client::UploadState::kFailed));
+}
+
 // Run only as the child of AKilledDoorProcessLosesNoScan: scans offline, then kills itself the
 // moment the last answer is back.
 TEST(DoorEngineChildProcess, ScansOfflineThenIsKilled) {

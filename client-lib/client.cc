@@ -2,6 +2,7 @@
 // context (token, deadline) and decides about retries.
 #include "client-lib/client.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <utility>
@@ -16,6 +17,12 @@ namespace {
 
 constexpr absl::Duration kFirstBackoff = absl::Milliseconds(50);
 constexpr int kMaxReceiveBytes = 64 << 20;  // offline bundles of large events
+// The first reconnection attempt after a connection is lost waits this long, then the wait doubles
+// up to ClientOptions::max_reconnect_backoff.
+constexpr absl::Duration kFirstReconnectBackoff = absl::Milliseconds(100);
+// How long one connection attempt (TCP, then TLS) may take. gRPC's default is 20 s; a refused
+// connection fails at once anyway, and 5 s still lets a TLS handshake over poor wifi finish.
+constexpr absl::Duration kConnectTimeout = absl::Seconds(5);
 
 // Both are retried only for calls that are safe to repeat: a request that timed out may have been
 // carried out, so repeating it must not do it twice.
@@ -86,6 +93,9 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(const ClientOptions& opt
   if (options.deadline <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("the deadline must be positive");
   }
+  if (options.max_reconnect_backoff <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("max_reconnect_backoff must be positive");
+  }
   if (options.token.find_first_of("\r\n") != std::string::npos) {
     return absl::InvalidArgumentError("the token must be one line");
   }
@@ -99,6 +109,14 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(const ClientOptions& opt
   }
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(kMaxReceiveBytes);
+  const int max_backoff_ms =
+      static_cast<int>(absl::ToInt64Milliseconds(options.max_reconnect_backoff));
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
+              std::min(max_backoff_ms,
+                       static_cast<int>(absl::ToInt64Milliseconds(kFirstReconnectBackoff))));
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, max_backoff_ms);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS,
+              static_cast<int>(absl::ToInt64Milliseconds(kConnectTimeout)));
   return std::unique_ptr<Client>(
       new Client(options, grpc::CreateCustomChannel(options.target, credentials, args)));
 }

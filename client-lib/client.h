@@ -46,6 +46,10 @@ struct ClientOptions {
   bool use_tls = false;
   // PEM roots to verify the server with; empty means the system's roots.
   std::string tls_root_certs_pem;
+  // The longest wait between two attempts to reconnect to a server that went away. gRPC's own
+  // default grows to two minutes; a door or a dashboard talks to one server and wants to be back
+  // within about a second of its restart (attempts start 100 ms apart and double up to this).
+  absl::Duration max_reconnect_backoff = absl::Seconds(1);
 };
 
 // The absl::Status for a gRPC status: same code, same message.

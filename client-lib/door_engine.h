@@ -66,7 +66,8 @@ struct DoorScan {
 
 struct DoorAnswer {
   // What the door shows: status, message in the door's language, display name, attention flags,
-  // breakouts, first entry. Filled alike online and offline.
+  // breakouts, first entry. Filled alike online and offline (offline without `scan` and
+  // `server_time`: the server has no record of it yet).
   v1::ScanResult result;
   // Decided on this device (the server did not answer in time); it will be uploaded.
   bool offline = false;
@@ -82,9 +83,16 @@ struct DoorState {
   int64_t bundle_version = 0;
   absl::Time bundle_time = absl::InfinitePast();  // when the bundle was last refreshed
   absl::Time last_sync = absl::InfinitePast();    // last successful upload or refresh
-  std::string last_error;                          // empty when the last sync worked
+  std::string last_error;                         // empty when the last sync worked
   // Set aside at start-up: a damaged store is moved aside, never silently dropped; its path.
   std::string damaged_store;
+  // What was wrong with it (SQLite's words), and how many of its queued scans could still be read
+  // and were queued again; scans it held beyond those are in the file at damaged_store only.
+  std::string damage;
+  int64_t salvaged_scans = 0;
+  // Queued scans the server refused as requests (a scan_time far ahead of its clock, say): kept
+  // in the store with the server's reason, never sent again.
+  int64_t failed = 0;
   // The checkpoint scanned at, its title, and the counts there as last known.
   v1::Checkpoint checkpoint;
   int64_t inside = 0;
@@ -102,7 +110,9 @@ class DoorEngine {
   virtual ~DoorEngine() = default;
 
   // Decides and durably records one scan (see above). Errors only for what no scan can be made
-  // of: an empty code, a registration while offline, a store that cannot be written.
+  // of: an empty code, a registration while offline, a store that cannot be written, and what the
+  // server refuses as a request (INVALID_ARGUMENT for a clock far ahead, PERMISSION_DENIED for a
+  // revoked token): those are not queued.
   virtual absl::StatusOr<DoorAnswer> Scan(const DoorScan& scan) = 0;
 
   // Undoes this device's last scan (online only; within 15 minutes).

@@ -42,7 +42,7 @@ TestServer::TestServer(std::function<void(api::ServerOptions&)> tweak,
 
 void TestServer::Start() {
   api::ServerOptions options;
-  options.listen = "127.0.0.1:0";
+  options.listen = absl::StrCat("127.0.0.1:", port_);
   options.data_dir = data_dir_.path();
   options.database = database_;
   options.durable = false;  // irrelevant for an external database
@@ -51,6 +51,7 @@ void TestServer::Start() {
   absl::StatusOr<std::unique_ptr<api::TurnoutServer>> server = api::TurnoutServer::Start(options);
   if (!server.ok()) Die(absl::StrCat("cannot start the server: ", server.status().ToString()));
   server_ = *std::move(server);
+  port_ = server_->port();
 
   if (replica_of_ != nullptr) {
     admin_token_ = replica_of_->admin_token_;  // the first replica wrote it
@@ -81,13 +82,21 @@ void TestServer::Stop() {
   server_->Shutdown();
 }
 
-TestServer::~TestServer() { Stop(); }
+TestServer::~TestServer() {
+  if (server_) Stop();
+}
 
 void TestServer::Restart() {
+  StopServing();
+  StartAgain();
+}
+
+void TestServer::StopServing() {
   Stop();
   server_.reset();
-  Start();
 }
+
+void TestServer::StartAgain() { Start(); }
 
 std::unique_ptr<grpc::ClientContext> TestServer::Context(const std::string& token) {
   auto ctx = std::make_unique<grpc::ClientContext>();

@@ -92,10 +92,16 @@ class TestServer {
                                 const std::vector<std::string>& sessions = {},
                                 const std::string& email = "");
 
-  // Stops the server and starts it again on the same database and data directory, as an operator
-  // restarts it: its start-up steps run again. Tokens and data persist; the stubs then talk to the
-  // new server.
+  // Stops the server and starts it again on the same database, data directory and port, as an
+  // operator restarts it: its start-up steps run again. Tokens and data persist; the stubs then
+  // talk to the new server.
   void Restart();
+  // Restart() in two halves, for a client to see the server gone in between: StopServing shuts the
+  // server down (the stubs are unusable until StartAgain), StartAgain brings it back on its port.
+  void StopServing();
+  void StartAgain();
+  // The port the server listens on, the same across restarts.
+  int port() const { return port_; }
 
   // Runs `sql` on the server's database and commits, e.g. to put rows into a state an older
   // release would have left.
@@ -117,6 +123,7 @@ class TestServer {
   ScopedTempDir data_dir_;
   std::string database_;
   std::unique_ptr<api::TurnoutServer> server_;
+  int port_ = 0;  // 0 until the first start picks one
   std::string admin_token_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::EventService::Stub> events_;

@@ -10,7 +10,7 @@ packages=(
   libqrencode-dev libsodium-dev libpng-dev libicu-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev libzxing-dev
   python3 python3-grpcio python3-grpc-tools python3-nacl
-  ca-certificates openssl
+  ca-certificates openssl nginx
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

@@ -10,6 +10,7 @@
 #include <pqxx/pqxx>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -179,6 +180,97 @@ TEST(WatchTest, OnlyReadersOfTheEventMayWatch) {
     EXPECT_FALSE(bad.Next(&update));
     EXPECT_EQ(bad.Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   }
+}
+
+TEST(WatchTest, AnyResumePointStartsFromAWholeSnapshot) {
+  TestServer server(Quick);
+  const v1::Event event = server.NewEvent("Oakland");
+  const v1::Event other = server.NewEvent("Los Angeles");
+  const std::string door = server.NewToken(v1::ROLE_DOOR, event.name());
+  ScanAt(server, door, event.name(), server.Register(event.name(), "Ana").ticket().code(), "r1");
+  for (int64_t resume : {int64_t{0}, int64_t{1} << 50, int64_t{3}}) {
+    SCOPED_TRACE(resume);
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", absl::StrCat("Bearer ", server.admin_token()));
+    v1::WatchAttendanceRequest req;
+    req.set_event(event.name());
+    req.set_resume_after_sequence(resume);
+    auto reader = server.attendance().WatchAttendance(&ctx, req);
+    v1::AttendanceUpdate update;
+    ASSERT_TRUE(reader->Read(&update));
+    EXPECT_TRUE(update.snapshot());
+    EXPECT_EQ(CheckedIn(update, event.entrance_checkpoint()), 1);
+    ctx.TryCancel();
+    while (reader->Read(&update)) {
+    }
+    reader->Finish();
+  }
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", absl::StrCat("Bearer ", server.admin_token()));
+  v1::WatchAttendanceRequest req;
+  req.set_event(other.name());
+  req.set_resume_after_sequence(-1);
+  auto reader = server.attendance().WatchAttendance(&ctx, req);
+  v1::AttendanceUpdate update;
+  EXPECT_FALSE(reader->Read(&update));
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// A screen that stops reading holds the latest counts only; the doors never wait for it.
+TEST(WatchTest, AStalledWatcherNeitherSlowsScansNorQueuesUpdates) {
+  TestServer server(Quick);
+  const v1::Event event = server.NewEvent("Oakland");
+  const std::string door = server.NewToken(v1::ROLE_DOOR, event.name());
+  std::vector<std::string> codes;
+  for (int i = 0; i < 120; ++i) {
+    codes.push_back(server.Register(event.name(), absl::StrCat("P", i)).ticket().code());
+  }
+  ASSERT_FALSE(HasFailure());
+  Watch stalled(server, server.admin_token(), event.name());
+  for (int i = 0; i < 120; ++i) {
+    ScanAt(server, door, event.name(), codes[i], absl::StrCat("s", i));
+    if (i % 10 == 0) absl::SleepFor(kQuick);  // spread over more than a dozen ticks
+  }
+  // Now it reads: far fewer messages than changes, and the last one is exact.
+  v1::AttendanceUpdate update;
+  int messages = 0;
+  ASSERT_TRUE(stalled.Until(
+      [&](const v1::AttendanceUpdate& u) {
+        ++messages;
+        return CheckedIn(u, event.entrance_checkpoint()) == 120;
+      },
+      absl::Seconds(10), &update));
+  std::cout << "120 scans, " << messages << " messages to a watcher that read only at the end\n";
+  EXPECT_LT(messages, 20);
+}
+
+TEST(WatchTest, WatchersComingAndGoingLeakNoSlot) {
+  TestServer server(Quick);
+  const v1::Event event = server.NewEvent("Oakland");
+  const std::string screen = server.NewToken(v1::ROLE_DASHBOARD, event.name());
+  // 5 rounds of 200 streams (the per-token limit) opened and dropped: were a slot leaked, the
+  // next round would be refused.
+  for (int round = 0; round < 5; ++round) {
+    SCOPED_TRACE(round);
+    std::vector<std::unique_ptr<Watch>> watches;
+    for (int i = 0; i < 200; ++i) {
+      watches.push_back(std::make_unique<Watch>(server, screen, event.name()));
+    }
+    for (auto& w : watches) {
+      v1::AttendanceUpdate update;
+      // The previous round's streams give their slots back as the server sees them go.
+      for (int attempt = 0; !w->Next(&update); ++attempt) {
+        ASSERT_EQ(w->Finish().error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+        ASSERT_LT(attempt, 50) << "slots are not given back";
+        absl::SleepFor(absl::Milliseconds(100));
+        w = std::make_unique<Watch>(server, screen, event.name());
+      }
+      EXPECT_TRUE(update.snapshot());
+    }
+  }
+  Watch one_more(server, screen, event.name());
+  v1::AttendanceUpdate update;
+  EXPECT_TRUE(one_more.Next(&update));
 }
 
 // ExportAttendance: the whole CSV, from the chunks of one stream.

@@ -23,9 +23,8 @@ constexpr absl::string_view kPngSignature("\x89PNG\r\n\x1a\n", 8);
 constexpr absl::string_view kJpegSignature("\xff\xd8\xff", 3);
 
 absl::Status TooLarge(int64_t width, int64_t height) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("image too large: ", width, "x", height, " pixels (at most ", kMaxImagePixels,
-                   ")"));
+  return absl::InvalidArgumentError(absl::StrCat("image too large: ", width, "x", height,
+                                                 " pixels (at most ", kMaxImagePixels, ")"));
 }
 
 // libjpeg reports errors by calling error_exit, which must not return: it jumps back to the

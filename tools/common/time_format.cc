@@ -33,8 +33,8 @@ std::string FormatTime(const google::protobuf::Timestamp& time, absl::TimeZone z
                        const char* format) {
   if (time.seconds() == 0 && time.nanos() == 0) return "-";
   return absl::FormatTime(
-      format,
-      absl::FromUnixNanos(google::protobuf::util::TimeUtil::TimestampToNanoseconds(time)), zone);
+      format, absl::FromUnixNanos(google::protobuf::util::TimeUtil::TimestampToNanoseconds(time)),
+      zone);
 }
 
 std::string LocalZoneName() {

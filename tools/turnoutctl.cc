@@ -624,7 +624,7 @@ absl::StatusOr<int> KeysRevoke(const Client& client, const Args& args) {
 }
 
 absl::StatusOr<int> Demo(const Client& client, const Args&) {
-  absl::StatusOr<std::vector<v1::Event>> events = LoadDemo(client);
+  absl::StatusOr<std::vector<v1::Event>> events = LoadDemo(client, absl::Now(), LocalZoneName());
   if (!events.ok()) return events.status();
   for (const v1::Event& event : *events) std::cout << event.name() << "\t" << event.title() << "\n";
   return kExitOk;
@@ -651,7 +651,9 @@ constexpr Command kCommands[] = {
      "[--track= --room= --round= --capacity= --requires_selection --allow_reentry]", 1, 1,
      SessionsCreate},
     {"", "checkpoints", "EVENT", "", 1, 1, Checkpoints},
-    {"", "demo", "", "loads the 2015 Oakland and Los Angeles trainings (idempotent)", 0, 0, Demo},
+    {"", "demo", "",
+     "loads the 2015 Oakland and Los Angeles trainings, and a practice open now (idempotent)", 0, 0,
+     Demo},
     {"Registrations and tickets", "register", "EVENT --name= [--email= --phone= --language=]",
      "[--flags=spanish_interpretation,accessibility,... --sessions=S1,S2]", 1, 1, Register},
     {"", "registrations", "EVENT [--status=confirmed|waitlisted|canceled] [--prefix=]", "", 1, 1,

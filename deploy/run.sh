@@ -12,7 +12,7 @@ data_dir="${TURNOUT_DATA_DIR:-$PWD/data}"
 
 bash scripts/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$(nproc)" --target turnout-server turnoutctl
+cmake --build build -j"$(nproc)" --target turnout-server turnoutctl turnout-scan
 
 mkdir -p "${data_dir}"
 build/server/turnout-server --listen="${listen}" --data_dir="${data_dir}" &

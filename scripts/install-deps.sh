@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libpqxx-dev postgresql-15 postgresql-client-15
-  libqrencode-dev libsodium-dev libpng-dev libicu-dev libsqlite3-dev
+  libqrencode-dev libsodium-dev libpng-dev libjpeg-dev libicu-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev libzxing-dev
   python3 python3-grpcio python3-grpc-tools python3-nacl
   ca-certificates openssl nginx

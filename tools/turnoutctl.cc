@@ -7,11 +7,8 @@
 //   turnoutctl --token_file=./data/admin.token registrations events/1 --status=waitlisted
 #include <algorithm>
 #include <cerrno>
-#include <cstdlib>
 #include <fstream>
 #include <iostream>
-#include <iterator>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,19 +29,12 @@
 #include "client-lib/csv.h"
 #include "client-lib/names.h"
 #include "google/protobuf/util/time_util.h"
+#include "tools/common/connection.h"
+#include "tools/common/time_format.h"
 #include "tools/turnoutctl_demo.h"
 #include "tools/turnoutctl_print.h"
 
-constexpr char kDefaultTokenFile[] = "./data/admin.token";
-
-// Connection.
-ABSL_FLAG(std::string, server, "localhost:7443", "Turnout server address");
-ABSL_FLAG(std::string, token, "",
-          "bearer token; default: $TURNOUT_TOKEN, else the contents of --token_file");
-ABSL_FLAG(std::string, token_file, kDefaultTokenFile, "file holding the bearer token");
-ABSL_FLAG(bool, tls, false, "connect with TLS");
-ABSL_FLAG(std::string, tls_ca_file, "", "PEM roots to verify the server with (implies --tls)");
-ABSL_FLAG(absl::Duration, deadline, absl::Seconds(10), "deadline of each call");
+// Connection flags (--server, --token, --token_file, --tls, ...) are in tools/common/connection.h.
 ABSL_FLAG(std::string, language, "",
           "language of scan answers, and a registrant's preferred language (en, es, ...)");
 // Events and sessions.
@@ -121,15 +111,6 @@ bool IsUsageError(const absl::Status& status) {
 }
 
 // Files.
-
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  if (path == "-") return std::string(std::istreambuf_iterator<char>(std::cin), {});
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::ErrnoToStatus(errno, absl::StrCat("cannot read ", path));
-  std::ostringstream contents;
-  contents << in.rdbuf();
-  return contents.str();
-}
 
 absl::Status WriteFile(const std::string& path, absl::string_view contents) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -643,7 +624,7 @@ absl::StatusOr<int> KeysRevoke(const Client& client, const Args& args) {
 }
 
 absl::StatusOr<int> Demo(const Client& client, const Args&) {
-  absl::StatusOr<std::vector<v1::Event>> events = LoadDemo(client);
+  absl::StatusOr<std::vector<v1::Event>> events = LoadDemo(client, absl::Now(), LocalZoneName());
   if (!events.ok()) return events.status();
   for (const v1::Event& event : *events) std::cout << event.name() << "\t" << event.title() << "\n";
   return kExitOk;
@@ -670,7 +651,9 @@ constexpr Command kCommands[] = {
      "[--track= --room= --round= --capacity= --requires_selection --allow_reentry]", 1, 1,
      SessionsCreate},
     {"", "checkpoints", "EVENT", "", 1, 1, Checkpoints},
-    {"", "demo", "", "loads the 2015 Oakland and Los Angeles trainings (idempotent)", 0, 0, Demo},
+    {"", "demo", "",
+     "loads the 2015 Oakland and Los Angeles trainings, and a practice open now (idempotent)", 0, 0,
+     Demo},
     {"Registrations and tickets", "register", "EVENT --name= [--email= --phone= --language=]",
      "[--flags=spanish_interpretation,accessibility,... --sessions=S1,S2]", 1, 1, Register},
     {"", "registrations", "EVENT [--status=confirmed|waitlisted|canceled] [--prefix=]", "", 1, 1,
@@ -730,34 +713,10 @@ const Command* FindCommand(const Args& positional, Args& args) {
   return nullptr;
 }
 
-// --token, else $TURNOUT_TOKEN, else the token file; none at all when the default file is missing
-// (registering needs no token).
-absl::StatusOr<std::string> ResolveToken() {
-  if (std::string token = absl::GetFlag(FLAGS_token); !token.empty()) return token;
-  if (const char* env = std::getenv("TURNOUT_TOKEN"); env != nullptr && *env != '\0') return env;
-  const std::string path = absl::GetFlag(FLAGS_token_file);
-  if (path.empty()) return std::string();
-  absl::StatusOr<std::string> contents = ReadFile(path);
-  if (absl::IsNotFound(contents.status()) && path == kDefaultTokenFile) return std::string();
-  if (!contents.ok()) return contents.status();
-  return std::string(absl::StripAsciiWhitespace(*contents));
-}
-
 absl::StatusOr<std::unique_ptr<Client>> ConnectFromFlags() {
-  absl::StatusOr<std::string> token = ResolveToken();
-  if (!token.ok()) return token.status();
-  client::ClientOptions options;
-  options.target = absl::GetFlag(FLAGS_server);
-  options.token = *token;
-  options.deadline = absl::GetFlag(FLAGS_deadline);
-  options.use_tls = absl::GetFlag(FLAGS_tls);
-  if (const std::string ca_file = absl::GetFlag(FLAGS_tls_ca_file); !ca_file.empty()) {
-    absl::StatusOr<std::string> pem = ReadFile(ca_file);
-    if (!pem.ok()) return pem.status();
-    options.use_tls = true;
-    options.tls_root_certs_pem = *pem;
-  }
-  return Client::Connect(options);
+  absl::StatusOr<client::ClientOptions> options = ClientOptionsFromFlags();
+  if (!options.ok()) return options.status();
+  return Client::Connect(*options);
 }
 
 int Run(const Args& positional) {

@@ -1,4 +1,4 @@
-// The demo data of PRODUCT.md §1; see turnoutctl_demo.h.
+// The demo data of PRODUCT.md §1 and the practice training of the day; see turnoutctl_demo.h.
 #include "tools/turnoutctl_demo.h"
 
 #include <string>
@@ -52,6 +52,7 @@ constexpr Track kTracks[] = {
 
 constexpr int kEventCapacity = 300;
 constexpr int kBreakoutCapacity = 40;
+constexpr int kPracticeCapacity = 50;
 
 // Both days fall in Pacific Daylight Time (UTC-7, until 2015-11-01): a fixed offset keeps the demo
 // independent of the machine's time zone database.
@@ -92,20 +93,15 @@ v1::Session Breakout(const City& city, int track, int round) {
   return session;
 }
 
-absl::Status CreateSession(const client::Client& client, const v1::Event& event,
-                           const std::string& request_id, v1::Session session) {
-  v1::CreateSessionRequest request;
-  request.set_parent(event.name());
-  request.set_request_id(request_id);
-  *request.mutable_session() = std::move(session);
-  return client.CreateSession(request).status();
+google::protobuf::Timestamp Proto(absl::Time time) {
+  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(time));
 }
 
-absl::StatusOr<v1::Event> LoadCity(const client::Client& client, const City& city) {
+DemoEvent CityEvent(const City& city) {
+  DemoEvent demo;
   const std::string id = absl::StrCat("demo-", city.slug, "-2015");
-  v1::CreateEventRequest create;
-  create.set_request_id(id);
-  v1::Event& draft = *create.mutable_event();
+  demo.event.set_request_id(id);
+  v1::Event& draft = *demo.event.mutable_event();
   draft.set_title(absl::StrCat(
       "Unlocking Our Power: Moving Pro-Immigrant Policies — 2015 Regional Training, ", city.name));
   draft.set_venue(city.venue);
@@ -115,25 +111,32 @@ absl::StatusOr<v1::Event> LoadCity(const client::Client& client, const City& cit
   *draft.mutable_end_time() = At(city, "16:30");
   draft.set_capacity(kEventCapacity);
   draft.set_allow_reentry(true);  // people step out at lunch
-  absl::StatusOr<v1::Event> event = client.CreateEvent(create);
-  if (!event.ok()) return event.status();
 
-  absl::Status status =
-      CreateSession(client, *event, id + "-morning-plenary",
-                    Plenary(city, "Morning plenary with guest speakers", "09:00", "10:30"));
-  for (int round = 1; round <= 2 && status.ok(); ++round) {
-    for (int track = 0; track < 5 && status.ok(); ++track) {
-      status =
-          CreateSession(client, *event, absl::StrCat(id, "-r", round, "-", kTracks[track].slug),
-                        Breakout(city, track, round));
+  demo.sessions.push_back({id + "-morning-plenary",
+                           Plenary(city, "Morning plenary with guest speakers", "09:00", "10:30")});
+  for (int round = 1; round <= 2; ++round) {
+    for (int track = 0; track < 5; ++track) {
+      demo.sessions.push_back(
+          {absl::StrCat(id, "-r", round, "-", kTracks[track].slug), Breakout(city, track, round)});
     }
   }
   // Lunch, 12:00-13:00, is not a session: nobody is scanned into it.
-  if (status.ok()) {
-    status = CreateSession(client, *event, id + "-afternoon-plenary",
-                           Plenary(city, "Afternoon plenary", "14:30", "16:00"));
+  demo.sessions.push_back(
+      {id + "-afternoon-plenary", Plenary(city, "Afternoon plenary", "14:30", "16:00")});
+  return demo;
+}
+
+// Creates (or finds) the event and its sessions, then publishes the event.
+absl::StatusOr<v1::Event> Load(const client::Client& client, const DemoEvent& demo) {
+  absl::StatusOr<v1::Event> event = client.CreateEvent(demo.event);
+  if (!event.ok()) return event.status();
+  for (const auto& [request_id, session] : demo.sessions) {
+    v1::CreateSessionRequest request;
+    request.set_parent(event->name());
+    request.set_request_id(request_id);
+    *request.mutable_session() = session;
+    if (absl::Status s = client.CreateSession(request).status(); !s.ok()) return s;
   }
-  if (!status.ok()) return status;
   if (event->state() == v1::Event::PUBLISHED) return event;
 
   v1::UpdateEventRequest publish;
@@ -145,10 +148,63 @@ absl::StatusOr<v1::Event> LoadCity(const client::Client& client, const City& cit
 
 }  // namespace
 
-absl::StatusOr<std::vector<v1::Event>> LoadDemo(const client::Client& client) {
+DemoEvent PracticeEvent(absl::Time now, const std::string& time_zone) {
+  absl::TimeZone zone;
+  if (!absl::LoadTimeZone(time_zone, &zone)) zone = absl::UTCTimeZone();
+  const std::string day = absl::FormatTime("%Y-%m-%d", now, zone);
+  const absl::Time doors_open =
+      absl::Floor(now - absl::UnixEpoch(), absl::Minutes(1)) + absl::UnixEpoch();
+  // Sessions start half an hour after the doors open, so their rooms (open 30 minutes before a
+  // session) take scans from the start too.
+  const absl::Time sessions_start = doors_open + absl::Minutes(30);
+
+  DemoEvent demo;
+  const std::string id = absl::StrCat("demo-practice-", day);
+  demo.event.set_request_id(id);
+  v1::Event& draft = *demo.event.mutable_event();
+  draft.set_title(absl::StrCat("Door practice ", day, " (not a real training)"));
+  draft.set_venue("Wherever you are practising");
+  draft.set_time_zone(time_zone);
+  *draft.mutable_doors_open_time() = Proto(doors_open);
+  *draft.mutable_start_time() = Proto(doors_open);
+  *draft.mutable_end_time() = Proto(doors_open + absl::Hours(8));
+  draft.set_capacity(kPracticeCapacity);
+  draft.set_allow_reentry(true);
+
+  v1::Session plenary;
+  plenary.set_title("Practice plenary");
+  plenary.set_kind(v1::Session::PLENARY);
+  plenary.set_room("Main hall");
+  plenary.set_capacity(kPracticeCapacity);
+  plenary.set_allow_reentry(true);
+  *plenary.mutable_start_time() = Proto(sessions_start);
+  *plenary.mutable_end_time() = Proto(sessions_start + absl::Hours(3));
+  demo.sessions.push_back({id + "-plenary", plenary});
+  for (int track = 0; track < 2; ++track) {
+    v1::Session breakout;
+    breakout.set_title(absl::StrCat("Practice breakout: ", kTracks[track].title));
+    breakout.set_kind(v1::Session::BREAKOUT);
+    breakout.set_track(kTracks[track].title);
+    breakout.set_room(track == 0 ? "Room A" : "Room B");
+    breakout.set_round(1);
+    breakout.set_capacity(kBreakoutCapacity);
+    breakout.set_requires_selection(true);
+    breakout.set_allow_reentry(true);
+    *breakout.mutable_start_time() = Proto(sessions_start);
+    *breakout.mutable_end_time() = Proto(sessions_start + absl::Hours(2));
+    demo.sessions.push_back({absl::StrCat(id, "-r1-", kTracks[track].slug), breakout});
+  }
+  return demo;
+}
+
+absl::StatusOr<std::vector<v1::Event>> LoadDemo(const client::Client& client, absl::Time now,
+                                                const std::string& time_zone) {
+  std::vector<DemoEvent> demos;
+  for (const City& city : kCities) demos.push_back(CityEvent(city));
+  demos.push_back(PracticeEvent(now, time_zone));
   std::vector<v1::Event> events;
-  for (const City& city : kCities) {
-    absl::StatusOr<v1::Event> event = LoadCity(client, city);
+  for (const DemoEvent& demo : demos) {
+    absl::StatusOr<v1::Event> event = Load(client, demo);
     if (!event.ok()) return event.status();
     events.push_back(*std::move(event));
   }

@@ -8,13 +8,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "client-lib/names.h"
-#include "google/protobuf/util/time_util.h"
 
 namespace turnout::tools {
 namespace {
 
 using client::EnumShortName;
-using ::google::protobuf::util::TimeUtil;
 
 // Display width of UTF-8 text: code points, so that "José" lines up with "Jose".
 size_t Width(absl::string_view text) {
@@ -24,18 +22,6 @@ size_t Width(absl::string_view text) {
 }
 
 }  // namespace
-
-absl::TimeZone Zone(const std::string& name) {
-  absl::TimeZone zone;
-  return absl::LoadTimeZone(name, &zone) ? zone : absl::LocalTimeZone();
-}
-
-std::string FormatTime(const google::protobuf::Timestamp& time, absl::TimeZone zone,
-                       const char* format) {
-  if (time.seconds() == 0 && time.nanos() == 0) return "-";
-  return absl::FormatTime(format, absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(time)),
-                          zone);
-}
 
 std::string Capacity(int64_t capacity) { return capacity == 0 ? "-" : absl::StrCat(capacity); }
 

@@ -1,5 +1,5 @@
-// Output of turnoutctl: aligned tables, times in an event's time zone, and the few resources it
-// prints as "key: value" lines. Everything goes to stdout.
+// Output of turnoutctl: aligned tables, times in an event's time zone (tools/common/time_format.h),
+// and the few resources it prints as "key: value" lines. Everything goes to stdout.
 #ifndef TURNOUT_TOOLS_TURNOUTCTL_PRINT_H_
 #define TURNOUT_TOOLS_TURNOUTCTL_PRINT_H_
 
@@ -9,6 +9,7 @@
 
 #include "absl/time/time.h"
 #include "google/protobuf/timestamp.pb.h"
+#include "tools/common/time_format.h"
 #include "turnout/v1/admin_service.pb.h"
 #include "turnout/v1/resources.pb.h"
 
@@ -19,13 +20,6 @@ using Table = std::vector<std::vector<std::string>>;
 // Prints rows with aligned columns (by code points, for names like "José"); the first row is
 // usually the header.
 void PrintTable(const Table& rows);
-
-// The named IANA zone, or the machine's when it cannot be loaded.
-absl::TimeZone Zone(const std::string& name);
-
-// `time` in `zone`, e.g. "2015-10-15 08:00"; "-" when unset.
-std::string FormatTime(const google::protobuf::Timestamp& time, absl::TimeZone zone,
-                       const char* format = "%Y-%m-%d %H:%M");
 
 // A capacity; "-" for 0, which means unlimited.
 std::string Capacity(int64_t capacity);

@@ -81,21 +81,34 @@ class DemoAndToolsTest(ServerTestCase):
         listed = self.stubs.events.ListEvents(ev.ListEventsRequest(), metadata=self.admin)
         return listed.events
 
-    def test_demo_loads_both_trainings_once(self):
+    def trainings(self):
+        return [e for e in self.events_by_title() if "Regional Training" in e.title]
+
+    def test_demo_loads_both_trainings_and_todays_practice_once(self):
         SERVER.ctl("demo")  # idempotent: a second run creates nothing new
         events = self.events_by_title()
-        self.assertEqual(len(events), 2)
-        venues = " ".join(e.title + " " + e.venue for e in events)
+        trainings = self.trainings()
+        self.assertEqual(len(trainings), 2)
+        venues = " ".join(e.title + " " + e.venue for e in trainings)
         self.assertIn("Oakland", venues)
         self.assertIn("Los Angeles", venues)
-        for e in events:
+        for e in trainings:
             self.assertEqual(e.time_zone, "America/Los_Angeles")
             self.assertEqual(e.state, v1["resources_pb2"].Event.PUBLISHED)
+        # The practice of today, doors open since the first run, in this machine's time zone.
+        practices = [e for e in events if e.title.startswith("Door practice")]
+        self.assertEqual(len(practices), 1, [e.title for e in events])
+        practice = practices[0]
+        self.assertIn(datetime.date.today().isoformat(), practice.title)
+        self.assertEqual(practice.state, v1["resources_pb2"].Event.PUBLISHED)
+        now = time.time()
+        self.assertLessEqual(practice.doors_open_time.seconds, now)
+        self.assertGreater(practice.end_time.seconds, now + 3600)
 
     def test_demo_program_has_plenaries_and_two_breakout_rounds(self):
         ev = v1["event_service_pb2"]
         res = v1["resources_pb2"]
-        for e in self.events_by_title():
+        for e in self.trainings():
             sessions = self.stubs.events.ListSessions(
                 ev.ListSessionsRequest(parent=e.name), metadata=self.admin).sessions
             plenaries = [s for s in sessions if s.kind == res.Session.PLENARY]
@@ -105,7 +118,6 @@ class DemoAndToolsTest(ServerTestCase):
             self.assertEqual(sorted({s.round for s in breakouts}), [1, 2])
             self.assertTrue(all(s.requires_selection and s.capacity > 0 for s in breakouts))
             self.assertTrue(any("Workers" in s.title or "Workers" in s.track for s in breakouts))
-
 
     def test_readme_tour_works_when_pasted(self):
         """Runs the README's tour block as written, in a directory laid out like the repository."""
@@ -132,6 +144,12 @@ class DemoAndToolsTest(ServerTestCase):
             self.assertEqual(png.read(8), b"\x89PNG\r\n\x1a\n")
         with open(os.path.join(workdir, "ticket.svg")) as svg:
             self.assertIn("<svg", svg.read())
+        # Step 6: today's practice door, a door token for it and a ticket to scan there.
+        with open(os.path.join(workdir, "door.token")) as token:
+            self.assertRegex(token.read(), r"^tnt_")
+        with open(os.path.join(workdir, "practice.png"), "rb") as png:
+            self.assertEqual(png.read(8), b"\x89PNG\r\n\x1a\n")
+        self.assertRegex(out, r"PRACTICE=events/\d+")
 
 
 class EventTestCase(ServerTestCase):

@@ -7,10 +7,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "client-lib/qr_image.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/domain/base32.h"
-#include "tests/support/qr_decode.h"
 #include "tests/support/test_server.h"
 
 namespace turnout::testing {
@@ -395,7 +395,7 @@ TEST_F(RegistrationTest, TheTicketsQrCodeReadsBackExactlyAndCarriesNoPersonalDat
   EXPECT_EQ(ticket.code(), lupe.ticket().code());
   EXPECT_EQ(ticket.registration(), lupe.registration().name());
 
-  absl::StatusOr<std::string> read = ReadQrFromPng(ticket.qr_png());
+  absl::StatusOr<std::string> read = client::ReadQrFromImage(ticket.qr_png());
   ASSERT_TRUE(read.ok()) << read.status();
   EXPECT_EQ(*read, ticket.code());
   EXPECT_THAT(ticket.qr_svg(), HasSubstr("<svg"));
@@ -418,7 +418,7 @@ TEST_F(RegistrationTest, TheTicketsQrCodeReadsBackExactlyAndCarriesNoPersonalDat
   // A larger scale still reads back.
   req.set_png_scale(3);
   ASSERT_TRUE(server_.registrations().GetTicket(server_.AdminContext().get(), req, &ticket).ok());
-  read = ReadQrFromPng(ticket.qr_png());
+  read = client::ReadQrFromImage(ticket.qr_png());
   ASSERT_TRUE(read.ok()) << read.status();
   EXPECT_EQ(*read, lupe.ticket().code());
 }

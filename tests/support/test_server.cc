@@ -62,14 +62,15 @@ void TestServer::Start() {
     admin_token_ = std::string(absl::StripAsciiWhitespace(token));
   }
 
-  channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
-                                 grpc::InsecureChannelCredentials());
+  channel_ = grpc::CreateChannel(target(), grpc::InsecureChannelCredentials());
   events_ = v1::EventService::NewStub(channel_);
   registrations_ = v1::RegistrationService::NewStub(channel_);
   checkin_ = v1::CheckinService::NewStub(channel_);
   attendance_ = v1::AttendanceService::NewStub(channel_);
   admin_ = v1::AdminService::NewStub(channel_);
 }
+
+std::string TestServer::target() const { return absl::StrCat("127.0.0.1:", server_->port()); }
 
 void TestServer::Stop() {
   // Drop the client side first so that the server's shutdown has no call to wait for.

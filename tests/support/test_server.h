@@ -57,6 +57,8 @@ class TestServer {
   TestServer& operator=(const TestServer&) = delete;
 
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
+  // "127.0.0.1:{port}", for clients that make their own channel (client-lib's Client).
+  std::string target() const;
   // The first ADMIN token, as the server wrote it to its data directory.
   const std::string& admin_token() const { return admin_token_; }
   // libpq connection string of the server's database, for checking rows directly.

@@ -4,26 +4,26 @@
 #include <string>
 #include <vector>
 
+#include "client-lib/qr_image.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/domain/ticket_code.h"
-#include "tests/support/qr_decode.h"
 
 namespace turnout::domain {
 namespace {
 
-using ::turnout::testing::GrayImage;
+using ::turnout::client::GrayImage;
 
 // Decodes a PNG with libpng, failing the test if it is not one.
 GrayImage DecodePng(const std::string& png) {
-  absl::StatusOr<GrayImage> image = ::turnout::testing::DecodePng(png);
+  absl::StatusOr<GrayImage> image = client::DecodePng(png);
   EXPECT_TRUE(image.ok()) << image.status();
   return image.ok() ? *std::move(image) : GrayImage{};
 }
 
 // Reads a QR code with ZXing-C++, an implementation independent of libqrencode.
 std::string ReadWithZxing(const GrayImage& image) {
-  absl::StatusOr<std::string> text = ::turnout::testing::ReadQr(image);
+  absl::StatusOr<std::string> text = client::ReadQr(image);
   EXPECT_TRUE(text.ok()) << text.status();
   return text.ok() ? *std::move(text) : "";
 }

@@ -46,6 +46,10 @@ struct ClientOptions {
   bool use_tls = false;
   // PEM roots to verify the server with; empty means the system's roots.
   std::string tls_root_certs_pem;
+  // The longest the channel waits between attempts to reach a server that is down; zero keeps
+  // gRPC's default (two minutes). Long-lived watchers set a few seconds, so that they see a
+  // restarted server soon after it is back.
+  absl::Duration max_reconnect_backoff = absl::ZeroDuration();
 };
 
 // The absl::Status for a gRPC status: same code, same message.
@@ -107,6 +111,14 @@ class Client {
   // with resume_after_sequence set to the last sequence it saw.
   absl::Status WatchAttendance(
       const v1::WatchAttendanceRequest& request,
+      const std::function<bool(const v1::AttendanceUpdate&)>& on_update) const;
+  // One WatchAttendance stream, never resumed: calls `on_update` with each message until it returns
+  // false or the stream ends, and returns how the stream ended (OK when `on_update` stopped it or
+  // the server closed it). `context` is fresh and the caller's, so another thread may end the
+  // stream at once with context.TryCancel(). AttendanceWatcher (attendance_watcher.h) reconnects
+  // on top of this.
+  absl::Status WatchAttendanceStream(
+      grpc::ClientContext& context, const v1::WatchAttendanceRequest& request,
       const std::function<bool(const v1::AttendanceUpdate&)>& on_update) const;
   // The attendance report: the streamed CSV chunks, joined.
   absl::StatusOr<std::string> ExportAttendance(const v1::ExportAttendanceRequest& request) const;

@@ -9,6 +9,7 @@ packages=(
   libabsl-dev libpqxx-dev postgresql-15 postgresql-client-15
   libqrencode-dev libsodium-dev libpng-dev libicu-dev
   libgtest-dev libgmock-dev libbenchmark-dev libzxing-dev
+  libcpp-httplib-dev
   python3 python3-grpcio python3-grpc-tools python3-nacl
   ca-certificates openssl
 )

@@ -11,6 +11,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libzxing-dev
   libcpp-httplib-dev
   python3 python3-grpcio python3-grpc-tools python3-nacl
+  chromium chromium-driver python3-selenium fonts-dejavu-core
   ca-certificates openssl
 )
 

@@ -10,8 +10,8 @@
 //
 // The stream reconnects by itself (client-lib's AttendanceWatcher); the page says "reconnecting…"
 // meanwhile and catches up from the next snapshot. It exits only on a signal or on an error no
-// retry can cure (a wrong or revoked token, an event the token may not watch).
-#include <fcntl.h>
+// retry can cure (a wrong or revoked token, an event the token may not watch). The contract is in
+// docs/design.md, "Live attendance".
 #include <unistd.h>
 
 #include <atomic>

@@ -276,29 +276,37 @@ absl::Status Client::WatchAttendance(
   v1::WatchAttendanceRequest resume = request;
   for (int failures = 0;;) {
     grpc::ClientContext context;
-    PrepareContext(options_, absl::InfiniteFuture(), context);
-    std::unique_ptr<grpc::ClientReader<v1::AttendanceUpdate>> reader =
-        attendance_->WatchAttendance(&context, resume);
-    v1::AttendanceUpdate update;
-    while (reader->Read(&update)) {
-      failures = 0;
-      resume.set_resume_after_sequence(update.sequence());
-      if (!on_update(update)) {
-        context.TryCancel();
-        while (reader->Read(&update)) {
-        }
-        reader->Finish();
-        return absl::OkStatus();
-      }
-    }
-    grpc::Status status = reader->Finish();
-    if (status.ok()) return absl::OkStatus();
-    if (status.error_code() != grpc::StatusCode::UNAVAILABLE ||
-        ++failures >= options_.max_attempts) {
-      return FromGrpc(status);
-    }
+    bool stopped = false;
+    absl::Status status =
+        WatchAttendanceStream(context, resume, [&](const v1::AttendanceUpdate& update) {
+          failures = 0;
+          resume.set_resume_after_sequence(update.sequence());
+          stopped = !on_update(update);
+          return !stopped;
+        });
+    if (status.ok() || stopped) return absl::OkStatus();
+    if (!absl::IsUnavailable(status) || ++failures >= options_.max_attempts) return status;
     Backoff(failures - 1);
   }
+}
+
+absl::Status Client::WatchAttendanceStream(
+    grpc::ClientContext& context, const v1::WatchAttendanceRequest& request,
+    const std::function<bool(const v1::AttendanceUpdate&)>& on_update) const {
+  PrepareContext(options_, absl::InfiniteFuture(), context);
+  std::unique_ptr<grpc::ClientReader<v1::AttendanceUpdate>> reader =
+      attendance_->WatchAttendance(&context, request);
+  v1::AttendanceUpdate update;
+  while (reader->Read(&update)) {
+    if (!on_update(update)) {
+      context.TryCancel();
+      while (reader->Read(&update)) {
+      }
+      reader->Finish();
+      return absl::OkStatus();
+    }
+  }
+  return FromGrpc(reader->Finish());
 }
 
 absl::StatusOr<std::string> Client::ExportAttendance(

@@ -112,6 +112,14 @@ class Client {
   absl::Status WatchAttendance(
       const v1::WatchAttendanceRequest& request,
       const std::function<bool(const v1::AttendanceUpdate&)>& on_update) const;
+  // One WatchAttendance stream, never resumed: calls `on_update` with each message until it returns
+  // false or the stream ends, and returns how the stream ended (OK when `on_update` stopped it or
+  // the server closed it). `context` is fresh and the caller's, so another thread may end the
+  // stream at once with context.TryCancel(). AttendanceWatcher (attendance_watcher.h) reconnects
+  // on top of this.
+  absl::Status WatchAttendanceStream(
+      grpc::ClientContext& context, const v1::WatchAttendanceRequest& request,
+      const std::function<bool(const v1::AttendanceUpdate&)>& on_update) const;
   // The attendance report: the streamed CSV chunks, joined.
   absl::StatusOr<std::string> ExportAttendance(const v1::ExportAttendanceRequest& request) const;
 

@@ -9,7 +9,9 @@ packages=(
   libabsl-dev libpqxx-dev postgresql-15 postgresql-client-15
   libqrencode-dev libsodium-dev libpng-dev libjpeg-dev libicu-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev libzxing-dev
+  libcpp-httplib-dev
   python3 python3-grpcio python3-grpc-tools python3-nacl
+  chromium chromium-driver python3-selenium fonts-dejavu-core
   ca-certificates openssl nginx
 )
 

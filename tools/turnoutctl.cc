@@ -5,10 +5,15 @@
 //
 //   turnoutctl demo
 //   turnoutctl --token_file=./data/admin.token registrations events/1 --status=waitlisted
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <fstream>
 #include <iostream>
+#include <iterator>
+#include <optional>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,7 +29,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "client-lib/attendance_watcher.h"
 #include "client-lib/client.h"
 #include "client-lib/csv.h"
 #include "client-lib/names.h"
@@ -510,20 +517,55 @@ absl::StatusOr<int> Counts(const Client& client, const Args& args) {
   return kExitOk;
 }
 
+// The counts, redrawn in place on a terminal (frames one after another when piped), until Ctrl-C.
+// A heartbeat redraws only the "heard" time; a dropped stream keeps the last counts on screen under
+// "reconnecting…" until the watcher's next snapshot replaces them.
 absl::StatusOr<int> Watch(const Client& client, const Args& args) {
-  v1::WatchAttendanceRequest request;
-  request.set_event(EventArg(args[0]));
-  absl::Status status = client.WatchAttendance(request, [](const v1::AttendanceUpdate& update) {
-    if (update.heartbeat()) return true;
-    std::cout << "\n"
-              << FormatTime(update.attendance().as_of(), absl::LocalTimeZone()) << "  sequence "
-              << update.sequence() << (update.snapshot() ? " (snapshot)" : "") << "\n";
-    PrintAttendance(update.attendance());
+  const std::string event = EventArg(args[0]);
+  const bool terminal = isatty(STDOUT_FILENO) != 0;
+  // Touched by the watcher's thread only (its callbacks run one at a time), until `failed`.
+  std::optional<v1::AttendanceUpdate> latest;
+  client::WatchState state = client::WatchState::kConnecting;
+  absl::Status why;
+  absl::Time heard = absl::InfinitePast();
+  absl::Notification failed;
+  auto draw = [&] {
+    std::cout << (terminal ? "\x1b[H\x1b[2J" : "\n") << event << "  ";
+    if (state == client::WatchState::kLive) {
+      std::cout << "live";
+    } else {
+      std::cout << (state == client::WatchState::kReconnecting ? "reconnecting…"
+                    : state == client::WatchState::kFailed     ? "stopped"
+                                                               : "connecting…");
+      if (!why.ok()) std::cout << " (" << why.ToString() << ")";
+    }
+    if (latest.has_value()) {
+      std::cout << "  counts as of "
+                << FormatTime(latest->attendance().as_of(), absl::LocalTimeZone(), "%H:%M:%S")
+                << ", sequence " << latest->sequence() << ", heard "
+                << absl::FormatTime("%H:%M:%S", heard, absl::LocalTimeZone()) << "\n\n";
+      PrintAttendance(latest->attendance());
+    } else {
+      std::cout << "\n";
+    }
     std::cout.flush();
-    return true;
-  });
-  if (!status.ok()) return status;
-  return kExitOk;
+  };
+  client::AttendanceWatcher watcher(
+      client, event, client::WatcherOptions{},
+      [&](const v1::AttendanceUpdate& update) {
+        heard = absl::Now();
+        // A heartbeat repeats the counts; keep the sequence of the update they came with.
+        if (!update.heartbeat() || !latest.has_value()) latest = update;
+        draw();
+      },
+      [&](client::WatchState new_state, const absl::Status& new_why) {
+        state = new_state;
+        why = new_why;
+        draw();
+        if (state == client::WatchState::kFailed) failed.Notify();
+      });
+  failed.WaitForNotification();
+  return why;
 }
 
 absl::StatusOr<int> Export(const Client& client, const Args& args) {
@@ -670,7 +712,8 @@ constexpr Command kCommands[] = {
     {"", "search", "EVENT QUERY", "", 2, 2, Search},
     {"", "walkin", "EVENT --name= [--checkpoint=] [--language= --flags=a,b]", "", 1, 1, WalkIn},
     {"", "counts", "EVENT", "", 1, 1, Counts},
-    {"", "watch", "EVENT", "live counts until interrupted", 1, 1, Watch},
+    {"", "watch", "EVENT", "live counts, redrawn in place, until interrupted; reconnects by itself",
+     1, 1, Watch},
     {"", "export", "EVENT [FILE.csv]", "the attendance report", 1, 2, Export},
     {"Administration", "tokens create",
      "--role=door|dashboard|organizer|admin [--event=] [--label=]", "", 0, 0, TokensCreate},

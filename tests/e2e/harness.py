@@ -5,6 +5,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -42,10 +43,12 @@ class Server:
         self.proc = None
         self.port = None
 
-    def start(self, timeout=120):
-        self.log = open(self.log_path, "wb")
+    def start(self, timeout=120, port=0):
+        """Starts the server on `port` (0: any free one); after stop(), start(port=self.port)
+        restarts it where its clients expect it, on the same data."""
+        self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [os.path.join(self.build_dir, "server/turnout-server"), "--listen=127.0.0.1:0",
+            [os.path.join(self.build_dir, "server/turnout-server"), "--listen=127.0.0.1:%d" % port,
              "--data_dir=" + self.data_dir, "--durable=false", *self.extra_args],
             stdout=subprocess.PIPE, stderr=self.log)
         deadline = time.time() + timeout
@@ -106,6 +109,13 @@ class Server:
             raise AssertionError("turnoutctl %s failed (%d):\n%s%s" % (
                 " ".join(args), result.returncode, result.stdout, result.stderr))
         return result
+
+
+def free_port():
+    """A TCP port nothing listens on right now, for a process that must come back on the same one."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def bearer(token):

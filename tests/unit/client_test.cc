@@ -1,14 +1,16 @@
 // The client library against an in-process fake of the services: the bearer token and deadline on
 // every call, which calls are retried (only those safe to repeat), error conversion, resuming a
-// dropped WatchAttendance stream, and streaming an import.
+// dropped WatchAttendance stream, the AttendanceWatcher's reconnection, and streaming an import.
 #include "client-lib/client.h"
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "client-lib/attendance_watcher.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -49,6 +51,11 @@ class FakeServices final : public v1::EventService::Service,
     absl::MutexLock lock(&mu_);
     return imported_lines_;
   }
+  // WatchAttendance sends nothing and holds the stream open until the client cancels it.
+  void SilenceWatch() {
+    absl::MutexLock lock(&mu_);
+    silent_watch_ = true;
+  }
 
   grpc::Status GetEvent(grpc::ServerContext* context, const v1::GetEventRequest* request,
                         v1::Event* event) override {
@@ -83,9 +90,15 @@ class FakeServices final : public v1::EventService::Service,
   grpc::Status WatchAttendance(grpc::ServerContext* context,
                                const v1::WatchAttendanceRequest* request,
                                grpc::ServerWriter<v1::AttendanceUpdate>* writer) override {
+    bool silent;
     {
       absl::MutexLock lock(&mu_);
       watch_resumes_.push_back(request->resume_after_sequence());
+      silent = silent_watch_;
+    }
+    if (silent) {
+      while (!context->IsCancelled()) absl::SleepFor(absl::Milliseconds(5));
+      return grpc::Status::CANCELLED;
     }
     for (int64_t i = 1; i <= 2; ++i) {
       v1::AttendanceUpdate update;
@@ -117,6 +130,7 @@ class FakeServices final : public v1::EventService::Service,
   absl::Duration deadline_ ABSL_GUARDED_BY(mu_);
   std::vector<int64_t> watch_resumes_ ABSL_GUARDED_BY(mu_);
   std::vector<int> imported_lines_ ABSL_GUARDED_BY(mu_);
+  bool silent_watch_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 const grpc::Status kUnavailable(grpc::StatusCode::UNAVAILABLE, "replica restarting");
@@ -238,6 +252,111 @@ TEST_F(ClientTest, WatchReturnsErrorsItCannotResume) {
   absl::Status status = Connect()->WatchAttendance({}, [](const auto&) { return true; });
   EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_THAT(fake_.watch_resumes(), ElementsAre(0));
+}
+
+// What an AttendanceWatcher told its owner, for the tests to wait on.
+class WatchLog {
+ public:
+  void Update(const v1::AttendanceUpdate& update) {
+    absl::MutexLock lock(&mu_);
+    sequences_.push_back(update.sequence());
+  }
+  void State(WatchState state, const absl::Status& why) {
+    absl::MutexLock lock(&mu_);
+    states_.push_back(WatchStateName(state));
+    if (!why.ok()) last_error_ = why;
+  }
+  // Waits (at most 10 s) until `done` holds of the states and the sequences seen.
+  bool WaitFor(
+      std::function<bool(const std::vector<std::string>&, const std::vector<int64_t>&)> done) {
+    absl::MutexLock lock(&mu_);
+    auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return done(states_, sequences_); };
+    return mu_.AwaitWithTimeout(absl::Condition(&ready), absl::Seconds(10));
+  }
+  std::vector<std::string> states() {
+    absl::MutexLock lock(&mu_);
+    return states_;
+  }
+  absl::Status last_error() {
+    absl::MutexLock lock(&mu_);
+    return last_error_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<std::string> states_ ABSL_GUARDED_BY(mu_);
+  std::vector<int64_t> sequences_ ABSL_GUARDED_BY(mu_);
+  absl::Status last_error_ ABSL_GUARDED_BY(mu_);
+};
+
+WatcherOptions FastWatcher() {
+  WatcherOptions options;
+  options.first_backoff = absl::Milliseconds(10);
+  options.max_backoff = absl::Milliseconds(50);
+  return options;
+}
+
+TEST_F(ClientTest, WatcherReconnectsAfterADropAndSaysSo) {
+  fake_.FailNext({kUnavailable});
+  std::unique_ptr<Client> client = Connect();
+  WatchLog log;
+  {
+    AttendanceWatcher watcher(
+        *client, "events/1", FastWatcher(), [&](const auto& u) { log.Update(u); },
+        [&](WatchState s, const absl::Status& why) { log.State(s, why); });
+    EXPECT_TRUE(
+        log.WaitFor([](const auto&, const auto& sequences) { return sequences.size() >= 4; }));
+  }
+  const std::vector<std::string> states = log.states();
+  ASSERT_GE(states.size(), 4);
+  EXPECT_THAT(std::vector<std::string>(states.begin(), states.begin() + 4),
+              ElementsAre("connecting", "live", "reconnecting", "live"));
+  EXPECT_EQ(fake_.watch_resumes()[1], 2);  // it asks to resume after the last sequence it saw
+}
+
+TEST_F(ClientTest, WatcherStopsOnErrorsARetryCannotCure) {
+  fake_.FailNext({grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "token revoked")});
+  std::unique_ptr<Client> client = Connect();
+  WatchLog log;
+  AttendanceWatcher watcher(
+      *client, "events/1", FastWatcher(), [&](const auto& u) { log.Update(u); },
+      [&](WatchState s, const absl::Status& why) { log.State(s, why); });
+  EXPECT_TRUE(log.WaitFor([](const auto& states, const auto&) {
+    return !states.empty() && states.back() == "failed";
+  }));
+  EXPECT_EQ(log.last_error().code(), absl::StatusCode::kPermissionDenied);
+  absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_THAT(fake_.watch_resumes(), ElementsAre(0));  // no second attempt
+}
+
+TEST_F(ClientTest, WatcherTakesASilentStreamForDeadAndStopsAtOnce) {
+  fake_.SilenceWatch();
+  std::unique_ptr<Client> client = Connect();
+  WatchLog log;
+  WatcherOptions options = FastWatcher();
+  options.idle_timeout = absl::Milliseconds(300);
+  auto watcher = std::make_unique<AttendanceWatcher>(
+      *client, "events/1", options, [&](const auto& u) { log.Update(u); },
+      [&](WatchState s, const absl::Status& why) { log.State(s, why); });
+  EXPECT_TRUE(log.WaitFor([](const auto& states, const auto&) {
+    return !states.empty() && states.back() == "reconnecting";
+  }));
+  EXPECT_THAT(log.last_error().message(), ::testing::HasSubstr("no message for"));
+  // Blocked in the next silent stream: destroying the watcher cancels it rather than waiting.
+  const absl::Time start = absl::Now();
+  watcher.reset();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+}
+
+TEST(WatchBackoffTest, DoublesUpToTheMaximum) {
+  WatcherOptions options;
+  options.first_backoff = absl::Milliseconds(250);
+  options.max_backoff = absl::Seconds(5);
+  EXPECT_EQ(WatchBackoff(options, 1), absl::Milliseconds(250));
+  EXPECT_EQ(WatchBackoff(options, 2), absl::Milliseconds(500));
+  EXPECT_EQ(WatchBackoff(options, 5), absl::Seconds(4));
+  EXPECT_EQ(WatchBackoff(options, 6), absl::Seconds(5));
+  EXPECT_EQ(WatchBackoff(options, 1000), absl::Seconds(5));
 }
 
 TEST_F(ClientTest, ImportStreamsEveryRowInOrder) {

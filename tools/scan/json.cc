@@ -4,41 +4,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "tools/scan/input.h"
 
 namespace turnout::tools::scan {
-namespace {
-
-// Decodes one UTF-8 sequence at text[i]: its code point and length, or length 0 if invalid.
-uint32_t DecodeUtf8(absl::string_view text, size_t i, size_t* length) {
-  const unsigned char c = static_cast<unsigned char>(text[i]);
-  *length = 0;
-  size_t n;
-  uint32_t cp;
-  if (c < 0x80) {
-    *length = 1;
-    return c;
-  } else if ((c & 0xE0) == 0xC0) {
-    n = 2, cp = c & 0x1F;
-  } else if ((c & 0xF0) == 0xE0) {
-    n = 3, cp = c & 0x0F;
-  } else if ((c & 0xF8) == 0xF0) {
-    n = 4, cp = c & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + n > text.size()) return 0;
-  for (size_t k = 1; k < n; ++k) {
-    const unsigned char d = static_cast<unsigned char>(text[i + k]);
-    if ((d & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (d & 0x3F);
-  }
-  static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  *length = n;
-  return cp;
-}
-
-}  // namespace
 
 std::string JsonQuote(absl::string_view text) {
   std::string out = "\"";

@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -311,6 +312,37 @@ TEST_F(OfflineTest, UploadsInAnyOrderSettleInScanTimeOrderAndCountOnce) {
     EXPECT_EQ(counts.inside(), 2);
     EXPECT_EQ(Attendance().conflicts(), 3) << "three doors admitted someone already inside";
   }
+}
+
+// A door retries an upload whose answer it never got while the first is still running: both
+// answer the same, and everything counts once.
+TEST_F(OfflineTest, TheSameUploadSentTwiceAtOnceCountsOnce) {
+  std::vector<v1::OfflineScan> scans;
+  for (int i = 0; i < 40; ++i) {
+    const std::string code = server_.Register(event_.name(), absl::StrCat("P", i)).ticket().code();
+    scans.push_back(Offline(code, Minutes(1 + i % 20), absl::StrCat("twice-", i)));
+    scans.push_back(Offline(code, Minutes(30 + i % 5), absl::StrCat("twice-exit-", i),
+                            v1::ScanResult::EXIT_RECORDED, v1::SCAN_DIRECTION_EXIT));
+  }
+  ASSERT_FALSE(HasFailure());
+  v1::UploadScansResponse first, second;
+  std::thread a([&] { first = Upload(doors_[0], scans); });
+  std::thread b([&] { second = Upload(doors_[0], scans); });
+  a.join();
+  b.join();
+  ASSERT_EQ(first.results_size(), 80);
+  ASSERT_EQ(second.results_size(), 80);
+  int replays = 0;
+  for (int i = 0; i < 80; ++i) {
+    EXPECT_EQ(first.results(i).result().status(), second.results(i).result().status());
+    EXPECT_EQ(first.results(i).result().scan(), second.results(i).result().scan());
+    replays += first.results(i).result().replayed() + second.results(i).result().replayed();
+  }
+  EXPECT_EQ(replays, 80) << "each scan recorded by one upload and replayed by the other";
+  EXPECT_EQ(server_.QueryInt("SELECT count(*) FROM scans"), 80);
+  const v1::CheckpointAttendance counts = Entrance();
+  EXPECT_EQ(counts.checked_in(), 40);
+  EXPECT_EQ(counts.inside(), 0);
 }
 
 TEST_F(OfflineTest, OnlineAndOfflineScansOfOneTicketAreDecidedByScanTime) {

@@ -179,7 +179,11 @@ ServerUnaryReactor* AdminServiceImpl::RevokeSigningKey(CallbackServerContext* ct
 ServerUnaryReactor* AdminServiceImpl::PurgePersonalData(CallbackServerContext* ctx,
                                                         const v1::PurgePersonalDataRequest*,
                                                         v1::PurgePersonalDataResponse*) {
-  return Unimplemented(ctx, "PurgePersonalData");
+  // Who asks is checked first: a stranger learns nothing, not even what this release lacks.
+  return RunUnary(ctx, deps_, [](Call& call) -> absl::Status {
+    RETURN_IF_ERROR(call.principal.Require({Role::kAdmin}));
+    return absl::UnimplementedError("PurgePersonalData is not available in this release yet");
+  });
 }
 
 }  // namespace turnout::api

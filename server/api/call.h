@@ -64,9 +64,6 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* ctx, ServiceDeps& deps,
                                    std::function<absl::Status(Call&)> handler);
 
-// Finishes a call whose RPC a later release implements.
-grpc::ServerUnaryReactor* Unimplemented(grpc::CallbackServerContext* ctx, const char* what);
-
 // The bearer token of a call's metadata, or "".
 std::string AuthorizationOf(const grpc::ServerContextBase& ctx);
 

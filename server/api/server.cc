@@ -57,7 +57,7 @@ void RegisterAllStatements() {
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read \"", path, "\""));
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
@@ -123,6 +123,13 @@ absl::Status TurnoutServer::Init(const ServerOptions& options) {
 
   std::shared_ptr<grpc::ServerCredentials> creds = grpc::InsecureServerCredentials();
   if (!options.tls_cert_file.empty() || !options.tls_key_file.empty()) {
+    // Both or neither: half a TLS configuration is a mistake, never a reason for plaintext.
+    if (options.tls_cert_file.empty() || options.tls_key_file.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "TLS needs both --tls_cert and --tls_key; only ",
+          options.tls_cert_file.empty() ? "--tls_key" : "--tls_cert",
+          " is set (the server does not fall back to plaintext)"));
+    }
     ASSIGN_OR_RETURN(std::string cert, ReadFile(options.tls_cert_file));
     ASSIGN_OR_RETURN(std::string private_key, ReadFile(options.tls_key_file));
     grpc::SslServerCredentialsOptions ssl;
@@ -144,6 +151,12 @@ absl::Status TurnoutServer::Init(const ServerOptions& options) {
   builder.RegisterService(admin_.get());
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {
+    if (!options.tls_cert_file.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "cannot serve TLS on ", options.listen, ": check that ", options.tls_key_file,
+          " is the private key of the certificate in ", options.tls_cert_file,
+          " (or the address is in use, or not this machine's)"));
+    }
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen,
                                                " (in use, or not an address of this machine?)"));
   }

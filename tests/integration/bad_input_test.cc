@@ -2,6 +2,7 @@
 // message naming the field, and changes nothing (every row of every table is the same after).
 // Also the RPCs this release does not implement answer UNIMPLEMENTED.
 #include <functional>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -463,6 +464,18 @@ TEST_F(BadInputTest, InvalidUtf8InADisplayNameIsRefusedAndChangesNothing) {
 TEST_F(BadInputTest, RpcsOfALaterReleaseAnswerUnimplemented) {
   const std::string admin = server_.admin_token();
   {
+    // A stranger, or a door, learns nothing about it: authentication comes first.
+    v1::PurgePersonalDataRequest req;
+    req.set_event(event_.name());
+    v1::PurgePersonalDataResponse resp;
+    EXPECT_EQ(
+        server_.admin().PurgePersonalData(TestServer::Context("").get(), req, &resp).error_code(),
+        grpc::StatusCode::UNAUTHENTICATED);
+    EXPECT_EQ(
+        server_.admin().PurgePersonalData(TestServer::Context(door_).get(), req, &resp).error_code(),
+        grpc::StatusCode::PERMISSION_DENIED);
+  }
+  {
     v1::PurgePersonalDataRequest req;
     req.set_event(event_.name());
     v1::PurgePersonalDataResponse resp;
@@ -473,6 +486,50 @@ TEST_F(BadInputTest, RpcsOfALaterReleaseAnswerUnimplemented) {
               grpc::StatusCode::UNIMPLEMENTED);
     EXPECT_EQ(server_.Fingerprint(), before);
   }
+}
+
+}  // namespace
+}  // namespace turnout::testing
+
+namespace turnout::testing {
+namespace {
+
+// Half a TLS configuration stops the server with a message naming what is missing; it never
+// serves plaintext instead.
+TEST(ServerOptionsTest, OneOfTheTlsFilesAloneIsRefusedByName) {
+  ScopedTempDir dir;
+  for (const bool cert_only : {true, false}) {
+    api::ServerOptions options;
+    options.listen = "127.0.0.1:0";
+    options.data_dir = dir.path();
+    options.database = TestPostgres::Get().NewDatabase();
+    (cert_only ? options.tls_cert_file : options.tls_key_file) = dir.path() + "/server.pem";
+    absl::StatusOr<std::unique_ptr<api::TurnoutServer>> server = api::TurnoutServer::Start(options);
+    ASSERT_FALSE(server.ok());
+    EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(server.status().message(), HasSubstr(cert_only ? "--tls_key" : "--tls_cert"));
+    EXPECT_THAT(server.status().message(), HasSubstr("does not fall back to plaintext"));
+  }
+}
+
+TEST(ServerOptionsTest, AKeyThatIsNotTheCertificatesIsNamedAsSuch) {
+  ScopedTempDir dir;
+  const std::string d = dir.path();
+  ASSERT_EQ(std::system(("openssl req -x509 -newkey rsa:2048 -nodes -keyout " + d + "/a.key -out " +
+                         d + "/a.pem -days 1 -subj /CN=localhost 2>/dev/null && openssl genrsa -out " +
+                         d + "/b.key 2048 2>/dev/null")
+                            .c_str()),
+            0);
+  api::ServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.data_dir = d + "/data";
+  options.database = TestPostgres::Get().NewDatabase();
+  options.tls_cert_file = d + "/a.pem";
+  options.tls_key_file = d + "/b.key";
+  absl::StatusOr<std::unique_ptr<api::TurnoutServer>> server = api::TurnoutServer::Start(options);
+  ASSERT_FALSE(server.ok());
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(server.status().message(), HasSubstr("is the private key of the certificate"));
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
 // Bad input of every kind, through the real server: each request gets its exact status code and a
 // message naming the field, and changes nothing (every row of every table is the same after).
 // Also the RPCs this release does not implement answer UNIMPLEMENTED.
-#include <functional>
 #include <cstdlib>
+#include <functional>
 #include <string>
 #include <vector>
 

@@ -68,18 +68,7 @@ class CheckinTest : public ::testing::Test {
 
   // The counts of one checkpoint (empty: the entrance).
   v1::CheckpointAttendance CountsAt(const std::string& checkpoint = "") {
-    const std::string name = checkpoint.empty() ? event_.entrance_checkpoint() : checkpoint;
-    v1::GetAttendanceRequest req;
-    req.set_event(event_.name());
-    v1::Attendance attendance;
-    grpc::Status status =
-        server_.attendance().GetAttendance(server_.AdminContext().get(), req, &attendance);
-    EXPECT_TRUE(status.ok()) << "GetAttendance: " << status.error_message();
-    for (const v1::CheckpointAttendance& c : attendance.checkpoints()) {
-      if (c.checkpoint() == name) return c;
-    }
-    ADD_FAILURE() << "no counts for " << name;
-    return {};
+    return server_.CountsAt(event_, checkpoint);
   }
 
   int64_t ScanRows() { return server_.QueryInt("SELECT count(*) FROM scans"); }

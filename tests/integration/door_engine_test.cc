@@ -138,22 +138,8 @@ class DoorEngineTest : public ::testing::Test {
     return answer.value_or(DoorAnswer{});
   }
 
-  v1::Attendance Attendance() {
-    v1::GetAttendanceRequest req;
-    req.set_event(event_.name());
-    v1::Attendance attendance;
-    EXPECT_TRUE(
-        server_.attendance().GetAttendance(server_.AdminContext().get(), req, &attendance).ok());
-    return attendance;
-  }
-  v1::CheckpointAttendance Entrance() {
-    const v1::Attendance attendance = Attendance();
-    for (const v1::CheckpointAttendance& c : attendance.checkpoints()) {
-      if (c.checkpoint() == event_.entrance_checkpoint()) return c;
-    }
-    ADD_FAILURE() << "no entrance counts";
-    return {};
-  }
+  v1::Attendance Attendance() { return server_.Attendance(event_.name()); }
+  v1::CheckpointAttendance Entrance() { return server_.CountsAt(event_); }
 
   std::string Code(const std::string& name) {
     return server_.Register(event_.name(), name).ticket().code();

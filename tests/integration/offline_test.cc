@@ -82,22 +82,8 @@ class OfflineTest : public ::testing::Test {
     return resp;
   }
 
-  v1::Attendance Attendance() {
-    v1::GetAttendanceRequest req;
-    req.set_event(event_.name());
-    v1::Attendance attendance;
-    EXPECT_TRUE(
-        server_.attendance().GetAttendance(server_.AdminContext().get(), req, &attendance).ok());
-    return attendance;
-  }
-  v1::CheckpointAttendance Entrance() {
-    const v1::Attendance attendance = Attendance();
-    for (const v1::CheckpointAttendance& c : attendance.checkpoints()) {
-      if (c.checkpoint() == event_.entrance_checkpoint()) return c;
-    }
-    ADD_FAILURE() << "no entrance counts";
-    return {};
-  }
+  v1::Attendance Attendance() { return server_.Attendance(event_.name()); }
+  v1::CheckpointAttendance Entrance() { return server_.CountsAt(event_); }
 
   // Whole microseconds, as the database keeps them.
   static absl::Time Minutes(int m) {

@@ -182,6 +182,26 @@ void TestServer::Execute(const std::string& sql) const {
   txn.commit();
 }
 
+v1::Attendance TestServer::Attendance(const std::string& event) {
+  v1::GetAttendanceRequest req;
+  req.set_event(event);
+  v1::Attendance attendance;
+  const grpc::Status status = attendance_->GetAttendance(AdminContext().get(), req, &attendance);
+  EXPECT_TRUE(status.ok()) << "GetAttendance: " << status.error_message();
+  return attendance;
+}
+
+v1::CheckpointAttendance TestServer::CountsAt(const v1::Event& event,
+                                              const std::string& checkpoint) {
+  const std::string name = checkpoint.empty() ? event.entrance_checkpoint() : checkpoint;
+  const v1::Attendance attendance = Attendance(event.name());
+  for (const v1::CheckpointAttendance& c : attendance.checkpoints()) {
+    if (c.checkpoint() == name) return c;
+  }
+  ADD_FAILURE() << "no counts for " << name;
+  return {};
+}
+
 int64_t TestServer::QueryInt(const std::string& sql) const {
   pqxx::connection conn(database_);
   pqxx::work txn(conn);

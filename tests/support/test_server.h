@@ -108,6 +108,11 @@ class TestServer {
   // Runs `sql` on the server's database and commits, e.g. to put rows into a state an older
   // release would have left.
   void Execute(const std::string& sql) const;
+  // GetAttendance as ADMIN (a test failure and an empty message if the call fails), and the counts
+  // of one of its checkpoints ("" for the entrance; a test failure if there is none).
+  v1::Attendance Attendance(const std::string& event);
+  v1::CheckpointAttendance CountsAt(const v1::Event& event, const std::string& checkpoint = "");
+
   // The first column of the first row of `sql` on the server's database, e.g.
   // QueryInt("SELECT count(*) FROM scans").
   int64_t QueryInt(const std::string& sql) const;

@@ -20,7 +20,7 @@ ABSL_FLAG(int, scan_batch, 32,
           "Concurrent scans committed in one transaction at most (1: a transaction per scan)");
 ABSL_FLAG(bool, durable, true, "Embedded PostgreSQL fsyncs commits (turn off only for tests)");
 ABSL_FLAG(absl::Duration, watch_interval, absl::Milliseconds(250),
-          "WatchAttendance: at most one update per event this often");
+          "WatchAttendance: under load, one update per event this often");
 ABSL_FLAG(absl::Duration, watch_heartbeat, absl::Seconds(15),
           "WatchAttendance: a heartbeat this often when nothing changes");
 

@@ -41,7 +41,8 @@ struct ServerOptions {
   double register_burst = 30.0;
   // Scans committed together at most; 1 gives every scan a transaction of its own.
   int scan_batch = 32;
-  // WatchAttendance: at most one update per event this often, and a heartbeat this often.
+  // WatchAttendance: under load one update per event this often (a change after a quiet interval
+  // goes out at once), and a heartbeat this often when nothing changes.
   absl::Duration watch_interval = absl::Milliseconds(250);
   absl::Duration watch_heartbeat = absl::Seconds(15);
 };

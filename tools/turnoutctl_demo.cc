@@ -1,4 +1,5 @@
-// The demo data of PRODUCT.md §1 and the practice training of the day; see turnoutctl_demo.h.
+// The demo data of docs/design.md ("The reference scenario") and the practice training of the
+// day; see turnoutctl_demo.h.
 #include "tools/turnoutctl_demo.h"
 
 #include <string>

@@ -1,6 +1,6 @@
-// `turnoutctl demo`: loads the reference scenario of PRODUCT.md §1, the two 2015 Regional Trainings
-// "Unlocking Our Power: Moving Pro-Immigrant Policies" (Oakland and Los Angeles), with their
-// plenaries and two rounds of breakouts across five policy tracks, and publishes them. It also
+// `turnoutctl demo`: loads the reference scenario of docs/design.md, the two 2015 Regional
+// Trainings "Unlocking Our Power: Moving Pro-Immigrant Policies" (Oakland and Los Angeles), with
+// their plenaries and two rounds of breakouts across five policy tracks, and publishes them. It also
 // loads a practice training dated the day it runs, doors open now in the machine's time zone, so
 // that a newcomer can scan at a live door (turnout-scan) without telling the server the time.
 //

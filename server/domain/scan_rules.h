@@ -22,7 +22,8 @@
 
 namespace turnout::domain {
 
-// The answer to one scan attempt (PRODUCT.md §4). Names match turnout.v1.ScanResult.Status.
+// The answer to one scan attempt (docs/design.md, "Scans"). Names match
+// turnout.v1.ScanResult.Status.
 enum class ScanStatus {
   kAdmitted,
   kExitRecorded,
@@ -150,7 +151,7 @@ struct PresenceReplay {
 // scans reach the server never changes the outcome (docs/design.md).
 PresenceReplay ReplayPresence(absl::Span<const LoggedScan> canonical, bool allow_reentry);
 
-// Counts per checkpoint, as PRODUCT.md §4 defines them.
+// Counts per checkpoint, as docs/design.md defines them.
 struct CheckpointCounts {
   int64_t registered = 0;  // valid tickets that may enter the checkpoint
   int64_t checked_in = 0;  // unique people admitted at least once

@@ -1,5 +1,5 @@
-// Roles and token scopes across the services (PRODUCT.md §8): who may call what, and what each
-// role sees.
+// Roles and token scopes across the services (docs/design.md, "Roles and privacy"): who may call
+// what, and what each role sees.
 #include <functional>
 #include <string>
 #include <vector>

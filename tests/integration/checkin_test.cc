@@ -1,4 +1,4 @@
-// The door, end to end through the real Scan RPC: every ScanResult status of PRODUCT.md §4, the
+// The door, end to end through the real Scan RPC: every ScanResult status of docs/design.md, the
 // scan log, idempotent retries, re-entry, annulment, search, walk-ins, exact counts, and 32 doors
 // scanning one ticket at the same instant.
 #include <map>

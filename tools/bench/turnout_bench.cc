@@ -1,4 +1,4 @@
-// turnout-bench: measures Turnout against the targets of PRODUCT.md §10 and prints plain numbers.
+// turnout-bench: measures Turnout against the targets of docs/design.md and prints plain numbers.
 //
 //   turnout-bench checkin [--tickets=2000] [--concurrency=64] [--seconds=10] [--durable=true]
 //
@@ -90,7 +90,7 @@ namespace fs = std::filesystem;
 constexpr absl::Duration kIdleStatsFlushWait = absl::Seconds(11);
 constexpr absl::Duration kExitStatsFlushWait = absl::Milliseconds(500);
 constexpr absl::Duration kSampleInterval = absl::Milliseconds(100);
-// PRODUCT.md §10.
+// docs/design.md, "Targets".
 constexpr double kTargetRatio = 1.0;
 constexpr double kTargetP99Ms = 20.0;
 
@@ -487,7 +487,7 @@ int RunCheckin() {
 
   const bool ratio_met = ratio >= kTargetRatio;
   const bool p99_met = g.p99_ms <= kTargetP99Ms;
-  std::cout << absl::StrFormat("\n  %-44s %10s  %s\n", "target (PRODUCT.md §10)", "measured",
+  std::cout << absl::StrFormat("\n  %-44s %10s  %s\n", "target (docs/design.md)", "measured",
                                "met");
   std::cout << absl::StrFormat("  %-44s %9.2fx  %s\n", "gRPC check-ins/s >= 1.0 x pgbench", ratio,
                                ratio_met ? "yes" : "NO");
@@ -543,7 +543,7 @@ int RunCheckin() {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "Measures Turnout against PRODUCT.md §10.\n"
+      "Measures Turnout against the targets of docs/design.md.\n"
       "  turnout-bench checkin [--tickets=2000] [--concurrency=64] [--seconds=10] "
       "[--durable=true]\n"
       "  turnout-bench offline [--offline_tickets=5000] [--upload_scans=10000]\n"

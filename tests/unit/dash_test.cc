@@ -14,7 +14,7 @@
 #include "tools/dash/board.h"
 #include "tools/dash/dashboard.h"
 #include "tools/dash/feed.h"
-#include "tools/dash/json.h"
+#include "tools/common/text.h"
 #include "tools/dash/page.h"
 #include "tools/dash/strings.h"
 
@@ -137,7 +137,7 @@ TEST(BoardJsonTest, TitlesCannotBreakOutOfTheJsonOrAScript) {
                 .at("title")
                 .string_value(),
             "Room \"A\" </script><b>\\ \n");
-  EXPECT_EQ(JsonString("José ñ"), "\"José ñ\"");  // UTF-8 passes through
+  EXPECT_EQ(tools::JsonQuote("José ñ"), "\"José ñ\"");  // UTF-8 passes through
 }
 
 TEST(ArrivalsRingTest, KeepsTheLastSixtySamplesOldestFirst) {

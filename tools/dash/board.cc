@@ -3,7 +3,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
-#include "tools/dash/json.h"
+#include "tools/common/text.h"
 
 namespace turnout::dash {
 namespace {
@@ -11,14 +11,14 @@ namespace {
 using ::google::protobuf::util::TimeUtil;
 
 std::string EntranceJson(const v1::CheckpointAttendance& c) {
-  return absl::StrCat("{\"title\":", JsonString(c.title()), ",\"registered\":", c.registered(),
-                      ",\"checked_in\":", c.checked_in(), ",\"inside\":", c.inside(),
-                      ",\"capacity\":", c.capacity(),
+  return absl::StrCat("{\"title\":", tools::JsonQuote(c.title()),
+                      ",\"registered\":", c.registered(), ",\"checked_in\":", c.checked_in(),
+                      ",\"inside\":", c.inside(), ",\"capacity\":", c.capacity(),
                       ",\"arrivals_last_minute\":", c.arrivals_last_minute(), "}");
 }
 
 std::string RoomJson(const v1::CheckpointAttendance& c) {
-  return absl::StrCat("{\"title\":", JsonString(c.title()), ",\"inside\":", c.inside(),
+  return absl::StrCat("{\"title\":", tools::JsonQuote(c.title()), ",\"inside\":", c.inside(),
                       ",\"capacity\":", c.capacity(), ",\"checked_in\":", c.checked_in(),
                       ",\"level\":\"", BarLevelName(RoomBarLevel(c.inside(), c.capacity())), "\"}");
 }
@@ -47,13 +47,13 @@ const char* BarLevelName(BarLevel level) {
 }
 
 std::string BoardJson(const Board& board) {
-  std::string json = absl::StrCat("{\"state\":", JsonString(board.state),
-                                  ",\"title\":", JsonString(board.event_title));
+  std::string json = absl::StrCat("{\"state\":", tools::JsonQuote(board.state),
+                                  ",\"title\":", tools::JsonQuote(board.event_title));
   std::string entrance = "null";
   std::string rooms;
   if (board.attendance.has_value()) {
     const v1::Attendance& a = *board.attendance;
-    absl::StrAppend(&json, ",\"event\":", JsonString(a.event()),
+    absl::StrAppend(&json, ",\"event\":", tools::JsonQuote(a.event()),
                     ",\"as_of_ms\":", TimeUtil::TimestampToMilliseconds(a.as_of()));
     for (const v1::CheckpointAttendance& c : a.checkpoints()) {
       if (c.session().empty()) {

@@ -4,7 +4,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "tools/dash/json.h"
+#include "tools/common/text.h"
 
 namespace turnout::dash {
 namespace {
@@ -71,7 +71,8 @@ std::string LabelsJson(Language language) {
   std::string json = "{";
   for (const Entry& entry : kLabels) {
     if (json.size() > 1) json += ",";
-    absl::StrAppend(&json, JsonString(entry.key), ":", JsonString(Label(language, entry.key)));
+    absl::StrAppend(&json, tools::JsonQuote(entry.key), ":",
+                    tools::JsonQuote(Label(language, entry.key)));
   }
   return json + "}";
 }

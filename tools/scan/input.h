@@ -67,10 +67,6 @@ Input ClassifyLine(const Line& line);
 // True when `text` is valid UTF-8 with no control characters (C0 but tab, DEL, C1).
 bool IsPrintableUtf8(absl::string_view text);
 
-// Decodes one UTF-8 sequence at text[i]: its code point, and its length in *length, 0 when the
-// bytes there are not valid UTF-8 (overlong, surrogate, truncated, past U+10FFFF).
-uint32_t DecodeUtf8(absl::string_view text, size_t i, size_t* length);
-
 // The number of code points in valid UTF-8 `text`.
 size_t CodePoints(absl::string_view text);
 

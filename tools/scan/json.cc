@@ -4,48 +4,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "tools/scan/input.h"
+#include "tools/common/text.h"
 
 namespace turnout::tools::scan {
-
-std::string JsonQuote(absl::string_view text) {
-  std::string out = "\"";
-  for (size_t i = 0; i < text.size();) {
-    size_t length;
-    const uint32_t cp = DecodeUtf8(text, i, &length);
-    if (length == 0) {
-      out += "\\ufffd";
-      ++i;
-      continue;
-    }
-    switch (cp) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029) {
-          absl::StrAppendFormat(&out, "\\u%04x", cp);
-        } else {
-          out.append(text.data() + i, length);
-        }
-    }
-    i += length;
-  }
-  out += "\"";
-  return out;
-}
 
 void JsonLine::Key(absl::string_view key) {
   if (!body_.empty()) body_ += ",";

@@ -13,12 +13,9 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "tools/common/text.h"
 
 namespace turnout::tools::scan {
-
-// `text` as a JSON string literal, quotes included. Escapes '"', '\\', every C0 control, DEL, the
-// C1 controls and U+2028/U+2029; replaces invalid UTF-8 with U+FFFD.
-std::string JsonQuote(absl::string_view text);
 
 class JsonLine {
  public:

@@ -76,9 +76,13 @@ std::string DataKey::Seal(absl::string_view plaintext) const {
 }
 
 std::string DataKey::Digest(absl::string_view context, absl::string_view data) const {
+  // A subkey of its own: the data key itself only ever seals (one key, one primitive).
+  unsigned char subkey[crypto_generichash_KEYBYTES];
+  crypto_kdf_derive_from_key(subkey, sizeof(subkey), 1, "TNDIGEST", key_.data());
   unsigned char out[16];
   crypto_generichash_state state;
-  crypto_generichash_init(&state, key_.data(), key_.size(), sizeof(out));
+  crypto_generichash_init(&state, subkey, sizeof(subkey), sizeof(out));
+  sodium_memzero(subkey, sizeof(subkey));
   // The context's length first, so that ("ab", "c") and ("a", "bc") differ.
   const unsigned char length = static_cast<unsigned char>(std::min<size_t>(context.size(), 255));
   crypto_generichash_update(&state, &length, 1);

@@ -8,6 +8,7 @@
 #include "server/api/rate_limiter.h"
 #include "server/api/services.h"
 #include "server/api/stream_slots.h"
+#include "server/domain/manage_secret.h"
 #include "server/domain/qr.h"
 #include "server/domain/validation.h"
 #include "server/store/event_store.h"
@@ -27,8 +28,27 @@ constexpr size_t kMinPublicRequestIdBytes = 16;
 // Bounds what an import may buffer before it is checked.
 constexpr size_t kMaxImportBytes = 32 << 20;
 
-// What a caller may see of one registration.
-enum class Access { kNone, kDoor, kFull };
+// What a caller may see and do with one registration (docs/design.md, "Self-service").
+enum class Access {
+  kCode,  // holds the registration's current ticket code: sees what the door shows, changes nothing
+  kDoor,  // a DOOR token of the event: sees what the door shows
+  kFull,  // staff of the event, or the attendee with the manage secret
+};
+
+// The attendee's proofs, as a request carries them.
+struct Proofs {
+  const std::string& ticket_code;
+  const std::string& manage_secret;
+};
+
+// Only a keyed hash of a manage secret is stored: a copy of the database opens no registration.
+std::string ManageSecretDigest(const store::DataKey& key, absl::string_view canonical_secret) {
+  return key.Digest("manage secret", canonical_secret);
+}
+
+bool SameDigest(const std::string& a, const std::string& b) {
+  return !a.empty() && a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
 
 absl::StatusOr<std::vector<int64_t>> ParseChoices(
     const google::protobuf::RepeatedPtrField<std::string>& names, int64_t event_id,
@@ -71,38 +91,78 @@ absl::StatusOr<store::NewRegistration> NewRegistrationFrom(const v1::Registratio
   return n;
 }
 
-// Staff of the event see everything; a DOOR sees what the door needs; an attendee holding the
-// registration's current code sees their own registration.
+// Staff of the event see everything, and so does the attendee holding the registration's manage
+// secret. The current ticket code, shown openly at the door, sees what the door sees, like a DOOR
+// token. A proof that does not fit answers PERMISSION_DENIED whether or not the registration
+// exists, so that strangers learn nothing by trying names.
 absl::StatusOr<Access> AccessTo(pqxx::work& txn, const Principal& p, const ChildName& reg,
-                                const std::string& ticket_code) {
+                                const Proofs& given, const store::DataKey& key) {
   if (p.Require({Role::kAdmin, Role::kOrganizer}, reg.event_id).ok()) return Access::kFull;
-  if (!ticket_code.empty()) {
-    if (ticket_code.size() > domain::kMaxCodeBytes) {
+  if (!given.manage_secret.empty()) {
+    ASSIGN_OR_RETURN(std::string secret,
+                     domain::ParseManageSecret("manage_secret", given.manage_secret));
+    absl::StatusOr<std::string> stored =
+        PgRegistrationStore::ManageSecretHash(txn, reg.event_id, reg.id);
+    if (stored.ok() && SameDigest(*stored, ManageSecretDigest(key, secret))) return Access::kFull;
+    if (!stored.ok() && !absl::IsNotFound(stored.status())) return stored.status();
+    return absl::PermissionDeniedError(
+        "manage_secret: is not this registration's manage secret (an organizer can issue a new "
+        "one)");
+  }
+  if (!given.ticket_code.empty()) {
+    if (given.ticket_code.size() > domain::kMaxCodeBytes) {
       return absl::InvalidArgumentError("ticket_code: too long to be a ticket code");
     }
     auto ticket = PgRegistrationStore::CurrentTicket(txn, reg.event_id, reg.id);
-    const std::string given(absl::StripAsciiWhitespace(ticket_code));
-    if (ticket.ok() && given.size() == ticket->code.size() &&
-        sodium_memcmp(given.data(), ticket->code.data(), given.size()) == 0) {
-      return Access::kFull;
+    const std::string code(absl::StripAsciiWhitespace(given.ticket_code));
+    if (ticket.ok() && code.size() == ticket->code.size() &&
+        sodium_memcmp(code.data(), ticket->code.data(), code.size()) == 0) {
+      return Access::kCode;
     }
     return absl::PermissionDeniedError("ticket_code: is not this registration's current ticket");
   }
   if (p.Require({Role::kDoor}, reg.event_id).ok()) return Access::kDoor;
   if (!p.authenticated()) {
     return absl::UnauthenticatedError(
-        "send a staff token, or this registration's ticket code in ticket_code");
+        "send a staff token, or this registration's manage_secret (or its ticket_code, to see "
+        "what the door sees)");
   }
   return absl::PermissionDeniedError(
       absl::StrCat("a ", RoleName(p.role), " token may not see registrations of this event"));
 }
 
+// Changing or cancelling a registration, or reading its contact fields, takes staff or the
+// manage secret.
 absl::Status RequireFull(Access access) {
-  if (access != Access::kFull) {
-    return absl::PermissionDeniedError(
-        "only organizers or the attendee (with the ticket code) may change a registration");
+  switch (access) {
+    case Access::kFull:
+      return absl::OkStatus();
+    case Access::kCode:
+      return absl::PermissionDeniedError(
+          "ticket_code: shows only what the door shows and changes nothing; to change or cancel "
+          "this registration send its manage_secret, from the registration's confirmation (an "
+          "organizer can issue a new one)");
+    case Access::kDoor:
+      break;
   }
-  return absl::OkStatus();
+  return absl::PermissionDeniedError(
+      "a DOOR token may not change a registration: only organizers, or the attendee with the "
+      "manage secret, may");
+}
+
+// What the door shows of a registration: a DOOR token and a ticket code's holder see this. Once
+// canceled, a ticket code sees only that: the name and status of the registration.
+void DoorView(const store::RegistrationRecord& r, Access access, v1::Registration* out) {
+  out->Clear();
+  out->set_name(ChildNameOf(r.event_id, "registrations", r.id));
+  out->set_status(static_cast<v1::Registration::Status>(r.status));
+  if (access == Access::kCode && r.status == v1::Registration::CANCELED) return;
+  v1::Registration full;
+  ToProto(r, /*with_contact=*/false, &full);
+  out->set_display_name(full.display_name());
+  out->set_preferred_language(full.preferred_language());
+  *out->mutable_attention_flags() = full.attention_flags();
+  *out->mutable_session_choices() = full.session_choices();
 }
 
 absl::StatusOr<domain::SigningKey> ActiveKey(const ServiceDeps& deps) {
@@ -273,12 +333,15 @@ ServerUnaryReactor* RegistrationServiceImpl::Register(CallbackServerContext* ctx
                                          req->request_id()));
     ASSIGN_OR_RETURN(domain::SigningKey key, ActiveKey(deps_));
     input.require_published = !staff;
+    const std::string secret = domain::NewManageSecret();
+    input.manage_secret_hash = ManageSecretDigest(*deps_.data_key, secret);
     RETURN_IF_ERROR(call.Transaction([&](pqxx::work& txn) -> absl::Status {
       ASSIGN_OR_RETURN(store::Registered done,
                        PgRegistrationStore::Register(txn, event_id, input, *deps_.data_key, key));
       resp->Clear();
       ToProto(done.registration, /*with_contact=*/true, resp->mutable_registration());
       ToProto(done.ticket, resp->mutable_ticket());
+      resp->set_manage_secret(secret);
       return absl::OkStatus();
     }));
     deps_.on_counts_changed(event_id);
@@ -292,10 +355,16 @@ ServerUnaryReactor* RegistrationServiceImpl::GetRegistration(CallbackServerConte
   return RunUnary(ctx, deps_, [this, req, resp](Call& call) -> absl::Status {
     ASSIGN_OR_RETURN(ChildName name, ParseChildName("name", req->name(), "registrations"));
     return call.Transaction([&](pqxx::work& txn) -> absl::Status {
-      ASSIGN_OR_RETURN(Access access, AccessTo(txn, call.principal, name, req->ticket_code()));
+      ASSIGN_OR_RETURN(Access access,
+                       AccessTo(txn, call.principal, name,
+                                {req->ticket_code(), req->manage_secret()}, *deps_.data_key));
       ASSIGN_OR_RETURN(store::RegistrationRecord r,
                        PgRegistrationStore::Get(txn, name.event_id, name.id, *deps_.data_key));
-      ToProto(r, access == Access::kFull, resp);
+      if (access == Access::kFull) {
+        ToProto(r, /*with_contact=*/true, resp);
+      } else {
+        DoorView(r, access, resp);
+      }
       return absl::OkStatus();
     });
   });
@@ -306,7 +375,9 @@ ServerUnaryReactor* RegistrationServiceImpl::CancelRegistration(
   return RunUnary(ctx, deps_, [this, req, resp](Call& call) -> absl::Status {
     ASSIGN_OR_RETURN(ChildName name, ParseChildName("name", req->name(), "registrations"));
     RETURN_IF_ERROR(call.Transaction([&](pqxx::work& txn) -> absl::Status {
-      ASSIGN_OR_RETURN(Access access, AccessTo(txn, call.principal, name, req->ticket_code()));
+      ASSIGN_OR_RETURN(Access access,
+                       AccessTo(txn, call.principal, name,
+                                {req->ticket_code(), req->manage_secret()}, *deps_.data_key));
       RETURN_IF_ERROR(RequireFull(access));
       ASSIGN_OR_RETURN(store::RegistrationRecord r,
                        PgRegistrationStore::Cancel(txn, name.event_id, name.id, *deps_.data_key));
@@ -326,7 +397,9 @@ ServerUnaryReactor* RegistrationServiceImpl::UpdateSessionChoices(
     ASSIGN_OR_RETURN(std::vector<int64_t> sessions,
                      ParseChoices(req->sessions(), name.event_id, "sessions"));
     RETURN_IF_ERROR(call.Transaction([&](pqxx::work& txn) -> absl::Status {
-      ASSIGN_OR_RETURN(Access access, AccessTo(txn, call.principal, name, req->ticket_code()));
+      ASSIGN_OR_RETURN(Access access,
+                       AccessTo(txn, call.principal, name,
+                                {req->ticket_code(), req->manage_secret()}, *deps_.data_key));
       RETURN_IF_ERROR(RequireFull(access));
       ASSIGN_OR_RETURN(store::RegistrationRecord r,
                        PgRegistrationStore::UpdateChoices(txn, name.event_id, name.id, sessions,
@@ -375,15 +448,18 @@ ServerUnaryReactor* RegistrationServiceImpl::ListRegistrations(
 ServerUnaryReactor* RegistrationServiceImpl::GetTicket(CallbackServerContext* ctx,
                                                        const v1::GetTicketRequest* req,
                                                        v1::Ticket* resp) {
-  return RunUnary(ctx, deps_, [req, resp](Call& call) -> absl::Status {
+  return RunUnary(ctx, deps_, [this, req, resp](Call& call) -> absl::Status {
     ASSIGN_OR_RETURN(ChildName name, ParseChildName("name", req->name(), "registrations"));
     if (req->png_scale() < 0 || req->png_scale() > 32) {
       return absl::InvalidArgumentError("png_scale: must be between 1 and 32 (0 means 8)");
     }
     store::TicketRecord ticket;
     RETURN_IF_ERROR(call.Transaction([&](pqxx::work& txn) -> absl::Status {
-      ASSIGN_OR_RETURN(Access access, AccessTo(txn, call.principal, name, req->ticket_code()));
-      RETURN_IF_ERROR(RequireFull(access));
+      ASSIGN_OR_RETURN(Access access,
+                       AccessTo(txn, call.principal, name,
+                                {req->ticket_code(), req->manage_secret()}, *deps_.data_key));
+      // The holder of the current code may have its QR; a DOOR token has no use for tickets.
+      if (access == Access::kDoor) RETURN_IF_ERROR(RequireFull(access));
       ASSIGN_OR_RETURN(ticket, PgRegistrationStore::CurrentTicket(txn, name.event_id, name.id));
       return absl::OkStatus();
     }));
@@ -411,6 +487,23 @@ ServerUnaryReactor* RegistrationServiceImpl::ReissueTicket(CallbackServerContext
       ToProto(t, resp);
       return absl::OkStatus();
     });
+  });
+}
+
+ServerUnaryReactor* RegistrationServiceImpl::IssueManageSecret(
+    CallbackServerContext* ctx, const v1::IssueManageSecretRequest* req,
+    v1::IssueManageSecretResponse* resp) {
+  return RunUnary(ctx, deps_, [this, req, resp](Call& call) -> absl::Status {
+    ASSIGN_OR_RETURN(ChildName name, ParseChildName("name", req->name(), "registrations"));
+    RETURN_IF_ERROR(call.principal.Require({Role::kAdmin, Role::kOrganizer}, name.event_id));
+    const std::string secret = domain::NewManageSecret();
+    RETURN_IF_ERROR(call.Transaction([&](pqxx::work& txn) {
+      return PgRegistrationStore::SetManageSecretHash(txn, name.event_id, name.id,
+                                                      ManageSecretDigest(*deps_.data_key, secret));
+    }));
+    resp->set_registration(ChildNameOf(name.event_id, "registrations", name.id));
+    resp->set_manage_secret(secret);
+    return absl::OkStatus();
   });
 }
 

@@ -42,8 +42,8 @@ void ScanBatcher::RunBatches(pqxx::connection* conn) {
     // One order for every batch, so that two batches lock the same tickets' rows in the same order;
     // stable, so that scans of one ticket keep their arrival order.
     std::stable_sort(batch.begin(), batch.end(), [](const Job& a, const Job& b) {
-      return std::tie(a.input.raw_code, a.input.registration_id) <
-             std::tie(b.input.raw_code, b.input.registration_id);
+      return std::tie(a.input.code, a.input.registration_id) <
+             std::tie(b.input.code, b.input.registration_id);
     });
     std::vector<absl::StatusOr<store::ScanOutcome>> outcomes;
     const absl::Status committed = store::Database::InTransaction(conn, [&](pqxx::work& txn) {

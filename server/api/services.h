@@ -61,6 +61,9 @@ class RegistrationServiceImpl final : public v1::RegistrationService::CallbackSe
                                 v1::Ticket* resp) override;
   ServerUnaryReactor* ReissueTicket(CallbackServerContext* ctx, const v1::ReissueTicketRequest* req,
                                     v1::Ticket* resp) override;
+  ServerUnaryReactor* IssueManageSecret(CallbackServerContext* ctx,
+                                        const v1::IssueManageSecretRequest* req,
+                                        v1::IssueManageSecretResponse* resp) override;
   grpc::ServerReadReactor<v1::ImportRegistrationsRequest>* ImportRegistrations(
       CallbackServerContext* ctx, v1::ImportRegistrationsResponse* resp) override;
 

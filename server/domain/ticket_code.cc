@@ -143,6 +143,22 @@ const VerifyingKey* KeyRing::Find(uint16_t key_id) const {
   return nullptr;
 }
 
+std::string TicketCodeHeader(absl::string_view text) {
+  text = absl::StripAsciiWhitespace(text);
+  if (text.size() < static_cast<size_t>(kTicketHeaderLength) ||
+      text.size() > static_cast<size_t>(kTicketCodeLength)) {
+    return "";
+  }
+  const std::string header = absl::AsciiStrToUpper(text.substr(0, kTicketHeaderLength));
+  for (char c : header) {
+    if (!((c >= 'A' && c <= 'Z') || (c >= '2' && c <= '7'))) return "";
+  }
+  // Eight characters are five whole bytes; the first is the version.
+  absl::StatusOr<std::vector<uint8_t>> first = Base32Decode(absl::string_view(header).substr(0, 8));
+  if (!first.ok() || (*first)[0] != kTicketCodeVersion) return "";
+  return header;
+}
+
 VerifiedCode VerifyTicketCode(absl::string_view code, const KeyRing& keys) {
   VerifiedCode result;
   code = absl::StripAsciiWhitespace(code);

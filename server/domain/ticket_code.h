@@ -114,6 +114,17 @@ struct VerifiedCode {
   TicketClaims claims;  // filled whenever check != kMalformed
 };
 
+// The characters at the start of a code that carry its version, key id and event id: 56 bits in
+// 12 characters, the last of which also carries 4 of the ticket id's 96 random bits (too few to
+// tell one ticket from another).
+inline constexpr int kTicketHeaderLength = 12;
+
+// What a refused scan may keep of the text it read: the header, upper-cased, when the text
+// (trimmed) could be a damaged Turnout code: at most kTicketCodeLength characters, starting with
+// kTicketHeaderLength Base32 characters that decode to this version. Empty for anything else (a
+// driver's licence, a URL, a name typed into the scanner's field), which keeps no text at all.
+std::string TicketCodeHeader(absl::string_view text);
+
 // Trims surrounding ASCII whitespace (keyboard-wedge scanners add a newline), accepts either case,
 // then decodes and verifies `code`. The signature is checked before revocation, so kKeyRevoked
 // means the code is genuine. Does NOT check claims.not_after: that is for the scan rules. Cost: one

@@ -214,6 +214,23 @@ CREATE TRIGGER tickets_changed BEFORE UPDATE ON tickets
   FOR EACH ROW WHEN (OLD.* IS DISTINCT FROM NEW.*) EXECUTE FUNCTION touch_changed_xid();
 )sql";
 
+// Privacy: the ticket code is shown openly at the door, so an attendee's own changes take a manage
+// secret, of which only a keyed hash is kept ('' for registrations made before it: an organizer
+// issues them one). A refused scan keeps no text a scanner read (a driver's licence carries a name
+// and an address): a keyed hash, the length, and the header only of what could be a damaged
+// Turnout code. Rows refused before this keep their length (of the at most 64 characters that
+// were kept) and nothing else; the text column is blanked by a table rewrite before it is dropped,
+// so the old text does not linger in the table's files as dead rows would.
+constexpr char kPrivacy[] = R"sql(
+ALTER TABLE registrations ADD COLUMN manage_secret_hash text NOT NULL DEFAULT '';
+ALTER TABLE scans ADD COLUMN code_hash text NOT NULL DEFAULT '',
+                  ADD COLUMN code_length integer NOT NULL DEFAULT 0,
+                  ADD COLUMN code_header text NOT NULL DEFAULT '';
+UPDATE scans SET code_length = octet_length(raw_code) WHERE raw_code <> '';
+ALTER TABLE scans ALTER COLUMN raw_code TYPE text USING '';
+ALTER TABLE scans DROP COLUMN raw_code;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& Migrations() {
@@ -222,6 +239,7 @@ const std::vector<Migration>& Migrations() {
       {2, "canonical scan order and scan request digests", kCanonicalOrder},
       {3, "registrations.search_version", kSearchVersion},
       {4, "offline bundle versions", kBundleVersions},
+      {5, "manage secrets; refused scans keep no raw text", kPrivacy},
   };
   return *migrations;
 }

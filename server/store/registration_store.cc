@@ -253,8 +253,8 @@ void PgRegistrationStore::RegisterStatements() {
       {"registration_insert", R"(
           INSERT INTO registrations (event_id, display_name, search_name, email_sealed,
                                      phone_sealed, preferred_language, attention_flags, status,
-                                     source, request_id, search_version)
-          VALUES ($1, $2, $3, $4, $5, $6, $7::integer[], $8, $9, NULLIF($10, ''), $11)
+                                     source, request_id, search_version, manage_secret_hash)
+          VALUES ($1, $2, $3, $4, $5, $6, $7::integer[], $8, $9, NULLIF($10, ''), $11, $12)
           ON CONFLICT (event_id, request_id) DO NOTHING
           RETURNING id)"},
       {"registration_get", get.c_str()},
@@ -263,6 +263,11 @@ void PgRegistrationStore::RegisterStatements() {
        "SELECT status FROM registrations WHERE event_id = $1 AND id = $2 FOR UPDATE"},
       {"registration_set_status",
        "UPDATE registrations SET status = $3, update_time = now() WHERE event_id = $1 AND id = $2"},
+      {"registration_secret_hash",
+       "SELECT manage_secret_hash FROM registrations WHERE event_id = $1 AND id = $2"},
+      {"registration_set_secret_hash", R"(
+          UPDATE registrations SET manage_secret_hash = $3 WHERE event_id = $1 AND id = $2
+          RETURNING id)"},
       {"registration_touch",
        "UPDATE registrations SET update_time = now() WHERE event_id = $1 AND id = $2"},
       {"registration_list", list.c_str()},
@@ -340,6 +345,13 @@ absl::StatusOr<Registered> PgRegistrationStore::Register(pqxx::work& txn, int64_
             "request_id: was used for another registration; send a new random one (a UUID)");
       }
       LoadChoices(txn, done.registration);
+      // The first answer's secret cannot be given again (only its hash is kept): the replay
+      // carries a new one, and the one its client may never have received stops working.
+      if (!input.manage_secret_hash.empty()) {
+        absl::Status replaced = SetManageSecretHash(txn, event_id, done.registration.id,
+                                                    input.manage_secret_hash);
+        if (!replaced.ok()) return replaced;
+      }
       auto ticket = CurrentTicket(txn, event_id, done.registration.id);
       if (!ticket.ok()) return ticket.status();
       done.ticket = *std::move(ticket);
@@ -360,7 +372,8 @@ absl::StatusOr<Registered> PgRegistrationStore::Register(pqxx::work& txn, int64_
       "registration_insert", event_id, input.display_name,
       domain::NormalizeForSearch(input.display_name), data_key.Seal(input.email),
       data_key.Seal(input.phone), input.preferred_language, FlagsLiteral(input.attention_flags),
-      status, input.source, input.request_id, domain::kSearchNormalizationVersion);
+      status, input.source, input.request_id, domain::kSearchNormalizationVersion,
+      input.manage_secret_hash);
   if (inserted.empty()) {
     // A concurrent call with the same request_id committed first; answer as it did.
     return Register(txn, event_id, input, data_key, key);
@@ -385,6 +398,21 @@ absl::StatusOr<RegistrationRecord> PgRegistrationStore::Get(pqxx::work& txn, int
   if (!reg.ok()) return reg.status();
   LoadChoices(txn, *reg);
   return reg;
+}
+
+absl::StatusOr<std::string> PgRegistrationStore::ManageSecretHash(pqxx::work& txn,
+                                                                 int64_t event_id, int64_t id) {
+  pqxx::result r = txn.exec_prepared("registration_secret_hash", event_id, id);
+  if (r.empty()) return RegistrationNotFound(event_id, id);
+  return r[0][0].as<std::string>();
+}
+
+absl::Status PgRegistrationStore::SetManageSecretHash(pqxx::work& txn, int64_t event_id,
+                                                      int64_t id, const std::string& hash) {
+  if (txn.exec_prepared("registration_set_secret_hash", event_id, id, hash).empty()) {
+    return RegistrationNotFound(event_id, id);
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<RegistrationRecord> PgRegistrationStore::Cancel(pqxx::work& txn, int64_t event_id,

@@ -26,6 +26,9 @@ struct NewRegistration {
   std::vector<int64_t> session_ids;  // breakouts chosen, at most one per round
   std::string request_id;            // empty: not idempotent
   bool require_published = false;    // public registration: only PUBLISHED events take it
+  // A keyed hash of the attendee's new manage secret (DataKey::Digest), or empty for none (imports,
+  // walk-ins). A replay of the request_id replaces the stored hash with this one.
+  std::string manage_secret_hash;
 };
 
 struct Registered {
@@ -58,6 +61,13 @@ class PgRegistrationStore {
                                              const domain::SigningKey& key);
   static absl::StatusOr<RegistrationRecord> Get(pqxx::work& txn, int64_t event_id, int64_t id,
                                                 const DataKey& data_key);
+  // The stored hash of the registration's manage secret; empty when it has none. NOT_FOUND for no
+  // such registration.
+  static absl::StatusOr<std::string> ManageSecretHash(pqxx::work& txn, int64_t event_id,
+                                                      int64_t id);
+  // Replaces the hash of the registration's manage secret: the previous secret stops working.
+  static absl::Status SetManageSecretHash(pqxx::work& txn, int64_t event_id, int64_t id,
+                                          const std::string& hash);
   // Cancels, releases the seats and promotes the first waitlisted into each.
   static absl::StatusOr<RegistrationRecord> Cancel(pqxx::work& txn, int64_t event_id, int64_t id,
                                                    const DataKey& data_key);

@@ -18,7 +18,6 @@ using domain::ScanStatus;
 constexpr int kRegistrationConfirmed = 1;
 constexpr int kRegistrationWaitlisted = 2;
 constexpr int kChoiceConfirmed = 1;
-constexpr size_t kRawCodeKept = 64;
 
 int StoredDirection(Direction d) { return d == Direction::kExit ? 2 : 1; }
 
@@ -264,24 +263,26 @@ void PgScanStore::RegisterStatements() {
             DO UPDATE SET ever_admitted = presence.ever_admitted
           RETURNING ever_admitted, inside, us_of(first_entry_time), us_of(last_change_time),
                     us_of(last_scan_time), us_of(clock_timestamp()))"},
-      // Records the scan and, when it settles the ticket's presence ($17: its answer depends on
+      // Records the scan and, when it settles the ticket's presence ($16: its answer depends on
       // presence, it is the newest in canonical order) and is not a concurrent duplicate, moves
       // the presence, in one round trip.
       {"scan_record", R"(
           WITH recorded AS (
             INSERT INTO scans (event_id, checkpoint_id, registration_id, device_id, client_scan_id,
-                               direction, scanned_time, offline, status, device_status, raw_code,
-                               first_entry_time, request_digest)
+                               direction, scanned_time, offline, status, device_status,
+                               first_entry_time, request_digest, code_hash, code_length,
+                               code_header)
             VALUES ($1, $2, NULLIF($3::bigint, 0), $4, $5, $6, ts_of($7), $8, $9, NULLIF($10, 0),
-                    $11, CASE WHEN $12::bigint < 0 THEN NULL ELSE ts_of($12::bigint) END, $18)
+                    CASE WHEN $11::bigint < 0 THEN NULL ELSE ts_of($11::bigint) END, $17, $18,
+                    $19, $20)
             ON CONFLICT (event_id, device_id, client_scan_id) DO NOTHING
             RETURNING id),
           moved AS (
-            UPDATE presence SET ever_admitted = $13, inside = $14,
-                   first_entry_time = CASE WHEN $15::bigint < 0 THEN NULL ELSE ts_of($15::bigint) END,
-                   last_change_time = CASE WHEN $16::bigint < 0 THEN NULL ELSE ts_of($16::bigint) END,
+            UPDATE presence SET ever_admitted = $12, inside = $13,
+                   first_entry_time = CASE WHEN $14::bigint < 0 THEN NULL ELSE ts_of($14::bigint) END,
+                   last_change_time = CASE WHEN $15::bigint < 0 THEN NULL ELSE ts_of($15::bigint) END,
                    last_scan_time = ts_of($7)
-            WHERE $17 AND event_id = $1 AND checkpoint_id = $2 AND registration_id = $3
+            WHERE $16 AND event_id = $1 AND checkpoint_id = $2 AND registration_id = $3
               AND EXISTS (SELECT 1 FROM recorded))
           SELECT id FROM recorded)"},
       {"scan_choices", R"(
@@ -399,15 +400,18 @@ absl::StatusOr<ScanOutcome> PgScanStore::RecordScan(pqxx::work& txn, const ScanI
   if (decision.status == ScanStatus::kAlreadyCheckedIn) {
     out.first_entry_time = presence.first_entry_at;
   }
-  const std::string raw = decision.accepted() ? "" : in.raw_code.substr(0, kRawCodeKept);
+  // A refused scan keeps a trace of what was read, never the text itself (ScanInput::code_hash).
+  const bool traced = !decision.accepted();
   // NULL times travel as -1: no scan predates 1970.
   pqxx::result recorded = txn.exec_prepared(
       "scan_record", in.event_id, checkpoint->id, reg_id, in.device_id, in.client_scan_id,
       StoredDirection(in.direction), ToMicros(at), in.offline,
-      StoredScanStatus(decision.status), in.device_status, raw,
+      StoredScanStatus(decision.status), in.device_status,
       out.first_entry_time ? ToMicros(*out.first_entry_time) : int64_t{-1}, after.ever_admitted,
       after.inside, MicrosOrNull(after.first_entry_at).value_or(-1),
-      MicrosOrNull(after.last_change_at).value_or(-1), settles && newest, in.request_digest);
+      MicrosOrNull(after.last_change_at).value_or(-1), settles && newest, in.request_digest,
+      traced ? in.code_hash : std::string(), traced ? in.code_length : 0,
+      traced ? in.code_header : std::string());
   if (recorded.empty()) {
     // The same client_scan_id committed concurrently: its answer stands and this one counts
     // nothing.

@@ -29,7 +29,14 @@ struct ScanInput {
   bool scanned_now = false;
   bool offline = false;
   int device_status = 0;  // ScanResult.Status an offline device decided; 0 if online
-  std::string raw_code;   // as read; kept (truncated) only for refused scans
+  // The code as read. Never stored: it orders a batch's locks (ScanBatcher) and is verified.
+  std::string code;
+  // All that a refused scan keeps of the code (a volunteer may scan a driver's licence): a keyed
+  // digest of it, its length in bytes, and its header only when it could be a damaged Turnout
+  // code (domain::TicketCodeHeader). An accepted scan keeps none of it: it names its registration.
+  std::string code_hash;
+  int32_t code_length = 0;
+  std::string code_header;
   domain::VerifiedCode verified;
   // Admit a registration found by search instead of a code; 0 to use the code.
   int64_t registration_id = 0;

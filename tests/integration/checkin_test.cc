@@ -171,7 +171,7 @@ TEST_F(CheckinTest, ATicketOfAnotherEventIsWrongEventAndNamesNobody) {
     EXPECT_THAT(wire, Not(HasSubstr(personal)));
   }
   EXPECT_EQ(server_.QueryInt(absl::StrCat("SELECT count(*) FROM scans WHERE status = 4 AND "
-                                          "raw_code <> '' AND event_id = ",
+                                          "code_hash <> '' AND event_id = ",
                                           event_.name().substr(7))),
             1);
 }
@@ -331,7 +331,10 @@ TEST_F(CheckinTest, GarbageAndTamperedCodesAreInvalid) {
     EXPECT_EQ(result.display_name(), "");
     EXPECT_EQ(result.registration(), "");
   }
-  EXPECT_EQ(server_.QueryInt("SELECT count(*) FROM scans WHERE status = 9 AND raw_code <> ''"), 5);
+  EXPECT_EQ(server_.QueryInt("SELECT count(*) FROM scans WHERE status = 9 AND code_hash <> ''"), 5);
+  // Only the two that could be damaged Turnout codes keep their header; the rest keep no text.
+  EXPECT_EQ(server_.QueryInt("SELECT count(*) FROM scans WHERE status = 9 AND code_header <> ''"),
+            2);
   // The genuine code was never admitted by its altered copies.
   EXPECT_EQ(StatusOf(Enter(code)), "ADMITTED");
 }
@@ -567,11 +570,11 @@ TEST_F(CheckinTest, EveryAttemptIsRecordedWithItsAnswer) {
               result.status());
     const bool accepted = result.status() == v1::ScanResult::ADMITTED ||
                           result.status() == v1::ScanResult::EXIT_RECORDED;
-    EXPECT_EQ(server_.QueryInt("SELECT count(*) FROM scans WHERE raw_code <> '' AND "
-                               "client_scan_id = '" +
+    EXPECT_EQ(server_.QueryInt("SELECT count(*) FROM scans WHERE code_hash <> '' AND "
+                               "code_length > 0 AND client_scan_id = '" +
                                id + "'"),
               accepted ? 0 : 1)
-        << "refused scans keep the raw code, accepted ones do not";
+        << "refused scans keep a hash and the length of the code, accepted ones do not";
   }
   // The superseded code of Dario, too.
   v1::ReissueTicketRequest again = reissue;
@@ -580,7 +583,7 @@ TEST_F(CheckinTest, EveryAttemptIsRecordedWithItsAnswer) {
       server_.registrations().ReissueTicket(server_.AdminContext().get(), again, &newer).ok());
   EXPECT_EQ(StatusOf(Enter(dario.code())), "REVOKED");
   EXPECT_EQ(ScanRows(), static_cast<int64_t>(attempts.size() + 1));
-  EXPECT_EQ(server_.QueryInt("SELECT count(*) FROM scans WHERE status = 8 AND raw_code <> ''"), 1);
+  EXPECT_EQ(server_.QueryInt("SELECT count(*) FROM scans WHERE status = 8 AND code_hash <> ''"), 1);
 }
 
 TEST_F(CheckinTest, RetriesWithTheSameClientScanIdReplayTheFirstAnswerAndCountNothing) {

@@ -1,6 +1,8 @@
 // Registration through the real RegistrationService: idempotent Register, waitlists and their
 // promotion, breakout choices, the roster list, imports that are all-or-nothing, tickets read back
-// from their QR code by an independent decoder, and the attendee's own access by ticket code.
+// from their QR code by an independent decoder, and the attendee's own access: the ticket code
+// shows what the door shows, the manage secret opens the rest (docs/design.md, "Self-service").
+#include <cctype>
 #include <set>
 #include <string>
 #include <utility>
@@ -76,6 +78,19 @@ TEST_F(RegistrationTest, RegisterIsIdempotentByRequestId) {
   EXPECT_EQ(retry.registration().display_name(), "María López");
   EXPECT_EQ(retry.ticket().code(), first.ticket().code());
   EXPECT_EQ(server_.QueryInt("SELECT count(*) FROM registrations"), 1);
+  // Only a hash of the first answer's secret is kept: the retry carries a new one, which is the
+  // one that works from now on.
+  EXPECT_NE(retry.manage_secret(), first.manage_secret());
+  v1::GetRegistrationRequest own;
+  own.set_name(first.registration().name());
+  own.set_manage_secret(first.manage_secret());
+  v1::Registration seen;
+  EXPECT_EQ(server_.registrations()
+                .GetRegistration(TestServer::Context("").get(), own, &seen)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  own.set_manage_secret(retry.manage_secret());
+  EXPECT_TRUE(server_.registrations().GetRegistration(TestServer::Context("").get(), own, &seen).ok());
   EXPECT_EQ(server_.QueryInt("SELECT count(*) FROM tickets"), 1);
 
   // A public retry (no token) is the same registration too.
@@ -100,6 +115,7 @@ TEST_F(RegistrationTest, RegisterIsIdempotentByRequestId) {
       server_.registrations().Register(TestServer::Context("").get(), stranger, &nothing);
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::ALREADY_EXISTS) << refused.error_message();
   EXPECT_EQ(nothing.ticket().code(), "");
+  EXPECT_EQ(nothing.manage_secret(), "");
 
   // The public must use unguessable request ids.
   req.set_request_id("form-1");
@@ -423,60 +439,308 @@ TEST_F(RegistrationTest, TheTicketsQrCodeReadsBackExactlyAndCarriesNoPersonalDat
   EXPECT_EQ(*read, lupe.ticket().code());
 }
 
-TEST_F(RegistrationTest, AnAttendeeReachesTheirRegistrationWithTheirTicketCodeOnly) {
-  const v1::RegisterResponse ana =
-      server_.Register(event_.name(), "Ana Flores", {}, "ana@example.org");
-  const v1::RegisterResponse ben = server_.Register(event_.name(), "Ben Ortiz");
-  ASSERT_FALSE(HasFailure());
-  auto anonymous = [] { return TestServer::Context(""); };
+// The attendee's own calls, as an app makes them: no token, one proof in the request.
+class SelfServiceTest : public RegistrationTest {
+ protected:
+  void SetUp() override {
+    RegistrationTest::SetUp();
+    round1_a_ = server_.NewSession(event_.name(), "Legislative advocacy", 1, 0, true);
+    round1_b_ = server_.NewSession(event_.name(), "Workers' rights", 1, 0, true);
+    ASSERT_FALSE(HasFailure());
+    ana_ = RegisterWithContacts("Ana Flores", "ana@example.org", "+15105550123");
+    ben_ = RegisterWithContacts("Ben Ortiz", "ben@example.org", "+15105550188");
+    ASSERT_FALSE(HasFailure());
+  }
 
-  v1::GetRegistrationRequest get;
-  get.set_name(ana.registration().name());
-  get.set_ticket_code(ana.ticket().code());
-  v1::Registration reg;
-  grpc::Status status = server_.registrations().GetRegistration(anonymous().get(), get, &reg);
+  v1::RegisterResponse RegisterWithContacts(const std::string& name, const std::string& email,
+                                            const std::string& phone) {
+    v1::RegisterRequest req;
+    req.set_parent(event_.name());
+    req.set_request_id(absl::StrCat("self-service-", name, "-0123456789"));
+    req.mutable_registration()->set_display_name(name);
+    req.mutable_registration()->set_email(email);
+    req.mutable_registration()->set_phone(phone);
+    req.mutable_registration()->set_preferred_language("es");
+    req.mutable_registration()->add_attention_flags(v1::ATTENTION_FLAG_SPANISH_INTERPRETATION);
+    req.mutable_registration()->add_session_choices()->set_session(round1_a_.name());
+    v1::RegisterResponse resp;
+    const grpc::Status status =
+        server_.registrations().Register(TestServer::Context("").get(), req, &resp);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return resp;
+  }
+
+  struct Proof {
+    std::string ticket_code;
+    std::string manage_secret;
+  };
+  template <typename Request>
+  static Request With(Request req, const Proof& proof) {
+    req.set_ticket_code(proof.ticket_code);
+    req.set_manage_secret(proof.manage_secret);
+    return req;
+  }
+
+  grpc::Status Get(const std::string& name, const Proof& proof, v1::Registration* out) {
+    v1::GetRegistrationRequest req;
+    req.set_name(name);
+    return server_.registrations().GetRegistration(TestServer::Context("").get(),
+                                                   With(req, proof), out);
+  }
+  grpc::Status CancelAs(const std::string& name, const Proof& proof, v1::Registration* out) {
+    v1::CancelRegistrationRequest req;
+    req.set_name(name);
+    return server_.registrations().CancelRegistration(TestServer::Context("").get(),
+                                                      With(req, proof), out);
+  }
+  grpc::Status Choose(const std::string& name, const std::string& session, const Proof& proof,
+                      v1::Registration* out) {
+    v1::UpdateSessionChoicesRequest req;
+    req.set_name(name);
+    req.add_sessions(session);
+    return server_.registrations().UpdateSessionChoices(TestServer::Context("").get(),
+                                                        With(req, proof), out);
+  }
+  grpc::Status Ticket(const std::string& name, const Proof& proof, v1::Ticket* out) {
+    v1::GetTicketRequest req;
+    req.set_name(name);
+    return server_.registrations().GetTicket(TestServer::Context("").get(), With(req, proof), out);
+  }
+  grpc::Status Issue(const std::string& name, const std::string& token,
+                     v1::IssueManageSecretResponse* out) {
+    v1::IssueManageSecretRequest req;
+    req.set_name(name);
+    return server_.registrations().IssueManageSecret(TestServer::Context(token).get(), req, out);
+  }
+
+  // Changing and cancelling `name` with `proof` is refused with `code`, and changes no row.
+  void ExpectNoChangeWith(const std::string& name, const Proof& proof, grpc::StatusCode code) {
+    const std::string before = server_.Fingerprint();
+    v1::Registration out;
+    grpc::Status status = CancelAs(name, proof, &out);
+    EXPECT_EQ(status.error_code(), code) << status.error_message();
+    status = Choose(name, round1_b_.name(), proof, &out);
+    EXPECT_EQ(status.error_code(), code) << status.error_message();
+    EXPECT_EQ(server_.Fingerprint(), before);
+  }
+
+  v1::Session round1_a_;
+  v1::Session round1_b_;
+  v1::RegisterResponse ana_;
+  v1::RegisterResponse ben_;
+};
+
+TEST_F(SelfServiceTest, TheTicketCodeShowsOnlyWhatTheDoorShowsAndChangesNothing) {
+  const Proof code{ana_.ticket().code(), ""};
+  v1::Registration seen;
+  grpc::Status status = Get(ana_.registration().name(), code, &seen);
   ASSERT_TRUE(status.ok()) << status.error_message();
-  EXPECT_EQ(reg.display_name(), "Ana Flores");
-  EXPECT_EQ(reg.email(), "ana@example.org") << "the attendee sees their own contact fields";
+  EXPECT_EQ(seen.name(), ana_.registration().name());
+  EXPECT_EQ(seen.display_name(), "Ana Flores");
+  EXPECT_EQ(seen.status(), v1::Registration::CONFIRMED);
+  EXPECT_EQ(seen.preferred_language(), "es");
+  EXPECT_THAT(seen.attention_flags(),
+              ::testing::ElementsAre(v1::ATTENTION_FLAG_SPANISH_INTERPRETATION));
+  ASSERT_EQ(seen.session_choices_size(), 1);
+  EXPECT_EQ(seen.session_choices(0).session(), round1_a_.name());
+  EXPECT_EQ(seen.email(), "");
+  EXPECT_EQ(seen.phone(), "");
+  const std::string wire = seen.SerializeAsString();
+  EXPECT_THAT(wire, Not(HasSubstr("ana@example.org")));
+  EXPECT_THAT(wire, Not(HasSubstr("5550123")));
 
-  v1::GetTicketRequest ticket_req;
-  ticket_req.set_name(ana.registration().name());
-  ticket_req.set_ticket_code(ana.ticket().code());
+  // The code is its own QR's proof: the attendee may print it again.
   v1::Ticket ticket;
-  status = server_.registrations().GetTicket(anonymous().get(), ticket_req, &ticket);
+  status = Ticket(ana_.registration().name(), code, &ticket);
   ASSERT_TRUE(status.ok()) << status.error_message();
-  EXPECT_EQ(ticket.code(), ana.ticket().code());
+  EXPECT_EQ(ticket.code(), ana_.ticket().code());
   EXPECT_FALSE(ticket.qr_png().empty());
 
+  // It neither cancels nor changes the breakouts, and says what does.
+  v1::Registration out;
+  status = CancelAs(ana_.registration().name(), code, &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(status.error_message(), HasSubstr("manage_secret"));
+  ExpectNoChangeWith(ana_.registration().name(), code, grpc::StatusCode::PERMISSION_DENIED);
+
+  // Without any proof: UNAUTHENTICATED, and nothing changes.
+  ExpectNoChangeWith(ana_.registration().name(), Proof{}, grpc::StatusCode::UNAUTHENTICATED);
+  status = Get(ana_.registration().name(), Proof{}, &seen);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << status.error_message();
+
   // Someone else's code, or a made-up one, opens nothing.
-  for (const std::string& wrong : {ben.ticket().code(), std::string("AAAA")}) {
-    get.set_ticket_code(wrong);
-    status = server_.registrations().GetRegistration(anonymous().get(), get, &reg);
+  for (const std::string& wrong : {ben_.ticket().code(), std::string("AAAA")}) {
+    status = Get(ana_.registration().name(), Proof{wrong, ""}, &seen);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << status.error_message();
     EXPECT_THAT(status.error_message(), Not(HasSubstr("Ana")));
-    ticket_req.set_ticket_code(wrong);
-    status = server_.registrations().GetTicket(anonymous().get(), ticket_req, &ticket);
+    status = Ticket(ana_.registration().name(), Proof{wrong, ""}, &ticket);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << status.error_message();
   }
 
-  get.clear_ticket_code();
-  status = server_.registrations().GetRegistration(anonymous().get(), get, &reg);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << status.error_message();
-  ticket_req.clear_ticket_code();
-  status = server_.registrations().GetTicket(anonymous().get(), ticket_req, &ticket);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << status.error_message();
-
-  // After a reissue, the old code is no longer proof.
+  // After a reissue, the old code is no longer proof of anything.
   v1::ReissueTicketRequest reissue;
-  reissue.set_name(ana.registration().name());
+  reissue.set_name(ana_.registration().name());
   v1::Ticket fresh;
   ASSERT_TRUE(
       server_.registrations().ReissueTicket(server_.AdminContext().get(), reissue, &fresh).ok());
-  get.set_ticket_code(ana.ticket().code());
-  EXPECT_EQ(server_.registrations().GetRegistration(anonymous().get(), get, &reg).error_code(),
+  EXPECT_EQ(Get(ana_.registration().name(), code, &seen).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
-  get.set_ticket_code(fresh.code());
-  EXPECT_TRUE(server_.registrations().GetRegistration(anonymous().get(), get, &reg).ok());
+  EXPECT_TRUE(Get(ana_.registration().name(), Proof{fresh.code(), ""}, &seen).ok());
+}
+
+TEST_F(SelfServiceTest, TheManageSecretReadsChangesAndCancels) {
+  const std::string secret = ana_.manage_secret();
+  EXPECT_THAT(secret, MatchesRegex("tnm_[A-Z2-7]{32}"));
+  EXPECT_NE(secret, ben_.manage_secret());
+  // The database keeps a keyed hash of it, never the secret.
+  EXPECT_EQ(server_.QueryInt("SELECT count(*) FROM registrations WHERE manage_secret_hash = ''"),
+            0);
+  EXPECT_EQ(server_.QueryInt(absl::StrCat("SELECT count(*) FROM registrations r WHERE r::text ",
+                                          "ILIKE '%", secret.substr(4), "%'")),
+            0);
+
+  const Proof own{"", secret};
+  v1::Registration seen;
+  grpc::Status status = Get(ana_.registration().name(), own, &seen);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(seen.email(), "ana@example.org");
+  EXPECT_EQ(seen.phone(), "+15105550123");
+  // As a person types it: lower case, a trailing newline.
+  std::string typed = absl::StrCat(" ", secret, "\n");
+  for (char& c : typed) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  EXPECT_TRUE(Get(ana_.registration().name(), Proof{"", typed}, &seen).ok());
+
+  v1::Registration changed;
+  status = Choose(ana_.registration().name(), round1_b_.name(), own, &changed);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(changed.session_choices_size(), 1);
+  EXPECT_EQ(changed.session_choices(0).session(), round1_b_.name());
+
+  v1::Ticket ticket;
+  status = Ticket(ana_.registration().name(), own, &ticket);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(ticket.code(), ana_.ticket().code());
+
+  v1::Registration canceled;
+  status = CancelAs(ana_.registration().name(), own, &canceled);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(canceled.status(), v1::Registration::CANCELED);
+
+  // Once canceled, the code (still printed on a ticket somewhere) says that and nothing more.
+  status = Get(ana_.registration().name(), Proof{ana_.ticket().code(), ""}, &seen);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(seen.status(), v1::Registration::CANCELED);
+  EXPECT_EQ(seen.display_name(), "");
+  EXPECT_EQ(seen.email(), "");
+  EXPECT_EQ(seen.phone(), "");
+  EXPECT_EQ(seen.attention_flags_size(), 0);
+  ExpectNoChangeWith(ana_.registration().name(), Proof{ana_.ticket().code(), ""},
+                     grpc::StatusCode::PERMISSION_DENIED);
+  // The attendee still reads their own data with the secret.
+  status = Get(ana_.registration().name(), own, &seen);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(seen.email(), "ana@example.org");
+}
+
+TEST_F(SelfServiceTest, AManageSecretOpensNoOtherRegistration) {
+  // Ben's secret, on Ana's registration: refused whatever else comes with it, and nothing changes.
+  for (const Proof& wrong : {Proof{"", ben_.manage_secret()},
+                             Proof{ana_.ticket().code(), ben_.manage_secret()}}) {
+    v1::Registration seen;
+    const grpc::Status status = Get(ana_.registration().name(), wrong, &seen);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << status.error_message();
+    EXPECT_THAT(status.error_message(), HasSubstr("manage_secret"));
+    EXPECT_THAT(status.error_message(), Not(HasSubstr("Ana")));
+    EXPECT_EQ(seen.email(), "");
+    v1::Ticket ticket;
+    EXPECT_EQ(Ticket(ana_.registration().name(), wrong, &ticket).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+    ExpectNoChangeWith(ana_.registration().name(), wrong, grpc::StatusCode::PERMISSION_DENIED);
+  }
+
+  // A secret for a registration that does not exist answers as a wrong secret.
+  v1::Registration seen;
+  EXPECT_EQ(Get(absl::StrCat(event_.name(), "/registrations/999"), Proof{"", ana_.manage_secret()},
+                &seen)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // Something that is no secret at all (a ticket code in the wrong field, a token) is bad input.
+  for (const std::string& malformed : {ana_.ticket().code(), server_.admin_token(),
+                                       ana_.manage_secret().substr(0, 20)}) {
+    const grpc::Status status = Get(ana_.registration().name(), Proof{"", malformed}, &seen);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+    EXPECT_THAT(status.error_message(), HasSubstr("manage_secret"));
+  }
+  ExpectNoChangeWith(ana_.registration().name(), Proof{"", ana_.ticket().code()},
+                     grpc::StatusCode::INVALID_ARGUMENT);
+
+  // A DOOR token reads what the door shows and changes nothing.
+  const std::string door = server_.NewToken(v1::ROLE_DOOR, event_.name());
+  v1::GetRegistrationRequest get;
+  get.set_name(ana_.registration().name());
+  ASSERT_TRUE(server_.registrations().GetRegistration(TestServer::Context(door).get(), get, &seen)
+                  .ok());
+  EXPECT_EQ(seen.display_name(), "Ana Flores");
+  EXPECT_EQ(seen.email(), "");
+  v1::CancelRegistrationRequest cancel;
+  cancel.set_name(ana_.registration().name());
+  EXPECT_EQ(server_.registrations()
+                .CancelRegistration(TestServer::Context(door).get(), cancel, &seen)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(SelfServiceTest, ARegistrationWithoutASecretGetsOneFromAnOrganizer) {
+  // As a registration made before manage secrets existed (or imported) is stored.
+  server_.Execute(absl::StrCat("UPDATE registrations SET manage_secret_hash = '' WHERE id = ",
+                               ana_.registration().name().substr(
+                                   ana_.registration().name().rfind('/') + 1)));
+  v1::Registration seen;
+  EXPECT_EQ(Get(ana_.registration().name(), Proof{"", ana_.manage_secret()}, &seen).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // Its code still shows what the door shows.
+  EXPECT_TRUE(Get(ana_.registration().name(), Proof{ana_.ticket().code(), ""}, &seen).ok());
+
+  // Only staff issue one.
+  v1::IssueManageSecretResponse issued;
+  EXPECT_EQ(Issue(ana_.registration().name(), "", &issued).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  const std::string door = server_.NewToken(v1::ROLE_DOOR, event_.name());
+  const std::string before = server_.Fingerprint();
+  EXPECT_EQ(Issue(ana_.registration().name(), door, &issued).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Issue(absl::StrCat(event_.name(), "/registrations/999"), server_.admin_token(),
+                  &issued)
+                .error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Issue("registrations/1", server_.admin_token(), &issued).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(server_.Fingerprint(), before);
+
+  const std::string organizer = server_.NewToken(v1::ROLE_ORGANIZER, event_.name());
+  grpc::Status status = Issue(ana_.registration().name(), organizer, &issued);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(issued.registration(), ana_.registration().name());
+  EXPECT_THAT(issued.manage_secret(), MatchesRegex("tnm_[A-Z2-7]{32}"));
+  status = Get(ana_.registration().name(), Proof{"", issued.manage_secret()}, &seen);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(seen.email(), "ana@example.org");
+
+  // A reissued ticket keeps the secret; a newly issued secret replaces it.
+  v1::ReissueTicketRequest reissue;
+  reissue.set_name(ana_.registration().name());
+  v1::Ticket fresh;
+  ASSERT_TRUE(
+      server_.registrations().ReissueTicket(server_.AdminContext().get(), reissue, &fresh).ok());
+  EXPECT_TRUE(Get(ana_.registration().name(), Proof{"", issued.manage_secret()}, &seen).ok());
+  v1::IssueManageSecretResponse again;
+  ASSERT_TRUE(Issue(ana_.registration().name(), organizer, &again).ok());
+  EXPECT_NE(again.manage_secret(), issued.manage_secret());
+  EXPECT_EQ(Get(ana_.registration().name(), Proof{"", issued.manage_secret()}, &seen).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(Get(ana_.registration().name(), Proof{"", again.manage_secret()}, &seen).ok());
+  // Ben's secret was never touched.
+  EXPECT_TRUE(Get(ben_.registration().name(), Proof{"", ben_.manage_secret()}, &seen).ok());
 }
 
 }  // namespace

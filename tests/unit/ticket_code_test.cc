@@ -169,6 +169,42 @@ TEST_F(TicketCodeTest, GarbageIsMalformed) {
             CodeCheck::kMalformed);
 }
 
+TEST_F(TicketCodeTest, HeaderOfADamagedCodeIsItsFirstTwelveCharacters) {
+  // A code with its signature garbled, lower-cased by a scanner, or cut short keeps its header.
+  std::string garbled = code_;
+  garbled[100] = garbled[100] == 'A' ? 'B' : 'A';
+  EXPECT_EQ(TicketCodeHeader(garbled), code_.substr(0, kTicketHeaderLength));
+  std::string lower = code_.substr(0, 60);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  EXPECT_EQ(TicketCodeHeader("  " + lower + "\n"), code_.substr(0, kTicketHeaderLength));
+  EXPECT_EQ(TicketCodeHeader(code_.substr(0, kTicketHeaderLength)),
+            code_.substr(0, kTicketHeaderLength));
+  // The header is the version, key id and event id: decoding it gives them back.
+  auto bytes = Base32Decode(code_.substr(0, 8));
+  ASSERT_TRUE(bytes.ok());
+  EXPECT_EQ((*bytes)[0], kTicketCodeVersion);
+  EXPECT_EQ((*bytes)[1] << 8 | (*bytes)[2], 7);
+}
+
+TEST_F(TicketCodeTest, HeaderIsEmptyForAnythingThatIsNotATurnoutCode) {
+  // A driver's licence (PDF417, AAMVA): a name and an address, never kept.
+  EXPECT_EQ(TicketCodeHeader("@\n\x1e\rANSI 636014040002DL00410278ZC03190008DLDCSDOE\nDACJOHN\n"
+                             "DAG123 MAIN ST\nDAISACRAMENTO\n"),
+            "");
+  EXPECT_EQ(TicketCodeHeader("https://example.org/?name=Ana"), "");
+  EXPECT_EQ(TicketCodeHeader(code_.substr(0, kTicketHeaderLength - 1)), "") << "too short";
+  EXPECT_EQ(TicketCodeHeader(code_ + "AAAA"), "") << "longer than any code";
+  std::string bad_char = code_;
+  bad_char[3] = '1';  // not Base32
+  EXPECT_EQ(TicketCodeHeader(bad_char), "");
+  // Base32 throughout, but another version byte.
+  std::vector<uint8_t> bytes = *Base32Decode(code_);
+  bytes[0] = 2;
+  EXPECT_EQ(TicketCodeHeader(Base32Encode(bytes)), "");
+  // A name in upper case is Base32 but decodes to no version 1.
+  EXPECT_EQ(TicketCodeHeader("JOHNDOEMAINSTREET"), "");
+}
+
 TEST(KeyRingTest, AddReplacesTheKeyWithTheSameId) {
   KeyRing ring;
   const SigningKey first = GenerateSigningKey(1);

@@ -45,8 +45,8 @@ std::vector<Step> RecordScanSteps(bool by_code) {
       {"presence_upsert", {"event", "cp", "reg"}},
       {"scan_record",
        {"event", "cp", "reg", "device", "csid", "direction", "at", "offline", "status",
-        "device_status", "raw", "first_entry", "ever_admitted", "inside", "at", "at", "accepted",
-        "digest"}},
+        "device_status", "first_entry", "ever_admitted", "inside", "at", "at", "accepted",
+        "digest", "empty", "code_length", "empty"}},
   };
 }
 
@@ -121,6 +121,7 @@ absl::StatusOr<ReplayScript> BuildScanReplay(const ReplayParams& p) {
       "ever_admitted=true",
       "inside=true",
       "accepted=true",
+      "code_length=0",  // an accepted scan keeps no trace of its code
       // A keyed digest of what was scanned, as the server stores it (its value does not matter).
       "digest=5f1c0de5a1b2c3d4e5f60718293a4b5c",
   };
@@ -128,20 +129,20 @@ absl::StatusOr<ReplayScript> BuildScanReplay(const ReplayParams& p) {
 
   // Each client walks its own slice of registrations; variables persist across a client's
   // transactions, so k counts them. pgbench -D cannot define an empty string, so each client
-  // fetches the raw code ('' for an accepted scan) once, in its first transaction.
+  // fetches one ('' for an accepted scan's code hash and header) once, in its first transaction.
   script.text =
       "\\set k :k + 1\n"
       "\\set reg :first_reg + :client_id * :per_client + mod(:k, :per_client)\n"
       "\\set csid random(1000000000000000000, 9000000000000000000)\n"
       "\\if :k = 1\n"
-      "SELECT '' AS raw \\gset\n"
+      "SELECT '' AS empty \\gset\n"
       "\\endif\n"
       "BEGIN;\n";
   script.labels = {"\\set k (per-client counter)",
                    "\\set reg",
                    "\\set csid (client_scan_id)",
                    "\\if (first transaction of a client)",
-                   "SELECT '' AS raw \\gset (once per client)",
+                   "SELECT '' AS empty \\gset (once per client)",
                    "\\endif",
                    "BEGIN"};
   for (const Step& step : RecordScanSteps(by_code)) {

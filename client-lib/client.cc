@@ -210,6 +210,12 @@ absl::StatusOr<v1::Ticket> Client::ReissueTicket(const v1::ReissueTicketRequest&
                kNotIdempotent);
 }
 
+absl::StatusOr<v1::IssueManageSecretResponse> Client::IssueManageSecret(
+    const v1::IssueManageSecretRequest& request) const {
+  return Unary(options_, *registrations_, &v1::RegistrationService::Stub::IssueManageSecret,
+               request, kNotIdempotent);
+}
+
 absl::StatusOr<v1::ImportRegistrationsResponse> Client::ImportRegistrations(
     const std::vector<v1::ImportRegistrationsRequest>& rows) const {
   return Call<v1::ImportRegistrationsResponse>(

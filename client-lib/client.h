@@ -87,6 +87,10 @@ class Client {
       const v1::ListRegistrationsRequest& request) const;
   absl::StatusOr<v1::Ticket> GetTicket(const v1::GetTicketRequest& request) const;
   absl::StatusOr<v1::Ticket> ReissueTicket(const v1::ReissueTicketRequest& request) const;
+  // A new manage secret for an attendee (ORGANIZER or ADMIN); the previous one stops working.
+  // Never retried: a lost answer would leave no working secret the caller knows.
+  absl::StatusOr<v1::IssueManageSecretResponse> IssueManageSecret(
+      const v1::IssueManageSecretRequest& request) const;
   // Streams `rows` in order (the first must name the event in `parent`); the server imports all or
   // none. Never retried.
   absl::StatusOr<v1::ImportRegistrationsResponse> ImportRegistrations(

@@ -69,6 +69,9 @@ ABSL_FLAG(std::vector<std::string>, sessions, {}, "breakouts chosen, one per rou
 ABSL_FLAG(std::string, status, "",
           "only registrations with this status: confirmed|waitlisted|canceled");
 ABSL_FLAG(std::string, prefix, "", "only registrations whose display name starts with this");
+ABSL_FLAG(std::string, manage_secret, "",
+          "the attendee's manage secret (from the confirmation), to act as the attendee without a "
+          "token: cancel, choose, ticket");
 ABSL_FLAG(std::string, png, "", "write the ticket's QR code as PNG to this file");
 ABSL_FLAG(std::string, svg, "", "write the ticket's QR code as SVG to this file");
 // The door.
@@ -355,9 +358,7 @@ absl::StatusOr<int> Register(const Client& client, const Args& args) {
   }
   absl::StatusOr<v1::RegisterResponse> response = client.Register(request);
   if (!response.ok()) return response.status();
-  PrintTable({{"registration:", response->registration().name()},
-              {"status:", v1::Registration::Status_Name(response->registration().status())},
-              {"ticket:", response->ticket().code()}});
+  PrintTable(ConfirmationRows(*response));
   return kExitOk;
 }
 
@@ -391,6 +392,7 @@ absl::StatusOr<int> Registrations(const Client& client, const Args& args) {
 absl::StatusOr<int> Cancel(const Client& client, const Args& args) {
   v1::CancelRegistrationRequest request;
   request.set_name(args[0]);
+  request.set_manage_secret(absl::GetFlag(FLAGS_manage_secret));
   absl::StatusOr<v1::Registration> registration = client.CancelRegistration(request);
   if (!registration.ok()) return registration.status();
   std::cout << registration->name() << " " << v1::Registration::Status_Name(registration->status())
@@ -403,6 +405,7 @@ absl::StatusOr<int> Choose(const Client& client, const Args& args) {
   if (!event.ok()) return event.status();
   v1::UpdateSessionChoicesRequest request;
   request.set_name(args[0]);
+  request.set_manage_secret(absl::GetFlag(FLAGS_manage_secret));
   if (args.size() > 1) {
     for (absl::string_view session : absl::StrSplit(args[1], ',', absl::SkipWhitespace())) {
       request.add_sessions(Qualify(*event, "sessions", absl::StripAsciiWhitespace(session)));
@@ -433,6 +436,7 @@ absl::StatusOr<int> Import(const Client& client, const Args& args) {
 absl::StatusOr<int> Ticket(const Client& client, const Args& args) {
   v1::GetTicketRequest request;
   request.set_name(args[0]);
+  request.set_manage_secret(absl::GetFlag(FLAGS_manage_secret));
   absl::StatusOr<v1::Ticket> ticket = client.GetTicket(request);
   if (!ticket.ok()) return ticket.status();
   std::cout << ticket->code() << "\n";
@@ -451,6 +455,15 @@ absl::StatusOr<int> Reissue(const Client& client, const Args& args) {
   absl::StatusOr<v1::Ticket> ticket = client.ReissueTicket(request);
   if (!ticket.ok()) return ticket.status();
   std::cout << ticket->code() << "\n";
+  return kExitOk;
+}
+
+absl::StatusOr<int> ManageSecret(const Client& client, const Args& args) {
+  v1::IssueManageSecretRequest request;
+  request.set_name(args[0]);
+  absl::StatusOr<v1::IssueManageSecretResponse> issued = client.IssueManageSecret(request);
+  if (!issued.ok()) return issued.status();
+  std::cout << issued->manage_secret() << "\n";
   return kExitOk;
 }
 
@@ -700,13 +713,17 @@ constexpr Command kCommands[] = {
      "[--flags=spanish_interpretation,accessibility,... --sessions=S1,S2]", 1, 1, Register},
     {"", "registrations", "EVENT [--status=confirmed|waitlisted|canceled] [--prefix=]", "", 1, 1,
      Registrations},
-    {"", "cancel", "REG", "", 1, 1, Cancel},
-    {"", "choose", "REG [S1,S2]", "replaces the breakout choices; none clears them", 1, 2, Choose},
+    {"", "cancel", "REG [--manage_secret=]", "", 1, 1, Cancel},
+    {"", "choose", "REG [S1,S2] [--manage_secret=]",
+     "replaces the breakout choices; none clears them", 1, 2, Choose},
     {"", "import", "EVENT FILE.csv",
      "columns: display_name,email,phone,preferred_language,attention_flags,sessions,request_id", 2,
      2, Import},
-    {"", "ticket", "REG [--png=FILE] [--svg=FILE]", "", 1, 1, Ticket},
-    {"", "reissue", "REG", "", 1, 1, Reissue},
+    {"", "ticket", "REG [--png=FILE] [--svg=FILE] [--manage_secret=]", "", 1, 1, Ticket},
+    {"", "reissue", "REG", "a new ticket code; the old one scans REVOKED", 1, 1, Reissue},
+    {"", "manage-secret", "REG",
+     "a new manage secret for the attendee, printed once; the old one stops working", 1, 1,
+     ManageSecret},
     {"The door and the counts", "scan",
      "EVENT CODE [--checkpoint=] [--exit] [--at=TIME] [--language=]", "", 2, 2, Scan},
     {"", "search", "EVENT QUERY", "", 2, 2, Search},

@@ -75,6 +75,17 @@ void PrintEvent(const v1::Event& event) {
   });
 }
 
+Table ConfirmationRows(const v1::RegisterResponse& response) {
+  Table rows = {{"registration:", response.registration().name()},
+                {"status:", v1::Registration::Status_Name(response.registration().status())},
+                {"ticket:", response.ticket().code()}};
+  if (!response.manage_secret().empty()) {
+    rows.push_back({"manage secret:", response.manage_secret()});
+    rows.push_back({"", "(shown once: keep it to change or cancel; the ticket code cannot)"});
+  }
+  return rows;
+}
+
 Table ScanResultRows(const v1::ScanResult& result) {
   Table rows = {{"status:", v1::ScanResult::Status_Name(result.status())},
                 {"message:", result.message()}};

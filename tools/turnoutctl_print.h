@@ -11,6 +11,7 @@
 #include "google/protobuf/timestamp.pb.h"
 #include "tools/common/time_format.h"
 #include "turnout/v1/admin_service.pb.h"
+#include "turnout/v1/registration_service.pb.h"
 #include "turnout/v1/resources.pb.h"
 
 namespace turnout::tools {
@@ -31,6 +32,9 @@ std::string FlagNames(const google::protobuf::RepeatedField<int>& flags);
 std::string Choices(const google::protobuf::RepeatedPtrField<v1::SessionChoice>& choices);
 
 void PrintEvent(const v1::Event& event);
+// A registration's confirmation: its name, status, ticket code and, when the answer carries it,
+// the attendee's manage secret, which is shown this once (the server keeps only a hash).
+Table ConfirmationRows(const v1::RegisterResponse& response);
 // What the door volunteer sees, as "key: value" rows: status, message, name, flags, breakouts,
 // first entry.
 Table ScanResultRows(const v1::ScanResult& result);

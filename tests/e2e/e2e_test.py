@@ -230,9 +230,56 @@ class PythonClientTest(EventTestCase):
             rs.GetRegistrationRequest(name=done.registration.name), metadata=self.door)
         self.assertEqual(seen.display_name, "Contact Hidden")
         self.assertEqual(seen.email, "")
+
+    def test_ticket_code_shows_what_the_door_shows_and_the_manage_secret_the_rest(self):
+        rs, res = v1["registration_service_pb2"], v1["resources_pb2"]
+        done = self.register("Self Service", "self@example.org")
+        other = self.register("Someone Else", "else@example.org")
+        self.assertRegex(done.manage_secret, r"^tnm_[A-Z2-7]{32}$")
+        name = done.registration.name
+        # The code, shown openly at the door, opens what the door shows and changes nothing.
+        by_code = self.stubs.registrations.GetRegistration(
+            rs.GetRegistrationRequest(name=name, ticket_code=done.ticket.code))
+        self.assertEqual(by_code.display_name, "Self Service")
+        self.assertEqual(by_code.email, "")
+        with self.assertRaises(grpc.RpcError) as e:
+            self.stubs.registrations.CancelRegistration(
+                rs.CancelRegistrationRequest(name=name, ticket_code=done.ticket.code))
+        self.assertEqual(e.exception.code(), grpc.StatusCode.PERMISSION_DENIED)
+        self.assertIn("manage_secret", e.exception.details())
+        # Another registration's secret opens nothing.
+        with self.assertRaises(grpc.RpcError) as e:
+            self.stubs.registrations.GetRegistration(
+                rs.GetRegistrationRequest(name=name, manage_secret=other.manage_secret))
+        self.assertEqual(e.exception.code(), grpc.StatusCode.PERMISSION_DENIED)
+        # The secret reads the contact fields and cancels.
         own = self.stubs.registrations.GetRegistration(
-            rs.GetRegistrationRequest(name=done.registration.name, ticket_code=done.ticket.code))
-        self.assertEqual(own.email, "hidden@example.org")
+            rs.GetRegistrationRequest(name=name, manage_secret=done.manage_secret))
+        self.assertEqual(own.email, "self@example.org")
+        canceled = self.stubs.registrations.CancelRegistration(
+            rs.CancelRegistrationRequest(name=name, manage_secret=done.manage_secret))
+        self.assertEqual(canceled.status, res.Registration.CANCELED)
+        after = self.stubs.registrations.GetRegistration(
+            rs.GetRegistrationRequest(name=name, ticket_code=done.ticket.code))
+        self.assertEqual(after.status, res.Registration.CANCELED)
+        self.assertEqual(after.display_name, "")
+
+    def test_turnoutctl_prints_the_secret_once_and_the_attendee_uses_it(self):
+        out = SERVER.ctl("register", self.event.name, "--name=Rosa Díaz", "--email=rosa@example.org",
+                         "--language=es").stdout
+        reg = re.search(r"^registration:\s+(\S+)", out, re.M).group(1)
+        secret = re.search(r"^manage secret:\s+(tnm_\S+)", out, re.M).group(1)
+        self.assertIn("shown once", out)
+        # An organizer issues a new one (an import, a walk-in, a lost confirmation); the old one
+        # then stops working.
+        fresh = SERVER.ctl("manage-secret", reg).stdout.strip()
+        self.assertRegex(fresh, r"^tnm_[A-Z2-7]{32}$")
+        anonymous = "--token_file="
+        stale = SERVER.ctl("cancel", reg, "--manage_secret=" + secret, anonymous, check=False)
+        self.assertEqual(stale.returncode, 1, stale.stdout + stale.stderr)
+        self.assertIn("PERMISSION_DENIED", stale.stderr)
+        done = SERVER.ctl("cancel", reg, "--manage_secret=" + fresh, anonymous).stdout
+        self.assertIn("CANCELED", done)
 
     def test_errors_are_precise(self):
         cs = v1["checkin_service_pb2"]

@@ -8,8 +8,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "server/domain/base32.h"
 
 namespace turnout::domain {
@@ -32,8 +32,9 @@ absl::StatusOr<std::string> ParseManageSecret(absl::string_view field, absl::str
   if (text.size() != kManageSecretLength || !absl::ConsumePrefix(&body, "TNM_") ||
       !Base32Decode(body).ok()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        field, ": is not a manage secret (\"tnm_\" and 32 letters and digits, as printed on the "
-               "registration's confirmation); a ticket code goes in ticket_code"));
+        field,
+        ": is not a manage secret (\"tnm_\" and 32 letters and digits, as printed on the "
+        "registration's confirmation); a ticket code goes in ticket_code"));
   }
   return absl::StrCat(kManageSecretPrefix, body);
 }

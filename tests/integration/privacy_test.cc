@@ -27,8 +27,8 @@ using ::testing::Not;
 const std::string kLicence =
     "@\n\x1e\rANSI 636014040002DL00410278ZC03190008DLDAQD1234567\nDCSDOE\nDACJOHN\nDADQUINCY\n"
     "DBB19700101\nDAG123 MAIN ST\nDAISACRAMENTO\nDAJCA\nDAK958340000\n";
-const std::vector<std::string> kLicencePersonal = {"DOE", "JOHN", "QUINCY", "19700101",
-                                                   "MAIN ST", "SACRAMENTO", "ANSI", "D1234567"};
+const std::vector<std::string> kLicencePersonal = {"DOE",     "JOHN",       "QUINCY", "19700101",
+                                                   "MAIN ST", "SACRAMENTO", "ANSI",   "D1234567"};
 
 // Every row of every table as text, like a plain pg_dump of the data.
 std::string DumpAllRows(const std::string& database) {
@@ -61,8 +61,8 @@ ScanRow ScanRowOf(const std::string& database, const std::string& client_scan_id
       "SELECT registration_id IS NOT NULL, status, code_hash, code_length, code_header, s::text "
       "FROM scans s WHERE client_scan_id = $1",
       client_scan_id);
-  return ScanRow{r[0].as<bool>(),        r[1].as<int>(),         r[2].as<std::string>(),
-                 r[3].as<int>(),         r[4].as<std::string>(), r[5].as<std::string>()};
+  return ScanRow{r[0].as<bool>(), r[1].as<int>(),         r[2].as<std::string>(),
+                 r[3].as<int>(),  r[4].as<std::string>(), r[5].as<std::string>()};
 }
 
 class RefusedScanTest : public ::testing::Test {
@@ -229,8 +229,9 @@ TEST(Migration5Test, LeavesNoRawTextOfOldRefusedScansInRowsOrFiles) {
   {
     pqxx::nontransaction txn(conn);
     txn.exec0("CHECKPOINT");
-    path = txn.exec1("SELECT current_setting('data_directory') || '/' || "
-                     "pg_relation_filepath('scans')")[0]
+    path = txn.exec1(
+                  "SELECT current_setting('data_directory') || '/' || "
+                  "pg_relation_filepath('scans')")[0]
                .as<std::string>();
   }
   std::ifstream in(path, std::ios::binary);

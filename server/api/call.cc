@@ -20,12 +20,24 @@ std::string AuthorizationOf(const grpc::ServerContextBase& ctx) {
   return std::string(it->second.data(), it->second.size());
 }
 
+namespace {
+
+// The call's deadline, for the database pool: a call waits for an unreachable database no longer.
+absl::Time DeadlineOf(const grpc::CallbackServerContext& ctx) {
+  const auto deadline = ctx.deadline();
+  if (deadline == std::chrono::system_clock::time_point::max()) return absl::InfiniteFuture();
+  return absl::FromChrono(deadline);
+}
+
+}  // namespace
+
 grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* ctx, ServiceDeps& deps,
                                    std::function<absl::Status(Call&)> handler) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   std::string authorization = AuthorizationOf(*ctx);
   std::string peer = ctx->peer();
   Authenticator* auth = deps.auth;
+  const absl::Time deadline = DeadlineOf(*ctx);
   const bool queued = deps.db->Submit([reactor, auth, authorization = std::move(authorization),
                                        peer = std::move(peer),
                                        handler = std::move(handler)](pqxx::connection* conn) {
@@ -52,7 +64,7 @@ grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* ctx, ServiceDeps
     }
     if (call.deferred && status.ok()) return;  // the handler finishes the call itself
     reactor->Finish(ToGrpcStatus(status));
-  });
+  }, deadline);
   if (!queued) {
     reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
                                  "the server is at capacity; retry in a moment"));

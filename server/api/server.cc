@@ -95,7 +95,10 @@ absl::Status TurnoutServer::Init(const ServerOptions& options) {
           (std::filesystem::path(options.data_dir) / "secrets" / "data.key").string()));
   data_key_ = std::make_unique<store::DataKey>(key);
   RegisterAllStatements();
-  ASSIGN_OR_RETURN(db_, store::Database::Open({connection, options.db_workers}));
+  store::Database::Options db_options;
+  db_options.connection_string = connection;
+  db_options.workers = options.db_workers;
+  ASSIGN_OR_RETURN(db_, store::Database::Open(db_options));
   RETURN_IF_ERROR(RenormalizeSearchNames(connection));
   RETURN_IF_ERROR(db_->RunNow([this](pqxx::work& txn) { return keys_.Reload(txn, *data_key_); }));
   RETURN_IF_ERROR(BootstrapAdminToken());
@@ -160,6 +163,7 @@ absl::Status TurnoutServer::Init(const ServerOptions& options) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen,
                                                " (in use, or not an address of this machine?)"));
   }
+  FollowDatabaseInHealth();
   key_refresh_ = std::thread([this] {
     while (!stop_refresh_.WaitForNotificationWithTimeout(kKeyRefreshInterval)) {
       absl::Status s =
@@ -168,6 +172,22 @@ absl::Status TurnoutServer::Init(const ServerOptions& options) {
     }
   });
   return absl::OkStatus();
+}
+
+// Health answers NOT_SERVING, overall and for every service, while the database is unreachable,
+// so that load balancers send calls elsewhere; SERVING again once it is back (docs/design.md,
+// "Recovery").
+void TurnoutServer::FollowDatabaseInHealth() {
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  if (health == nullptr) return;
+  for (const char* service :
+       {v1::EventService::service_full_name(), v1::RegistrationService::service_full_name(),
+        v1::CheckinService::service_full_name(), v1::AttendanceService::service_full_name(),
+        v1::AdminService::service_full_name()}) {
+    health->SetServingStatus(service, true);
+  }
+  // SetServingStatus(bool) sets the overall status ("") and every service's.
+  db_->OnReachabilityChange([health](bool reachable) { health->SetServingStatus(reachable); });
 }
 
 // Search forms stored by older rules would not match queries normalized by the current ones: they

@@ -15,10 +15,10 @@
 #include "server/api/call.h"
 #include "server/api/rate_limiter.h"
 #include "server/api/scan_batcher.h"
+#include "server/api/services.h"
 #include "server/api/stream_slots.h"
 #include "server/live/attendance_hub.h"
 #include "server/live/pg_notifier.h"
-#include "server/api/services.h"
 #include "server/store/embedded_postgres.h"
 
 namespace turnout::api {
@@ -63,6 +63,8 @@ class TurnoutServer {
   absl::Status Init(const ServerOptions& options);
   // The hub behind WatchAttendance and its LISTEN/NOTIFY bridge to the other replicas.
   void StartLiveAttendance(const std::string& connection);
+  // Health follows whether the database is reachable.
+  void FollowDatabaseInHealth();
   absl::Status BootstrapAdminToken();
   absl::Status RenormalizeSearchNames(const std::string& connection);
 

@@ -47,10 +47,14 @@ constexpr absl::Duration kImmediateShutdownTimeout = absl::Seconds(5);
 // A postgres from a previous run may still be finishing its shutdown (for example the server was
 // killed and postgres got its parent-death signal); give it this long before refusing to start.
 constexpr absl::Duration kPreviousPostmasterTimeout = absl::Seconds(15);
-constexpr absl::Duration kMinBackoff = absl::Milliseconds(250);
+// A postgres that dies is restarted at once (doors are waiting: docs/design.md, "Recovery"); one
+// that dies again soon after is restarted after 100 ms, then 200 ms, ... up to 5 s.
+constexpr absl::Duration kMinBackoff = absl::Milliseconds(100);
 constexpr absl::Duration kMaxBackoff = absl::Seconds(5);
-// A postgres that ran this long before dying is restarted after the minimum backoff again.
+// A postgres that ran this long before dying is restarted at once again.
 constexpr absl::Duration kStableRun = absl::Seconds(30);
+// How long the supervisor waits for a dead postmaster's backends to go before restarting anyway.
+constexpr absl::Duration kOrphansTimeout = absl::Seconds(5);
 // pg.log is appended to across runs; past this size it is moved to pg.log.1 at start.
 constexpr off_t kMaxLogBytes = off_t{16} << 20;
 // PostgreSQL's NAMEDATALEN - 1.
@@ -543,7 +547,12 @@ std::string TurnoutConf(const fs::path& socket_dir, bool durable) {
       "max_connections = 200\n", "shared_buffers = 128MB\n",
       // The log keeps no row values: error details can quote them, and they may be personal data.
       "log_error_verbosity = terse\n", "log_min_error_statement = panic\n",
-      "log_parameter_max_length_on_error = 0\n");
+      "log_parameter_max_length_on_error = 0\n",
+      // After a crash, postgres makes the data directory durable before it replays the WAL: one
+      // syncfs() of the file system, not an fsync() of each of its thousands of files (seconds),
+      // and a checkpoint a minute keeps what the end-of-recovery checkpoint writes small. Doors
+      // wait for both (docs/design.md, "Recovery").
+      "recovery_init_sync_method = syncfs\n", "checkpoint_timeout = 1min\n");
   if (!durable) {
     absl::StrAppend(&conf,
                     "# Not durable (tests): a machine crash can lose or corrupt data.\n"
@@ -611,6 +620,35 @@ bool IsLivePostgres(int pid) {
   return line.compare(comm_end + 2, 1, "Z") != 0;
 }
 
+// The pids of running (not zombie) postgres processes whose working directory is `pg_dir`: the
+// postmaster and its children all work there, and only this EmbeddedPostgres runs one on it.
+std::vector<pid_t> PostgresProcessesIn(const fs::path& pg_dir) {
+  std::vector<pid_t> pids;
+  std::error_code ec;
+  for (const fs::directory_entry& entry : fs::directory_iterator("/proc", ec)) {
+    int pid = 0;
+    if (!absl::SimpleAtoi(entry.path().filename().string(), &pid) || !IsLivePostgres(pid)) {
+      continue;
+    }
+    if (fs::read_symlink(entry.path() / "cwd", ec) == pg_dir) pids.push_back(pid);
+  }
+  return pids;
+}
+
+// After the postmaster died (kill -9, the OOM killer), its backends linger until they notice, and
+// hold the cluster's shared memory: a new postmaster refuses to start until they are gone. They
+// belong to a dead server (each leads a process group of its own, so a signal to the postmaster's
+// group misses them), so they are killed at once; then waits, at most kOrphansTimeout, for them to
+// go.
+void EndOrphanedBackends(const fs::path& pg_dir) {
+  const absl::Time deadline = absl::Now() + kOrphansTimeout;
+  for (std::vector<pid_t> pids = PostgresProcessesIn(pg_dir);
+       !pids.empty() && absl::Now() < deadline; pids = PostgresProcessesIn(pg_dir)) {
+    for (pid_t pid : pids) kill(pid, SIGKILL);
+    absl::SleepFor(absl::Milliseconds(2));
+  }
+}
+
 // Waits a little for the postgres named in the lock files (postmaster.pid, the socket's .lock) to
 // go: a previous run may still be finishing its shutdown, for example after the server was killed
 // and postgres got its parent-death signal. Refuses to start if it stays. Removes lock files whose
@@ -661,6 +699,7 @@ std::string ReadLogTail(const fs::path& path, off_t offset, size_t max_bytes = 3
 // What the supervisor needs to (re)start postgres.
 struct EmbeddedPostgres::Launch {
   std::vector<std::string> argv;  // postgres -D <data_dir/pg>
+  fs::path pg_dir;                // its working directory once it runs
   std::optional<Account> run_as;  // set when we are root
   fs::path log_path;
   int log_fd = -1;       // postgres's stdout and stderr (O_APPEND)
@@ -791,6 +830,7 @@ absl::StatusOr<std::unique_ptr<EmbeddedPostgres>> EmbeddedPostgres::Start(
   }
   launch->log_offset = lseek(launch->log_fd, 0, SEEK_END);
   launch->argv = {(*bin_dir / "postgres").string(), "-D", pg_dir.string()};
+  launch->pg_dir = fs::weakly_canonical(pg_dir, ec);  // as /proc/<pid>/cwd reads
 
   std::unique_ptr<EmbeddedPostgres> pg(
       new EmbeddedPostgres(std::move(launch), run_dir.string(), role, options.database));
@@ -798,6 +838,14 @@ absl::StatusOr<std::unique_ptr<EmbeddedPostgres>> EmbeddedPostgres::Start(
   // On failure, ~EmbeddedPostgres stops whatever was started.
   if (absl::Status status = pg->AwaitReady(); !status.ok()) return status;
   if (absl::Status status = pg->CreateDatabase(options.database); !status.ok()) return status;
+  // What creating the cluster or the database wrote (megabytes, copied from the template) is
+  // written out now, at start, rather than by the recovery after a crash, while doors wait.
+  try {
+    pqxx::connection conn(pg->ConnectionString("postgres"));
+    pqxx::nontransaction(conn).exec0("CHECKPOINT");
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("checkpoint after start: ", e.what()));
+  }
   return pg;
 }
 
@@ -849,7 +897,7 @@ absl::Status EmbeddedPostgres::CreateDatabase(absl::string_view name) {
 }
 
 void EmbeddedPostgres::Supervise() {
-  absl::Duration backoff = kMinBackoff;
+  absl::Duration backoff = absl::ZeroDuration();
   ChildSpec postgres;
   postgres.argv = launch_->argv;
   postgres.output_fd = launch_->log_fd;
@@ -874,6 +922,7 @@ void EmbeddedPostgres::Supervise() {
       siginfo_t info;
       while (waitid(P_PID, *pid, &info, WEXITED | WNOWAIT) != 0 && errno == EINTR) {
       }
+      EndOrphanedBackends(launch_->pg_dir);  // none after a clean shutdown
       absl::MutexLock lock(&mu_);
       how = DescribeWaitStatus(WaitFor(*pid));
       pid_ = 0;
@@ -890,12 +939,15 @@ void EmbeddedPostgres::Supervise() {
              ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) { return self->stopping_ || self->started_; },
         this));
     if (stopping_) return;
-    if (absl::Now() - spawned > kStableRun) backoff = kMinBackoff;
-    std::cerr << "turnout: the embedded PostgreSQL " << how << "; restarting it in " << backoff
+    if (absl::Now() - spawned > kStableRun) backoff = absl::ZeroDuration();
+    std::cerr << "turnout: the embedded PostgreSQL " << how << "; restarting it "
+              << (backoff == absl::ZeroDuration()
+                      ? "now"
+                      : absl::StrCat("in ", absl::FormatDuration(backoff)))
               << " (log: " << launch_->log_path.string() << ")\n";
     mu_.AwaitWithTimeout(absl::Condition(&stopping_), backoff);
     if (stopping_) return;
-    backoff = std::min(backoff * 2, kMaxBackoff);
+    backoff = backoff == absl::ZeroDuration() ? kMinBackoff : std::min(backoff * 2, kMaxBackoff);
   }
 }
 

@@ -4,6 +4,13 @@
 //
 // Database work never runs on a gRPC reactor thread: the API layer hands a closure to
 // Database::Submit, which runs it on a worker with that worker's connection.
+//
+// When PostgreSQL becomes unreachable (a worker's connection breaks, a connection is refused, or
+// the once-a-second probe fails), the pool is "down": one reconnection attempt at a time for the
+// whole pool, made by the pool's reconnector thread with jittered exponential backoff
+// (reconnect_backoff.h), never one per call. Jobs wait for it, each up to its call's deadline (at
+// most kMaxConnectionWait), and then run with a fresh connection, or with nullptr (their call fails
+// UNAVAILABLE with a retry hint). docs/design.md, "Recovery".
 #ifndef TURNOUT_SERVER_STORE_PG_H_
 #define TURNOUT_SERVER_STORE_PG_H_
 
@@ -21,6 +28,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "server/store/reconnect_backoff.h"
 
 namespace turnout::store {
 
@@ -48,6 +56,23 @@ class Database {
     int workers = 16;
     // Jobs waiting beyond this are refused with UNAVAILABLE rather than queued without bound.
     int max_queue = 4096;
+    // Between reconnection attempts while the database is unreachable.
+    ReconnectBackoff backoff;
+    // While the database is reachable, the reconnector checks it this often (SELECT 1), so that an
+    // idle server notices an outage too.
+    absl::Duration probe_interval = absl::Seconds(1);
+  };
+
+  // A job waits at most this long for the database to come back, whatever its deadline.
+  static constexpr absl::Duration kMaxConnectionWait = absl::Seconds(5);
+
+  // What the pool did to stay connected, since Open. Read-only; for metrics and tests.
+  struct ConnectionStats {
+    int64_t attempts = 0;    // connections tried, by workers and by the reconnector
+    int64_t failures = 0;    // of those, the ones that failed
+    int64_t outages = 0;     // times the database was found unreachable
+    int64_t reconnects = 0;  // times it was reached again after an outage
+    bool reachable = true;   // right now
   };
 
   // Connects one worker (to fail fast on a bad connection string), applies migrations, starts the
@@ -59,8 +84,16 @@ class Database {
   // (InTransaction then answers UNAVAILABLE, so jobs need no special case).
   using Job = std::function<void(pqxx::connection*)>;
   // Queues `job` to run on a worker with that worker's connection. Returns false, without running
-  // the job, when the queue is full or the pool is stopping.
-  bool Submit(Job job);
+  // the job, when the queue is full or the pool is stopping. While the database is unreachable the
+  // job waits for it until `deadline` (its call's), then runs with nullptr.
+  bool Submit(Job job, absl::Time deadline = absl::InfiniteFuture());
+
+  ConnectionStats connection_stats() const;
+
+  // Calls `listener` with whether the database is reachable now, then on every change, in order,
+  // from the pool's reconnector thread (the health service listens here). One listener; set it
+  // once. It must not call back into the Database.
+  void OnReachabilityChange(std::function<void(bool reachable)> listener);
 
   // Runs `body` in a transaction on `conn`, retrying serialization failures and deadlocks, and
   // mapping database errors to absl::Status (UNAVAILABLE for a lost connection).
@@ -73,14 +106,48 @@ class Database {
   const std::string& connection_string() const { return options_.connection_string; }
 
  private:
+  struct QueuedJob {
+    Job job;
+    absl::Time deadline;
+  };
+  // A worker's connection, and the outage count when it was opened: one opened before the latest
+  // outage is dropped before it serves another job, since that outage probably broke it.
+  struct WorkerConnection {
+    std::unique_ptr<pqxx::connection> conn;
+    int64_t epoch = 0;
+  };
+
   explicit Database(Options options) : options_(std::move(options)) {}
   void WorkerLoop();
+  void ReconnectorLoop();
+  // Waits (until `deadline`, at most kMaxConnectionWait) for the database to be reachable, then
+  // opens a connection for a worker; an empty one when it stays unreachable or the pool stops.
+  WorkerConnection AcquireConnection(absl::Time deadline);
+  // The database was found unreachable by a connection opened in `epoch`. Starts an outage unless
+  // one has started since.
+  void ReportLost(int64_t epoch);
+  void StartOutageLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(conn_mu_);
+  // The reconnector's check while reachable: true if `probe` (reopened if needed) answers.
+  bool Probe(std::unique_ptr<pqxx::connection>& probe);
 
   Options options_;
   absl::Mutex mu_;
-  std::deque<Job> queue_ ABSL_GUARDED_BY(mu_);
+  std::deque<QueuedJob> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_;
+
+  // Reachability, shared by the workers and the reconnector.
+  mutable absl::Mutex conn_mu_;
+  ConnectionStats stats_ ABSL_GUARDED_BY(conn_mu_);
+  bool closing_ ABSL_GUARDED_BY(conn_mu_) = false;
+  absl::Time outage_start_ ABSL_GUARDED_BY(conn_mu_);
+  ConnectionStats at_outage_start_ ABSL_GUARDED_BY(conn_mu_);  // to log what an outage cost
+  int failures_in_row_ ABSL_GUARDED_BY(conn_mu_) = 0;
+  absl::Time next_attempt_ ABSL_GUARDED_BY(conn_mu_);
+  std::function<void(bool)> listener_ ABSL_GUARDED_BY(conn_mu_);
+  // What the listener was last told; nullopt-like -1 until it has been told anything.
+  int told_ ABSL_GUARDED_BY(conn_mu_) = -1;
+  std::thread reconnector_;
 };
 
 // Opens a connection with every registered statement prepared.

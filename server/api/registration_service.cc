@@ -6,6 +6,7 @@
 #include "server/api/convert.h"
 #include "server/api/names.h"
 #include "server/api/rate_limiter.h"
+#include "server/api/server_metrics.h"
 #include "server/api/services.h"
 #include "server/api/stream_slots.h"
 #include "server/domain/qr.h"
@@ -26,6 +27,9 @@ constexpr int kMaxChoices = 20;
 constexpr size_t kMinPublicRequestIdBytes = 16;
 // Bounds what an import may buffer before it is checked.
 constexpr size_t kMaxImportBytes = 32 << 20;
+// A whole import, from the call's arrival to its last row: a stream sent slowly holds an import
+// slot, and the server has only two.
+constexpr absl::Duration kMaxImportDuration = absl::Minutes(5);
 
 // What a caller may see of one registration.
 enum class Access { kNone, kDoor, kFull };
@@ -118,7 +122,19 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRegistratio
  public:
   ImportReactor(grpc::CallbackServerContext* ctx, ServiceDeps& deps,
                 v1::ImportRegistrationsResponse* resp)
-      : deps_(deps), resp_(resp), authorization_(AuthorizationOf(*ctx)) {
+      : ctx_(ctx), deps_(deps), resp_(resp), authorization_(AuthorizationOf(*ctx)) {
+    // Refused on the gRPC thread, without queuing database work: bad metadata, or no token.
+    absl::Status checked = CheckCallMetadata(*ctx);
+    if (checked.ok() && authorization_.empty()) {
+      checked = absl::UnauthenticatedError(
+          "ImportRegistrations needs an ORGANIZER or ADMIN token: send the metadata "
+          "\"authorization: Bearer <token>\"");
+    }
+    if (!checked.ok()) {
+      Finish(FinishStatus(*ctx_, checked, deps_.metrics));
+      return;
+    }
+    started_ = absl::Now();
     const bool queued = deps_.db->Submit([this](pqxx::connection* conn) {
       try {
         Admit(conn);
@@ -148,11 +164,19 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRegistratio
       }
     }
     bytes_ += row_.ByteSizeLong();
+    // A stream that never ends is cut at the first limit it passes, and nothing is imported.
     if (static_cast<int>(rows_.size()) >= kMaxImportRows || bytes_ > kMaxImportBytes) {
       Finish(grpc::Status(
-          grpc::StatusCode::INVALID_ARGUMENT,
+          grpc::StatusCode::RESOURCE_EXHAUSTED,
           absl::StrCat("an import holds at most ", kMaxImportRows, " rows and ",
-                       kMaxImportBytes >> 20, " MiB; split the file")));
+                       kMaxImportBytes >> 20, " MiB; split the file (nothing was imported)")));
+      return;
+    }
+    if (absl::Now() - started_ > kMaxImportDuration) {
+      Finish(grpc::Status(
+          grpc::StatusCode::RESOURCE_EXHAUSTED,
+          absl::StrCat("an import must be sent within ", absl::FormatDuration(kMaxImportDuration),
+                       "; send the rows without pausing (nothing was imported)")));
       return;
     }
     rows_.push_back(std::move(row_));
@@ -177,7 +201,7 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRegistratio
       slot_ = admitted.ok();
     }
     if (!admitted.ok()) {
-      Finish(ToGrpcStatus(admitted));
+      Finish(FinishStatus(*ctx_, admitted, deps_.metrics));
       return;
     }
     StartRead(&row_);
@@ -234,12 +258,18 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRegistratio
       return absl::OkStatus();
     }));
     *resp_ = counts;
+    if (deps_.metrics != nullptr) {
+      deps_.metrics->registrations.Add({"import", "created"}, counts.imported());
+      deps_.metrics->registrations.Add({"import", "existing"}, counts.already_imported());
+    }
     deps_.on_counts_changed(event_id);
     return absl::OkStatus();
   }
 
+  grpc::CallbackServerContext* const ctx_;
   ServiceDeps& deps_;
   v1::ImportRegistrationsResponse* resp_;
+  absl::Time started_;
   const std::string authorization_;
   Principal principal_;
   bool slot_ = false;  // holds one of deps_.imports' slots
@@ -273,14 +303,19 @@ ServerUnaryReactor* RegistrationServiceImpl::Register(CallbackServerContext* ctx
                                          req->request_id()));
     ASSIGN_OR_RETURN(domain::SigningKey key, ActiveKey(deps_));
     input.require_published = !staff;
+    bool existed = false;
     RETURN_IF_ERROR(call.Transaction([&](pqxx::work& txn) -> absl::Status {
       ASSIGN_OR_RETURN(store::Registered done,
                        PgRegistrationStore::Register(txn, event_id, input, *deps_.data_key, key));
       resp->Clear();
       ToProto(done.registration, /*with_contact=*/true, resp->mutable_registration());
       ToProto(done.ticket, resp->mutable_ticket());
+      existed = done.existed;
       return absl::OkStatus();
     }));
+    if (deps_.metrics != nullptr) {
+      deps_.metrics->registrations.Add({"online", existed ? "existing" : "created"});
+    }
     deps_.on_counts_changed(event_id);
     return absl::OkStatus();
   });

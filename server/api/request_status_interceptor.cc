@@ -7,7 +7,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "server/api/server_metrics.h"
 
@@ -54,16 +53,19 @@ bool ValidRequestId(grpc::string_ref id) {
 }
 
 std::string FreshRequestId() {
-  static absl::Mutex mu;
-  static absl::BitGen* gen = new absl::BitGen();
-  absl::MutexLock lock(&mu);
-  return absl::StrFormat("%016x", absl::Uniform<uint64_t>(*gen));
+  thread_local absl::BitGen gen;
+  return absl::StrFormat("%016x", absl::Uniform<uint64_t>(gen));
 }
 
 class RequestStatusInterceptor final : public grpc::experimental::Interceptor {
  public:
-  RequestStatusInterceptor(std::string method, ServerMetrics* metrics, std::ostream* log)
-      : method_(std::move(method)), metrics_(metrics), log_(log), start_(absl::Now()) {}
+  RequestStatusInterceptor(std::string method, ServerMetrics* metrics, std::ostream* log,
+                           RateLimiter* refusal_lines)
+      : method_(std::move(method)),
+        metrics_(metrics),
+        log_(log),
+        refusal_lines_(refusal_lines),
+        start_(absl::Now()) {}
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
@@ -101,7 +103,9 @@ class RequestStatusInterceptor final : public grpc::experimental::Interceptor {
       metrics_->rpcs.Add({method_, code});
       metrics_->rpc_seconds.Observe({method_}, absl::ToDoubleSeconds(took));
     }
-    if (log_ != nullptr && ServerSide(status.error_code())) {
+    const bool refusal = status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED;
+    if (log_ != nullptr && ServerSide(status.error_code()) &&
+        (!refusal || refusal_lines_->Take("", absl::Now()).ok())) {
       // One write per line, so that lines of concurrent calls never interleave.
       *log_ << absl::StrFormat(
                    "turnout-server: request_id=%s method=%s code=%s ms=%d message=\"%s\"\n",
@@ -114,11 +118,20 @@ class RequestStatusInterceptor final : public grpc::experimental::Interceptor {
   const std::string method_;
   ServerMetrics* const metrics_;
   std::ostream* const log_;
+  RateLimiter* const refusal_lines_;
   const absl::Time start_;
   std::string request_id_;
 };
 
 }  // namespace
+
+// A flood of refusals writes a few lines a second, not one per call.
+RequestStatusInterceptorFactory::RequestStatusInterceptorFactory(ServerMetrics* metrics,
+                                                                 std::ostream* log)
+    : metrics_(metrics),
+      log_(log),
+      refusal_lines_(std::make_unique<RateLimiter>(/*per_second=*/5, /*burst=*/20, "log",
+                                                   "refusals to log")) {}
 
 grpc::experimental::Interceptor* RequestStatusInterceptorFactory::CreateServerInterceptor(
     grpc::experimental::ServerRpcInfo* info) {
@@ -128,7 +141,8 @@ grpc::experimental::Interceptor* RequestStatusInterceptorFactory::CreateServerIn
   // "/turnout.v1.CheckinService/Scan" -> "Scan": a fixed set, one per method of the .proto files.
   absl::string_view method = info->method();
   const size_t slash = method.rfind('/');
-  return new RequestStatusInterceptor(std::string(method.substr(slash + 1)), metrics_, log_);
+  return new RequestStatusInterceptor(std::string(method.substr(slash + 1)), metrics_, log_,
+                                      refusal_lines_.get());
 }
 
 }  // namespace turnout::api

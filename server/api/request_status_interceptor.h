@@ -11,13 +11,17 @@
 // - Counts the call and its latency (ServerMetrics::rpcs, rpc_seconds), and logs one line for a
 //   call that ends with a server-side status (INTERNAL, UNAVAILABLE, RESOURCE_EXHAUSTED, ...):
 //     turnout-server: request_id=7f3a... method=Scan code=UNAVAILABLE ms=12 message="..."
-//   Status messages name fields and limits, never a person's data.
+//   Status messages name fields and limits, never a person's data. Refusals by a limit come in
+//   floods: at most a few such lines per second are written (the metrics count them all).
 #ifndef TURNOUT_SERVER_API_REQUEST_STATUS_INTERCEPTOR_H_
 #define TURNOUT_SERVER_API_REQUEST_STATUS_INTERCEPTOR_H_
 
 #include <grpcpp/support/server_interceptor.h>
 
+#include <memory>
 #include <ostream>
+
+#include "server/api/rate_limiter.h"
 
 namespace turnout::api {
 
@@ -27,14 +31,14 @@ class RequestStatusInterceptorFactory final
     : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
   // `log` receives the log lines (std::cerr in the server).
-  RequestStatusInterceptorFactory(ServerMetrics* metrics, std::ostream* log)
-      : metrics_(metrics), log_(log) {}
+  RequestStatusInterceptorFactory(ServerMetrics* metrics, std::ostream* log);
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override;
 
  private:
   ServerMetrics* const metrics_;
   std::ostream* const log_;
+  std::unique_ptr<RateLimiter> refusal_lines_;
 };
 
 }  // namespace turnout::api

@@ -1,7 +1,7 @@
 """End-to-end tests of the server's limits and its observability (README: Limits, Metrics): the
-metrics endpoint scraped over HTTP, anonymous callers held to their per-address budget, thousands of
-sockets opened and never written on, bytes that are not UTF-8 in metadata (sent with a raw HTTP/2
-client, since gRPC clients refuse to), and a log that names no one.
+metrics endpoint scraped over HTTP, anonymous callers held to their per-address budget, messages
+over 1 MiB, thousands of sockets opened and never written on, bytes that are not UTF-8 in metadata
+(sent with a raw HTTP/2 client, since gRPC clients refuse to), and a log that names no one.
 
 Run: python3 tests/e2e/limits_test.py --build-dir build
 """
@@ -270,6 +270,28 @@ class AnonymousRateTest(LimitsTestCase):
             self.stubs.registrations.ImportRegistrations(
                 iter([rs.ImportRegistrationsRequest(parent=self.event.name)]), timeout=10)
         self.assertEqual(imp.exception.code(), grpc.StatusCode.UNAUTHENTICATED)
+
+
+class OversizedTest(LimitsTestCase):
+    """A message past 1 MiB, alone or in a stream, is refused whole and stores nothing."""
+
+    def test_a_message_over_one_mib_is_refused(self):
+        rs, res = v1["registration_service_pb2"], v1["resources_pb2"]
+        before = self.registration_count()
+        big = res.Registration(display_name="Big", email="x" * (2 << 20))
+        with self.assertRaises(grpc.RpcError) as unary:
+            self.stubs.registrations.Register(rs.RegisterRequest(
+                parent=self.event.name, request_id=uuid.uuid4().hex, registration=big),
+                metadata=self.admin, timeout=30)
+        self.assertEqual(unary.exception.code(), grpc.StatusCode.RESOURCE_EXHAUSTED)
+        self.assertIn("larger than max", unary.exception.details())
+        rows = [rs.ImportRegistrationsRequest(parent=self.event.name, line=1, request_id="small",
+                                              registration=res.Registration(display_name="Small")),
+                rs.ImportRegistrationsRequest(line=2, request_id="big", registration=big)]
+        with self.assertRaises(grpc.RpcError) as stream:
+            self.stubs.registrations.ImportRegistrations(iter(rows), metadata=self.admin, timeout=30)
+        self.assertEqual(stream.exception.code(), grpc.StatusCode.RESOURCE_EXHAUSTED)
+        self.assertEqual(self.registration_count(), before)
 
 
 class SlowConnectionsTest(LimitsTestCase):

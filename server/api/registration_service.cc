@@ -1,6 +1,8 @@
 // RegistrationService: registering, the attendee's own changes, rosters, tickets and imports.
 #include <sodium.h>
 
+#include <atomic>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "server/api/convert.h"
@@ -147,6 +149,12 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRegistratio
 
   void OnReadDone(bool ok) override {
     if (!ok) {
+      // The end of the stream, or a stream that broke off (a message over the size limit, the
+      // client gone): only the first is an import.
+      if (BrokenOff()) {
+        Finish(grpc::Status(grpc::StatusCode::CANCELLED, kBrokenOff));
+        return;
+      }
       Import();
       return;
     }
@@ -184,12 +192,18 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRegistratio
     StartRead(&row_);
   }
 
+  void OnCancel() override { cancelled_ = true; }
+
   void OnDone() override {
     if (slot_) deps_.imports->Release(principal_.token_id);
     delete this;
   }
 
  private:
+  static constexpr char kBrokenOff[] = "the stream broke off before its end; nothing was imported";
+
+  bool BrokenOff() const { return cancelled_ || ctx_->IsCancelled(); }
+
   // On a database worker: who is calling, and whether an import slot is free for them.
   void Admit(pqxx::connection* conn) {
     absl::StatusOr<Principal> principal = deps_.auth->Authenticate(conn, authorization_);
@@ -211,7 +225,8 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRegistratio
     const bool queued = deps_.db->Submit([this](pqxx::connection* conn) {
       absl::Status status;
       try {
-        status = Run(conn);
+        // Asked again on the worker: a cancellation may be told after the read that it ended.
+        status = BrokenOff() ? absl::CancelledError(kBrokenOff) : Run(conn);
       } catch (const std::exception& e) {
         status = absl::InternalError("internal error");
       }
@@ -270,6 +285,7 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRegistratio
   ServiceDeps& deps_;
   v1::ImportRegistrationsResponse* resp_;
   absl::Time started_;
+  std::atomic<bool> cancelled_{false};
   const std::string authorization_;
   Principal principal_;
   bool slot_ = false;  // holds one of deps_.imports' slots

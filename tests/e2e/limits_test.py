@@ -285,13 +285,22 @@ class OversizedTest(LimitsTestCase):
                 metadata=self.admin, timeout=30)
         self.assertEqual(unary.exception.code(), grpc.StatusCode.RESOURCE_EXHAUSTED)
         self.assertIn("larger than max", unary.exception.details())
-        rows = [rs.ImportRegistrationsRequest(parent=self.event.name, line=1, request_id="small",
-                                              registration=res.Registration(display_name="Small")),
-                rs.ImportRegistrationsRequest(line=2, request_id="big", registration=big)]
-        with self.assertRaises(grpc.RpcError) as stream:
-            self.stubs.registrations.ImportRegistrations(iter(rows), metadata=self.admin, timeout=30)
-        self.assertEqual(stream.exception.code(), grpc.StatusCode.RESOURCE_EXHAUSTED)
-        self.assertEqual(self.registration_count(), before)
+        def rows(pause):
+            for i in range(20):
+                yield rs.ImportRegistrationsRequest(
+                    parent=self.event.name if i == 0 else "", line=i + 1, request_id="small-%d" % i,
+                    registration=res.Registration(display_name="Small"))
+            time.sleep(pause)  # with a pause, the small rows are read and buffered first
+            yield rs.ImportRegistrationsRequest(line=21, request_id="big", registration=big)
+
+        for pause in (0, 0.5):
+            with self.assertRaises(grpc.RpcError) as stream:
+                self.stubs.registrations.ImportRegistrations(rows(pause), metadata=self.admin,
+                                                             timeout=30)
+            self.assertEqual(stream.exception.code(), grpc.StatusCode.RESOURCE_EXHAUSTED)
+            # The server may still be finishing the broken stream: give it the time to.
+            time.sleep(1)
+            self.assertEqual(self.registration_count(), before, "pause %s" % pause)
 
 
 class SlowConnectionsTest(LimitsTestCase):

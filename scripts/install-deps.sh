@@ -10,7 +10,7 @@ packages=(
   libqrencode-dev libsodium-dev libpng-dev libjpeg-dev libicu-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev libzxing-dev
   libcpp-httplib-dev
-  python3 python3-grpcio python3-grpc-tools python3-nacl
+  python3 python3-grpcio python3-grpc-tools python3-nacl python3-h2
   chromium chromium-driver python3-selenium fonts-dejavu-core
   ca-certificates openssl nginx
 )

@@ -1,5 +1,8 @@
 // turnout-server: the Turnout gRPC service. With no --database it runs its own PostgreSQL in
 // --data_dir; see the README for the flags and a tour.
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <iostream>
 
@@ -21,12 +24,32 @@ ABSL_FLAG(int, scan_batch, 32,
 ABSL_FLAG(bool, durable, true, "Embedded PostgreSQL fsyncs commits (turn off only for tests)");
 ABSL_FLAG(absl::Duration, watch_interval, absl::Milliseconds(250),
           "WatchAttendance: under load, one update per event this often");
+ABSL_FLAG(double, anonymous_rate, 20.0,
+          "Calls without a token allowed per second per client address (RESOURCE_EXHAUSTED past it)");
+ABSL_FLAG(double, anonymous_burst, 200.0,
+          "Calls without a token one client address may make at once before --anonymous_rate applies");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "Address to serve Prometheus metrics on (host:port, GET /metrics); empty serves none");
+ABSL_FLAG(absl::Duration, handshake_timeout, absl::Seconds(10),
+          "A connection that has not finished its handshake by then is closed");
 ABSL_FLAG(absl::Duration, watch_heartbeat, absl::Seconds(15),
           "WatchAttendance: a heartbeat this often when nothing changes");
 
 namespace {
 
 int signal_pipe[2];
+
+// Every connection is a file descriptor: the soft limit (often 1024) is raised to the hard one, so
+// that a few thousand idle sockets do not stop the server from accepting its doors.
+void RaiseOpenFileLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  const rlim_t soft = limit.rlim_cur;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    std::cerr << "turnout-server: cannot raise the open-file limit; it stays at " << soft << "\n";
+  }
+}
 
 void OnSignal(int) {
   const char byte = 1;
@@ -49,6 +72,11 @@ int main(int argc, char** argv) {
   options.scan_batch = absl::GetFlag(FLAGS_scan_batch);
   options.watch_interval = absl::GetFlag(FLAGS_watch_interval);
   options.watch_heartbeat = absl::GetFlag(FLAGS_watch_heartbeat);
+  options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  options.anonymous_rate = absl::GetFlag(FLAGS_anonymous_rate);
+  options.anonymous_burst = absl::GetFlag(FLAGS_anonymous_burst);
+  options.handshake_timeout = absl::GetFlag(FLAGS_handshake_timeout);
+  RaiseOpenFileLimit();
 
   // Signals only write to a pipe; the main thread does the shutdown.
   if (pipe(signal_pipe) != 0) return 1;
@@ -62,6 +90,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::cerr << "turnout-server: serving on port " << (*server)->port() << "\n";
+  if ((*server)->metrics_port() != 0) {
+    std::cerr << "turnout-server: metrics on port " << (*server)->metrics_port() << "\n";
+    std::cout << "metrics on port " << (*server)->metrics_port() << "\n";
+  }
   std::cout << "listening on port " << (*server)->port() << std::endl;
   char byte;
   while (read(signal_pipe[0], &byte, 1) < 0 && errno == EINTR) {

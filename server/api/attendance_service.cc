@@ -17,6 +17,18 @@ namespace {
 const std::initializer_list<Role> kReaders = {Role::kAdmin, Role::kOrganizer, Role::kDoor,
                                               Role::kDashboard};
 
+// A stream's caller is checked on the gRPC thread, before any database work: its metadata, and
+// that it sent a token at all (every stream needs one).
+absl::Status CheckStreamCaller(const grpc::ServerContextBase& ctx,
+                               const std::string& authorization) {
+  RETURN_IF_ERROR(CheckCallMetadata(ctx));
+  if (authorization.empty()) {
+    return absl::UnauthenticatedError(
+        "this stream needs a token: send the metadata \"authorization: Bearer <token>\"");
+  }
+  return absl::OkStatus();
+}
+
 // One WatchAttendance stream. The caller is authenticated and holds a watch slot before it is
 // subscribed. It keeps at most one update in flight and one pending, which newer counts replace:
 // a stalled client holds two shared messages, whatever happens at the door.
@@ -25,10 +37,15 @@ class AttendanceWatcher final : public grpc::ServerWriteReactor<v1::AttendanceUp
  public:
   AttendanceWatcher(grpc::CallbackServerContext* ctx, ServiceDeps& deps,
                     const v1::WatchAttendanceRequest* req)
-      : deps_(deps),
+      : ctx_(ctx),
+        deps_(deps),
         authorization_(AuthorizationOf(*ctx)),
         event_name_(req->event()),
         resume_after_(req->resume_after_sequence()) {
+    if (absl::Status checked = CheckStreamCaller(*ctx, authorization_); !checked.ok()) {
+      End(ToGrpcStatus(checked));
+      return;
+    }
     const bool queued = deps_.db->Submit([this](pqxx::connection* conn) {
       try {
         Admit(conn);
@@ -94,7 +111,7 @@ class AttendanceWatcher final : public grpc::ServerWriteReactor<v1::AttendanceUp
       slot_ = admitted.ok();
     }
     if (!admitted.ok()) {
-      End(ToGrpcStatus(admitted));
+      End(FinishStatus(*ctx_, admitted, deps_.metrics));
       return;
     }
     {
@@ -131,6 +148,7 @@ class AttendanceWatcher final : public grpc::ServerWriteReactor<v1::AttendanceUp
     deps_.hub->Unsubscribe(event_id, this);
   }
 
+  grpc::CallbackServerContext* const ctx_;
   ServiceDeps& deps_;
   const std::string authorization_;
   const std::string event_name_;
@@ -154,7 +172,11 @@ class AttendanceExporter final : public grpc::ServerWriteReactor<v1::ExportAtten
  public:
   AttendanceExporter(grpc::CallbackServerContext* ctx, ServiceDeps& deps,
                      const v1::ExportAttendanceRequest* req)
-      : deps_(deps), authorization_(AuthorizationOf(*ctx)), event_name_(req->event()) {
+      : ctx_(ctx), deps_(deps), authorization_(AuthorizationOf(*ctx)), event_name_(req->event()) {
+    if (absl::Status checked = CheckStreamCaller(*ctx, authorization_); !checked.ok()) {
+      Finish(ToGrpcStatus(checked));
+      return;
+    }
     Next();
   }
 
@@ -166,7 +188,10 @@ class AttendanceExporter final : public grpc::ServerWriteReactor<v1::ExportAtten
     Next();
   }
 
-  void OnDone() override { delete this; }
+  void OnDone() override {
+    if (slot_) deps_.exports->Release(principal_.token_id);
+    delete this;
+  }
 
  private:
   static constexpr int kRowsPerChunk = 500;
@@ -179,7 +204,7 @@ class AttendanceExporter final : public grpc::ServerWriteReactor<v1::ExportAtten
       } catch (const std::exception& e) {
         status = absl::InternalError("internal error");
       }
-      if (!status.ok()) Finish(ToGrpcStatus(status));
+      if (!status.ok()) Finish(FinishStatus(*ctx_, status, deps_.metrics));
     });
     if (!queued) Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is busy; retry"));
   }
@@ -192,6 +217,11 @@ class AttendanceExporter final : public grpc::ServerWriteReactor<v1::ExportAtten
       RETURN_IF_ERROR(p.Require({Role::kAdmin, Role::kOrganizer}));
       ASSIGN_OR_RETURN(event_id_, ParseEventName("event", event_name_));
       RETURN_IF_ERROR(p.Require({Role::kAdmin, Role::kOrganizer}, event_id_));
+      if (!slot_) {
+        RETURN_IF_ERROR(deps_.exports->Acquire(p.token_id));
+        principal_ = p;
+        slot_ = true;
+      }
       RETURN_IF_ERROR(store::Database::InTransaction(conn, [&](pqxx::work& txn) -> absl::Status {
         ASSIGN_OR_RETURN(store::EventRecord event, store::PgEventStore::GetEvent(txn, event_id_));
         ASSIGN_OR_RETURN(checkpoints_, store::PgEventStore::ListCheckpoints(txn, event_id_));
@@ -235,9 +265,12 @@ class AttendanceExporter final : public grpc::ServerWriteReactor<v1::ExportAtten
     return absl::OkStatus();
   }
 
+  grpc::CallbackServerContext* const ctx_;
   ServiceDeps& deps_;
   const std::string authorization_;
   const std::string event_name_;
+  Principal principal_;
+  bool slot_ = false;  // holds one of deps_.exports' slots
   bool started_ = false;
   int64_t event_id_ = 0;
   int64_t after_id_ = 0;

@@ -55,8 +55,12 @@ absl::StatusOr<Principal> Authenticator::Authenticate(pqxx::connection* conn,
                                                       const std::string& authorization) {
   if (authorization.empty()) return Principal{};
   absl::string_view secret = authorization;
-  if (authorization.size() > kMaxAuthorizationBytes || !absl::ConsumePrefix(&secret, "Bearer ") ||
-      !absl::StartsWith(secret, "tnt_")) {
+  // Printable ASCII only: a byte outside it (invalid UTF-8 included) is a malformed token, told
+  // as such, and never reaches the database.
+  const bool printable = std::all_of(authorization.begin(), authorization.end(),
+                                     [](char c) { return c >= 0x20 && c < 0x7f; });
+  if (authorization.size() > kMaxAuthorizationBytes || !printable ||
+      !absl::ConsumePrefix(&secret, "Bearer ") || !absl::StartsWith(secret, "tnt_")) {
     return absl::UnauthenticatedError(
         "the authorization metadata must be \"Bearer tnt_...\" with a token from turnoutctl");
   }

@@ -25,16 +25,20 @@ namespace turnout::api {
 class RateLimiter;
 class ScanBatcher;
 class StreamSlots;
+struct ServerMetrics;
 
 struct ServiceDeps {
   store::Database* db = nullptr;
   const store::DataKey* data_key = nullptr;
   store::TicketKeys* keys = nullptr;
   Authenticator* auth = nullptr;
-  RateLimiter* public_limiter = nullptr;
+  RateLimiter* public_limiter = nullptr;     // anonymous Register calls, per address
+  RateLimiter* anonymous_limiter = nullptr;  // every anonymous call, per address
   ScanBatcher* scans = nullptr;
   StreamSlots* imports = nullptr;  // concurrent ImportRegistrations streams
   StreamSlots* watches = nullptr;  // concurrent WatchAttendance streams
+  StreamSlots* exports = nullptr;  // concurrent ExportAttendance streams
+  ServerMetrics* metrics = nullptr;
   live::AttendanceHub* hub = nullptr;
   std::function<absl::Time()> now = [] { return absl::Now(); };
   // Called after a change to an event's counts (the live fan-out hooks in here).
@@ -59,8 +63,18 @@ struct Call {
 
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
-// Authenticates the caller, runs `handler` on a database worker, and finishes the call with the
-// handler's status. The response must be filled by the handler before it returns OK.
+// ToGrpcStatus for the status a call finishes with: a refusal by a limit also sets the trailing
+// metadata "retry-after" (retry_after.h) and counts in the metrics.
+grpc::Status FinishStatus(grpc::ServerContextBase& ctx, const absl::Status& status,
+                          ServerMetrics* metrics);
+
+// The metadata every call may carry, checked before anything else: "x-request-id", when sent, is
+// 1 to 64 printable ASCII characters (it is logged and echoed). INVALID_ARGUMENT otherwise.
+absl::Status CheckCallMetadata(const grpc::ServerContextBase& ctx);
+
+// Checks the call's metadata, holds anonymous callers to their per-address budget (before any
+// database work), authenticates the caller, runs `handler` on a database worker, and finishes the
+// call with the handler's status. The response must be filled by the handler before it returns OK.
 grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* ctx, ServiceDeps& deps,
                                    std::function<absl::Status(Call&)> handler);
 

@@ -9,6 +9,7 @@
 #include "server/api/names.h"
 #include "server/api/offline_bundle.h"
 #include "server/api/scan_batcher.h"
+#include "server/api/server_metrics.h"
 #include "server/api/services.h"
 #include "server/domain/validation.h"
 #include "server/store/bundle_store.h"
@@ -172,6 +173,17 @@ absl::StatusOr<store::ScanInput> UploadedScanInput(const ServiceDeps& deps, cons
   return in;
 }
 
+// turnout_scans_total and turnout_scan_replays_total for one decided scan.
+void CountScan(ServerMetrics* metrics, absl::string_view source, const store::ScanOutcome& out) {
+  if (metrics == nullptr) return;
+  if (out.replayed) {
+    metrics->scan_replays.Add({source});
+    return;
+  }
+  metrics->scans.Add(
+      {source, out.at_session ? "session" : "entrance", domain::ScanStatusName(out.status)});
+}
+
 bool Accepted(domain::ScanStatus s) {
   return s == domain::ScanStatus::kAdmitted || s == domain::ScanStatus::kExitRecorded;
 }
@@ -227,6 +239,7 @@ ServerUnaryReactor* CheckinServiceImpl::Scan(CallbackServerContext* ctx, const v
         return;
       }
       FillResult(*out, event_id, req->language(), now, resp);
+      CountScan(deps_.metrics, "online", *out);
       if (Accepted(out->status) && !out->replayed) deps_.on_counts_changed(event_id);
       finish(absl::OkStatus());
     });
@@ -270,6 +283,8 @@ ServerUnaryReactor* CheckinServiceImpl::UploadScans(CallbackServerContext* ctx,
     }));
     resp->Clear();
     bool changed = false;
+    ServerMetrics* metrics = deps_.metrics;
+    if (metrics != nullptr) metrics->uploads.Add();
     for (int i = 0; i < req->scans_size(); ++i) {
       v1::UploadedScan* row = resp->add_results();
       row->set_client_scan_id(req->scans(i).scan().client_scan_id());
@@ -278,10 +293,17 @@ ServerUnaryReactor* CheckinServiceImpl::UploadScans(CallbackServerContext* ctx,
       if (!status.ok()) {
         row->set_error_code(static_cast<int32_t>(status.code()));
         row->set_error_message(std::string(status.message()));
+        if (metrics != nullptr) metrics->uploaded_scans.Add({"refused"});
         continue;
       }
       const std::string language = req->scans(i).scan().language();
       FillResult(*outcomes[i], event_id, language, now, row->mutable_result());
+      CountScan(metrics, "offline", *outcomes[i]);
+      if (metrics != nullptr) {
+        const bool agreed = static_cast<int>(row->result().status()) == inputs[i]->device_status;
+        metrics->uploaded_scans.Add(
+            {outcomes[i]->replayed ? "replayed" : agreed ? "agreed" : "overruled"});
+      }
       changed = changed || !outcomes[i]->replayed;
     }
     if (changed) deps_.on_counts_changed(event_id);

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
+#include "server/api/retry_after.h"
+
 namespace turnout::api {
 namespace {
 
@@ -18,7 +21,9 @@ absl::Status RateLimiter::Take(const std::string& key, absl::Time now) {
   b.tokens = std::min(burst_, b.tokens + absl::ToDoubleSeconds(now - b.updated) * per_second_);
   b.updated = now;
   if (b.tokens < 1.0) {
-    return absl::ResourceExhaustedError("too many registrations from this address; wait a minute");
+    return RetryLater(limit_, absl::StrCat("too many ", what_, " from this address"),
+                      per_second_ > 0 ? absl::Seconds((1.0 - b.tokens) / per_second_)
+                                      : absl::Minutes(1));
   }
   b.tokens -= 1.0;
   return absl::OkStatus();

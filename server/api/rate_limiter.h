@@ -1,5 +1,5 @@
-// A token bucket per caller address for public calls (registration): enough for a room of people
-// registering from one venue network, not enough to flood the roster.
+// A token bucket per caller address for anonymous calls: registrations (enough for a room of people
+// registering from one venue network, not enough to flood the roster) and public reads.
 #ifndef TURNOUT_SERVER_API_RATE_LIMITER_H_
 #define TURNOUT_SERVER_API_RATE_LIMITER_H_
 
@@ -14,8 +14,12 @@ namespace turnout::api {
 
 class RateLimiter {
  public:
-  RateLimiter(double per_second, double burst) : per_second_(per_second), burst_(burst) {}
-  // RESOURCE_EXHAUSTED when `key` has used its budget.
+  // `limit` names the limit for metrics ("register_rate"), `what` the calls in the refusal
+  // ("registrations").
+  RateLimiter(double per_second, double burst, std::string limit, std::string what)
+      : per_second_(per_second), burst_(burst), limit_(std::move(limit)), what_(std::move(what)) {}
+  // RESOURCE_EXHAUSTED when `key` has used its budget, saying when the next call will be let
+  // through (retry_after.h).
   absl::Status Take(const std::string& key, absl::Time now);
 
  private:
@@ -25,6 +29,8 @@ class RateLimiter {
   };
   const double per_second_;
   const double burst_;
+  const std::string limit_;
+  const std::string what_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Bucket> buckets_ ABSL_GUARDED_BY(mu_);
 };

@@ -1,11 +1,14 @@
 // RegistrationService: registering, the attendee's own changes, rosters, tickets and imports.
 #include <sodium.h>
 
+#include <atomic>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "server/api/convert.h"
 #include "server/api/names.h"
 #include "server/api/rate_limiter.h"
+#include "server/api/server_metrics.h"
 #include "server/api/services.h"
 #include "server/api/stream_slots.h"
 #include "server/domain/manage_secret.h"
@@ -27,6 +30,9 @@ constexpr int kMaxChoices = 20;
 constexpr size_t kMinPublicRequestIdBytes = 16;
 // Bounds what an import may buffer before it is checked.
 constexpr size_t kMaxImportBytes = 32 << 20;
+// A whole import, from the call's arrival to its last row: a stream sent slowly holds an import
+// slot, and the server has only two.
+constexpr absl::Duration kMaxImportDuration = absl::Minutes(5);
 
 // What a caller may see and do with one registration (docs/design.md, "Self-service").
 enum class Access {
@@ -178,7 +184,19 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRegistratio
  public:
   ImportReactor(grpc::CallbackServerContext* ctx, ServiceDeps& deps,
                 v1::ImportRegistrationsResponse* resp)
-      : deps_(deps), resp_(resp), authorization_(AuthorizationOf(*ctx)) {
+      : ctx_(ctx), deps_(deps), resp_(resp), authorization_(AuthorizationOf(*ctx)) {
+    // Refused on the gRPC thread, without queuing database work: bad metadata, or no token.
+    absl::Status checked = CheckCallMetadata(*ctx);
+    if (checked.ok() && authorization_.empty()) {
+      checked = absl::UnauthenticatedError(
+          "ImportRegistrations needs an ORGANIZER or ADMIN token: send the metadata "
+          "\"authorization: Bearer <token>\"");
+    }
+    if (!checked.ok()) {
+      Finish(FinishStatus(*ctx_, checked, deps_.metrics));
+      return;
+    }
+    started_ = absl::Now();
     const bool queued = deps_.db->Submit([this](pqxx::connection* conn) {
       try {
         Admit(conn);
@@ -191,6 +209,12 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRegistratio
 
   void OnReadDone(bool ok) override {
     if (!ok) {
+      // The end of the stream, or a stream that broke off (a message over the size limit, the
+      // client gone): only the first is an import.
+      if (BrokenOff()) {
+        Finish(grpc::Status(grpc::StatusCode::CANCELLED, kBrokenOff));
+        return;
+      }
       Import();
       return;
     }
@@ -208,11 +232,19 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRegistratio
       }
     }
     bytes_ += row_.ByteSizeLong();
+    // A stream that never ends is cut at the first limit it passes, and nothing is imported.
     if (static_cast<int>(rows_.size()) >= kMaxImportRows || bytes_ > kMaxImportBytes) {
       Finish(grpc::Status(
-          grpc::StatusCode::INVALID_ARGUMENT,
+          grpc::StatusCode::RESOURCE_EXHAUSTED,
           absl::StrCat("an import holds at most ", kMaxImportRows, " rows and ",
-                       kMaxImportBytes >> 20, " MiB; split the file")));
+                       kMaxImportBytes >> 20, " MiB; split the file (nothing was imported)")));
+      return;
+    }
+    if (absl::Now() - started_ > kMaxImportDuration) {
+      Finish(grpc::Status(
+          grpc::StatusCode::RESOURCE_EXHAUSTED,
+          absl::StrCat("an import must be sent within ", absl::FormatDuration(kMaxImportDuration),
+                       "; send the rows without pausing (nothing was imported)")));
       return;
     }
     rows_.push_back(std::move(row_));
@@ -220,12 +252,18 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRegistratio
     StartRead(&row_);
   }
 
+  void OnCancel() override { cancelled_ = true; }
+
   void OnDone() override {
     if (slot_) deps_.imports->Release(principal_.token_id);
     delete this;
   }
 
  private:
+  static constexpr char kBrokenOff[] = "the stream broke off before its end; nothing was imported";
+
+  bool BrokenOff() const { return cancelled_ || ctx_->IsCancelled(); }
+
   // On a database worker: who is calling, and whether an import slot is free for them.
   void Admit(pqxx::connection* conn) {
     absl::StatusOr<Principal> principal = deps_.auth->Authenticate(conn, authorization_);
@@ -237,7 +275,7 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRegistratio
       slot_ = admitted.ok();
     }
     if (!admitted.ok()) {
-      Finish(ToGrpcStatus(admitted));
+      Finish(FinishStatus(*ctx_, admitted, deps_.metrics));
       return;
     }
     StartRead(&row_);
@@ -247,7 +285,8 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRegistratio
     const bool queued = deps_.db->Submit([this](pqxx::connection* conn) {
       absl::Status status;
       try {
-        status = Run(conn);
+        // Asked again on the worker: a cancellation may be told after the read that it ended.
+        status = BrokenOff() ? absl::CancelledError(kBrokenOff) : Run(conn);
       } catch (const std::exception& e) {
         status = absl::InternalError("internal error");
       }
@@ -294,12 +333,19 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRegistratio
       return absl::OkStatus();
     }));
     *resp_ = counts;
+    if (deps_.metrics != nullptr) {
+      deps_.metrics->registrations.Add({"import", "created"}, counts.imported());
+      deps_.metrics->registrations.Add({"import", "existing"}, counts.already_imported());
+    }
     deps_.on_counts_changed(event_id);
     return absl::OkStatus();
   }
 
+  grpc::CallbackServerContext* const ctx_;
   ServiceDeps& deps_;
   v1::ImportRegistrationsResponse* resp_;
+  absl::Time started_;
+  std::atomic<bool> cancelled_{false};
   const std::string authorization_;
   Principal principal_;
   bool slot_ = false;  // holds one of deps_.imports' slots
@@ -335,6 +381,7 @@ ServerUnaryReactor* RegistrationServiceImpl::Register(CallbackServerContext* ctx
     input.require_published = !staff;
     const std::string secret = domain::NewManageSecret();
     input.manage_secret_hash = ManageSecretDigest(*deps_.data_key, secret);
+    bool existed = false;
     RETURN_IF_ERROR(call.Transaction([&](pqxx::work& txn) -> absl::Status {
       ASSIGN_OR_RETURN(store::Registered done,
                        PgRegistrationStore::Register(txn, event_id, input, *deps_.data_key, key));
@@ -342,8 +389,12 @@ ServerUnaryReactor* RegistrationServiceImpl::Register(CallbackServerContext* ctx
       ToProto(done.registration, /*with_contact=*/true, resp->mutable_registration());
       ToProto(done.ticket, resp->mutable_ticket());
       resp->set_manage_secret(secret);
+      existed = done.existed;
       return absl::OkStatus();
     }));
+    if (deps_.metrics != nullptr) {
+      deps_.metrics->registrations.Add({"online", existed ? "existing" : "created"});
+    }
     deps_.on_counts_changed(event_id);
     return absl::OkStatus();
   });

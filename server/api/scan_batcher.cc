@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "server/api/server_metrics.h"
+
 namespace turnout::api {
 
 void ScanBatcher::Submit(store::ScanInput input, Done done) {
@@ -11,7 +13,13 @@ void ScanBatcher::Submit(store::ScanInput input, Done done) {
     if (runners_ >= max_runners_) return;  // a busy runner takes it with its next batch
     ++runners_;
   }
-  if (!db_->Submit([this](pqxx::connection* conn) { RunBatches(conn); })) {
+  const absl::Time queued_at = absl::Now();
+  if (!db_->Submit([this, queued_at](pqxx::connection* conn) {
+        if (metrics_ != nullptr) {
+          metrics_->db_wait.Observe(absl::ToDoubleSeconds(absl::Now() - queued_at));
+        }
+        RunBatches(conn);
+      })) {
     // The pool refused (full or stopping): fail what this runner would have taken.
     std::deque<Job> refused;
     {
@@ -39,6 +47,7 @@ void ScanBatcher::RunBatches(pqxx::connection* conn) {
         queue_.pop_front();
       }
     }
+    if (metrics_ != nullptr) metrics_->scan_batch.Observe(static_cast<double>(batch.size()));
     // One order for every batch, so that two batches lock the same tickets' rows in the same order;
     // stable, so that scans of one ticket keep their arrival order.
     std::stable_sort(batch.begin(), batch.end(), [](const Job& a, const Job& b) {

@@ -19,14 +19,18 @@
 
 namespace turnout::api {
 
+struct ServerMetrics;
+
 class ScanBatcher {
  public:
   using Done = std::function<void(absl::StatusOr<store::ScanOutcome>)>;
 
   // At most `max_batch` scans per transaction, and at most `max_runners` database workers busy
   // with scans (the others stay free for every other call).
-  ScanBatcher(store::Database* db, int max_batch, int max_runners)
-      : db_(db), max_batch_(max_batch), max_runners_(max_runners) {}
+  // `metrics` (optional) receives the batch sizes and the waits for a worker.
+  ScanBatcher(store::Database* db, int max_batch, int max_runners,
+              ServerMetrics* metrics = nullptr)
+      : db_(db), max_batch_(max_batch), max_runners_(max_runners), metrics_(metrics) {}
 
   // Decides and records `input`; calls `done` once, from a database worker, after the commit.
   void Submit(store::ScanInput input, Done done);
@@ -41,6 +45,7 @@ class ScanBatcher {
   store::Database* const db_;
   const int max_batch_;
   const int max_runners_;
+  ServerMetrics* const metrics_;
   absl::Mutex mu_;
   std::deque<Job> queue_ ABSL_GUARDED_BY(mu_);
   int runners_ ABSL_GUARDED_BY(mu_) = 0;

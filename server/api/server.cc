@@ -36,6 +36,14 @@ constexpr int kMaxImportsPerToken = 1;
 // Live streams hold two shared messages each (attendance_service.cc): cheap, but not free.
 constexpr int kMaxWatches = 20000;
 constexpr int kMaxWatchesPerToken = 200;
+// An export holds one chunk, but reads a page from the database per chunk.
+constexpr int kMaxExports = 4;
+constexpr int kMaxExportsPerToken = 2;
+// An open connection with no call on it is closed after this long (clients reconnect by
+// themselves); keepalive pings find peers that vanished.
+constexpr absl::Duration kMaxConnectionIdle = absl::Minutes(10);
+constexpr absl::Duration kKeepaliveTime = absl::Minutes(2);
+constexpr absl::Duration kKeepaliveTimeout = absl::Seconds(20);
 // No request of this API comes near it (the largest, an import row, is a few KiB); gRPC's default
 // is 4 MiB, which any caller could make the server buffer per call.
 constexpr int kMaxRequestBytes = 1 << 20;
@@ -103,20 +111,28 @@ absl::Status TurnoutServer::Init(const ServerOptions& options) {
   RETURN_IF_ERROR(db_->RunNow([this](pqxx::work& txn) { return keys_.Reload(txn, *data_key_); }));
   RETURN_IF_ERROR(BootstrapAdminToken());
 
-  limiter_ = std::make_unique<RateLimiter>(options.register_rate, options.register_burst);
+  limiter_ = std::make_unique<RateLimiter>(options.register_rate, options.register_burst,
+                                           "register_rate", "registrations");
+  anonymous_limiter_ = std::make_unique<RateLimiter>(options.anonymous_rate, options.anonymous_burst,
+                                                     "public_rate", "calls without a token");
+  deps_.anonymous_limiter = anonymous_limiter_.get();
+  deps_.metrics = &metrics_;
   deps_.db = db_.get();
   deps_.data_key = data_key_.get();
   deps_.keys = &keys_;
   deps_.auth = &auth_;
   deps_.public_limiter = limiter_.get();
-  imports_ = std::make_unique<StreamSlots>(kMaxImports, kMaxImportsPerToken, "imports");
+  imports_ = std::make_unique<StreamSlots>(kMaxImports, kMaxImportsPerToken, "imports", "imports");
   deps_.imports = imports_.get();
-  watches_ = std::make_unique<StreamSlots>(kMaxWatches, kMaxWatchesPerToken, "live streams");
+  watches_ = std::make_unique<StreamSlots>(kMaxWatches, kMaxWatchesPerToken, "live_streams",
+                                           "live streams");
   deps_.watches = watches_.get();
+  exports_ = std::make_unique<StreamSlots>(kMaxExports, kMaxExportsPerToken, "exports", "exports");
+  deps_.exports = exports_.get();
   StartLiveAttendance(connection);
   // Scans may occupy all but two workers, which stay free for every other call.
   scan_batcher_ = std::make_unique<ScanBatcher>(db_.get(), std::max(1, options.scan_batch),
-                                                std::max(1, options.db_workers - 2));
+                                                std::max(1, options.db_workers - 2), &metrics_);
   deps_.scans = scan_batcher_.get();
   events_ = std::make_unique<EventServiceImpl>(deps_);
   registrations_ = std::make_unique<RegistrationServiceImpl>(deps_);
@@ -144,8 +160,16 @@ absl::Status TurnoutServer::Init(const ServerOptions& options) {
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen, creds, &port_);
   builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
+  builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+                             static_cast<int>(absl::ToInt64Milliseconds(options.handshake_timeout)));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+                             static_cast<int>(absl::ToInt64Milliseconds(kMaxConnectionIdle)));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS,
+                             static_cast<int>(absl::ToInt64Milliseconds(kKeepaliveTime)));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                             static_cast<int>(absl::ToInt64Milliseconds(kKeepaliveTimeout)));
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
-  interceptors.push_back(std::make_unique<RequestStatusInterceptorFactory>());
+  interceptors.push_back(std::make_unique<RequestStatusInterceptorFactory>(&metrics_, &std::cerr));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.RegisterService(events_.get());
   builder.RegisterService(registrations_.get());
@@ -164,6 +188,11 @@ absl::Status TurnoutServer::Init(const ServerOptions& options) {
                                                " (in use, or not an address of this machine?)"));
   }
   FollowDatabaseInHealth();
+  AddGauges();
+  if (!options.metrics_listen.empty()) {
+    ASSIGN_OR_RETURN(metrics_endpoint_,
+                     MetricsEndpoint::Start(options.metrics_listen, &metrics_.registry));
+  }
   key_refresh_ = std::thread([this] {
     while (!stop_refresh_.WaitForNotificationWithTimeout(kKeyRefreshInterval)) {
       absl::Status s =
@@ -188,6 +217,30 @@ void TurnoutServer::FollowDatabaseInHealth() {
   }
   // SetServingStatus(bool) sets the overall status ("") and every service's.
   db_->OnReachabilityChange([health](bool reachable) { health->SetServingStatus(reachable); });
+}
+
+void TurnoutServer::AddGauges() {
+  metrics::Registry& r = metrics_.registry;
+  r.AddGauge("turnout_watch_subscribers", "WatchAttendance streams subscribed to live counts.",
+             [hub = hub_.get()] { return hub->subscribers(); });
+  r.AddGauge("turnout_import_streams", "ImportRegistrations streams holding a slot.",
+             [slots = imports_.get()] { return slots->in_use(); });
+  r.AddGauge("turnout_export_streams", "ExportAttendance streams holding a slot.",
+             [slots = exports_.get()] { return slots->in_use(); });
+  r.AddGauge("turnout_live_streams", "WatchAttendance streams holding a slot.",
+             [slots = watches_.get()] { return slots->in_use(); });
+  store::Database* db = db_.get();
+  r.AddGauge("turnout_db_reachable", "1 while the database is reachable, 0 during an outage.",
+             [db] { return db->connection_stats().reachable ? 1 : 0; });
+  r.AddCounterReader("turnout_db_connection_attempts_total",
+                     "Database connections tried by the pool (workers and reconnector).",
+                     [db] { return static_cast<double>(db->connection_stats().attempts); });
+  r.AddCounterReader("turnout_db_connection_failures_total",
+                     "Database connections tried by the pool that failed.",
+                     [db] { return static_cast<double>(db->connection_stats().failures); });
+  r.AddCounterReader("turnout_db_reconnects_total",
+                     "Times the database was reached again after an outage.",
+                     [db] { return static_cast<double>(db->connection_stats().reconnects); });
 }
 
 // Search forms stored by older rules would not match queries normalized by the current ones: they
@@ -257,6 +310,7 @@ absl::Status TurnoutServer::BootstrapAdminToken() {
 void TurnoutServer::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
+  metrics_endpoint_.reset();  // its gauges read the hub and the slots
   if (server_)
     server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoSeconds(kShutdownGrace));
   if (key_refresh_.joinable()) {

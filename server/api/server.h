@@ -13,9 +13,11 @@
 #include "absl/synchronization/notification.h"
 #include "server/api/auth.h"
 #include "server/api/call.h"
+#include "server/api/metrics_endpoint.h"
 #include "server/api/rate_limiter.h"
 #include "server/api/scan_batcher.h"
 #include "server/api/services.h"
+#include "server/api/server_metrics.h"
 #include "server/api/stream_slots.h"
 #include "server/live/attendance_hub.h"
 #include "server/live/pg_notifier.h"
@@ -39,6 +41,16 @@ struct ServerOptions {
   // Public registrations per second per address, and the burst allowed.
   double register_rate = 2.0;
   double register_burst = 30.0;
+  // Every anonymous call (public reads, self-service, Register) per second per address, and the
+  // burst allowed: a venue's network loading the event page, not a scraper.
+  double anonymous_rate = 20.0;
+  double anonymous_burst = 200.0;
+  // host:port of the Prometheus endpoint (GET /metrics); empty serves none, port 0 picks a free
+  // one (see TurnoutServer::metrics_port()).
+  std::string metrics_listen;
+  // A connection that has not finished its TLS/HTTP/2 handshake by then is closed, so that sockets
+  // opened and never written on cannot pile up.
+  absl::Duration handshake_timeout = absl::Seconds(10);
   // Scans committed together at most; 1 gives every scan a transaction of its own.
   int scan_batch = 32;
   // WatchAttendance: under load one update per event this often (a change after a quiet interval
@@ -53,6 +65,9 @@ class TurnoutServer {
   ~TurnoutServer();
 
   int port() const { return port_; }
+  // The metrics endpoint's port, 0 when there is none.
+  int metrics_port() const { return metrics_endpoint_ ? metrics_endpoint_->port() : 0; }
+  const ServerMetrics& metrics() const { return metrics_; }
   // Where the first start wrote the ADMIN token.
   std::string admin_token_path() const;
   // Stops accepting calls, lets running ones finish (up to a few seconds), then stops the database.
@@ -67,6 +82,8 @@ class TurnoutServer {
   void FollowDatabaseInHealth();
   absl::Status BootstrapAdminToken();
   absl::Status RenormalizeSearchNames(const std::string& connection);
+  // The gauges read at scrape time (streams, subscribers, the database pool).
+  void AddGauges();
 
   ServerOptions options_;
   std::unique_ptr<store::EmbeddedPostgres> embedded_;
@@ -77,6 +94,10 @@ class TurnoutServer {
   std::unique_ptr<RateLimiter> limiter_;
   std::unique_ptr<StreamSlots> imports_;
   std::unique_ptr<StreamSlots> watches_;
+  std::unique_ptr<StreamSlots> exports_;
+  std::unique_ptr<RateLimiter> anonymous_limiter_;
+  ServerMetrics metrics_;
+  std::unique_ptr<MetricsEndpoint> metrics_endpoint_;
   // The hub outlives the gRPC server (its streams unsubscribe as they end); the notifier feeds it.
   std::unique_ptr<live::AttendanceHub> hub_;
   std::unique_ptr<live::PgNotifier> notifier_;

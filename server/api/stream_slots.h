@@ -1,7 +1,7 @@
 // A bounded number of concurrent streams of one kind (imports, live subscriptions), in total and
 // per caller, so that no caller can make the server buffer without bound by opening more of them.
 //
-//   StreamSlots imports(/*total=*/2, /*per_caller=*/1, "imports");
+//   StreamSlots imports(/*total=*/2, /*per_caller=*/1, "imports", "imports");
 //   RETURN_IF_ERROR(imports.Acquire(principal.token_id));  // RESOURCE_EXHAUSTED when full
 //   ...
 //   imports.Release(principal.token_id);                   // exactly once per successful Acquire
@@ -20,11 +20,13 @@ namespace turnout::api {
 
 class StreamSlots {
  public:
-  // `what` names the streams in the RESOURCE_EXHAUSTED message ("imports").
-  StreamSlots(int total, int per_caller, std::string what)
-      : total_(total), per_caller_(per_caller), what_(std::move(what)) {}
+  // `limit` names the limit for metrics ("imports"), `what` the streams in the RESOURCE_EXHAUSTED
+  // message ("live streams").
+  StreamSlots(int total, int per_caller, std::string limit, std::string what)
+      : total_(total), per_caller_(per_caller), limit_(std::move(limit)), what_(std::move(what)) {}
 
-  // Takes a slot for `caller` (a token id), or RESOURCE_EXHAUSTED saying to retry later.
+  // Takes a slot for `caller` (a token id), or RESOURCE_EXHAUSTED saying when to retry
+  // (retry_after.h).
   absl::Status Acquire(int64_t caller);
   void Release(int64_t caller);
 
@@ -33,6 +35,7 @@ class StreamSlots {
  private:
   const int total_;
   const int per_caller_;
+  const std::string limit_;
   const std::string what_;
   mutable absl::Mutex mu_;
   int in_use_ ABSL_GUARDED_BY(mu_) = 0;

@@ -397,6 +397,7 @@ absl::StatusOr<ScanOutcome> PgScanStore::RecordScan(pqxx::work& txn, const ScanI
   ScanOutcome out;
   out.status = decision.status;
   out.checkpoint_id = checkpoint->id;
+  out.at_session = checkpoint->session_id.has_value();
   if (decision.status == ScanStatus::kAlreadyCheckedIn) {
     out.first_entry_time = presence.first_entry_at;
   }

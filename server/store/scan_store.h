@@ -48,6 +48,7 @@ struct ScanInput {
 struct ScanOutcome {
   int64_t scan_id = 0;
   int64_t checkpoint_id = 0;
+  bool at_session = false;  // the checkpoint is a session's, not the entrance (new scans only)
   domain::ScanStatus status = domain::ScanStatus::kInvalid;
   bool replayed = false;
   // Filled when the ticket belongs to this event.

@@ -398,7 +398,8 @@ class ImportLimitsTest(EventTestCase):
 
     STREAM_BYTES = 32 << 20
     ROW_BYTES = 512 << 10
-    # What the server may grow by while 16 hostile streams push 512 MiB at it.
+    STREAMS = 32  # half without a token, half with a DOOR token
+    # What the server may grow by while 32 hostile streams push 1 GiB at it.
     BOUND_MIB = 64
 
     def rss_mib(self):
@@ -439,27 +440,52 @@ class ImportLimitsTest(EventTestCase):
                 scans.append(self.scan(code).status)
 
         threads = [threading.Thread(target=hostile, args=(None if i % 2 else self.door,))
-                   for i in range(16)]
+                   for i in range(self.STREAMS)]
         threads.append(threading.Thread(target=door))
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         grown = self.rss_mib() - before
-        print("16 hostile import streams of 32 MiB: server grew by %.1f MiB (bound %d MiB)" %
-              (grown, self.BOUND_MIB), file=sys.stderr)
+        print("%d hostile import streams of 32 MiB: server grew by %.1f MiB (bound %d MiB)" %
+              (self.STREAMS, grown, self.BOUND_MIB), file=sys.stderr)
         self.assertEqual(sorted(set(outcomes)), ["PERMISSION_DENIED", "UNAUTHENTICATED"])
-        self.assertEqual(len(outcomes), 16)
+        self.assertEqual(len(outcomes), self.STREAMS)
         self.assertLess(grown, self.BOUND_MIB)
         self.assertEqual(len(scans), 20, "scans went on meanwhile")
         self.assertEqual(scans[0], v1["resources_pb2"].ScanResult.ADMITTED)
 
-    def test_one_import_per_token_at_a_time(self):
-        import threading
+    def organizer(self):
         adm = v1["admin_service_pb2"]
-        organizer = harness.bearer(self.stubs.admin.CreateDeviceToken(adm.CreateDeviceTokenRequest(
+        return harness.bearer(self.stubs.admin.CreateDeviceToken(adm.CreateDeviceTokenRequest(
             role=adm.ROLE_ORGANIZER, event=self.event.name, label="e2e organizer"),
             metadata=self.admin).secret)
+
+    def test_an_endless_import_stream_ends_with_the_limit_named_and_nothing_imported(self):
+        rs, res = v1["registration_service_pb2"], v1["resources_pb2"]
+        count = lambda: self.stubs.registrations.ListRegistrations(
+            rs.ListRegistrationsRequest(parent=self.event.name), metadata=self.admin).total_size
+        before = count()
+
+        def endless():
+            i = 0
+            while i < 100000:  # far past the limit; the server ends the call long before
+                yield rs.ImportRegistrationsRequest(
+                    parent=self.event.name if i == 0 else "", line=i + 1,
+                    request_id="endless-%d" % i, registration=res.Registration(display_name="R"))
+                i += 1
+
+        with self.assertRaises(grpc.RpcError) as cut:
+            self.stubs.registrations.ImportRegistrations(endless(), metadata=self.organizer(),
+                                                         timeout=120)
+        self.assertEqual(cut.exception.code(), grpc.StatusCode.RESOURCE_EXHAUSTED)
+        self.assertIn("at most 20000 rows and 32 MiB", cut.exception.details())
+        self.assertIn("nothing was imported", cut.exception.details())
+        self.assertEqual(count(), before)
+
+    def test_one_import_per_token_at_a_time(self):
+        import threading
+        organizer = self.organizer()
         release = threading.Event()
         first = self.stubs.registrations.ImportRegistrations.future(
             self.rows(self.event.name, 2, release), metadata=organizer, timeout=60)
@@ -468,7 +494,8 @@ class ImportLimitsTest(EventTestCase):
             self.stubs.registrations.ImportRegistrations(
                 self.rows(self.event.name, 2, threading.Event()), metadata=organizer, timeout=10)
         self.assertEqual(second.exception.code(), grpc.StatusCode.RESOURCE_EXHAUSTED)
-        self.assertIn("retry", second.exception.details())
+        self.assertIn("retry in 10 s", second.exception.details())
+        self.assertEqual(dict(second.exception.trailing_metadata())["retry-after"], "10")
         release.set()
         self.assertEqual(first.result().imported, 2)
 

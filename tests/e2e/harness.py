@@ -42,6 +42,7 @@ class Server:
         self.log_path = os.path.join(self.tmp, "server.log")
         self.proc = None
         self.port = None
+        self.metrics_port = None  # with --metrics_listen
 
     def start(self, timeout=120, port=0):
         """Starts the server on `port` (0: any free one); after stop(), start(port=self.port)
@@ -57,6 +58,9 @@ class Server:
             line = self.proc.stdout.readline()
             if not line and self.proc.poll() is not None:
                 break
+            m = re.match(rb"metrics on port (\d+)", line)
+            if m:
+                self.metrics_port = int(m.group(1))
             m = re.match(rb"listening on port (\d+)", line)
             if m:
                 self.port = int(m.group(1))

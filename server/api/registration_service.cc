@@ -1,10 +1,9 @@
 // RegistrationService: registering, the attendee's own changes, rosters, tickets and imports.
 #include <sodium.h>
 
-#include <atomic>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "server/api/convert.h"
 #include "server/api/names.h"
 #include "server/api/rate_limiter.h"
@@ -252,7 +251,7 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRegistratio
     StartRead(&row_);
   }
 
-  void OnCancel() override { cancelled_ = true; }
+  void OnCancel() override { cancelled_.Notify(); }
 
   void OnDone() override {
     if (slot_) deps_.imports->Release(principal_.token_id);
@@ -261,8 +260,14 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRegistratio
 
  private:
   static constexpr char kBrokenOff[] = "the stream broke off before its end; nothing was imported";
+  static constexpr absl::Duration kCancelGrace = absl::Seconds(1);
 
-  bool BrokenOff() const { return cancelled_ || ctx_->IsCancelled(); }
+  bool BrokenOff() const { return cancelled_.HasBeenNotified() || ctx_->IsCancelled(); }
+  // gRPC ends a read that broke off like the end of the stream, and tells the cancellation a
+  // moment later: the import waits that long before it believes the stream ended.
+  bool BrokeOffMeanwhile() const {
+    return cancelled_.WaitForNotificationWithTimeout(kCancelGrace) || ctx_->IsCancelled();
+  }
 
   // On a database worker: who is calling, and whether an import slot is free for them.
   void Admit(pqxx::connection* conn) {
@@ -286,7 +291,7 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRegistratio
       absl::Status status;
       try {
         // Asked again on the worker: a cancellation may be told after the read that it ended.
-        status = BrokenOff() ? absl::CancelledError(kBrokenOff) : Run(conn);
+        status = BrokeOffMeanwhile() ? absl::CancelledError(kBrokenOff) : Run(conn);
       } catch (const std::exception& e) {
         status = absl::InternalError("internal error");
       }
@@ -345,7 +350,7 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRegistratio
   ServiceDeps& deps_;
   v1::ImportRegistrationsResponse* resp_;
   absl::Time started_;
-  std::atomic<bool> cancelled_{false};
+  absl::Notification cancelled_;
   const std::string authorization_;
   Principal principal_;
   bool slot_ = false;  // holds one of deps_.imports' slots

@@ -23,6 +23,9 @@ ABSL_FLAG(absl::Duration, watch_interval, absl::Milliseconds(250),
           "WatchAttendance: under load, one update per event this often");
 ABSL_FLAG(absl::Duration, watch_heartbeat, absl::Seconds(15),
           "WatchAttendance: a heartbeat this often when nothing changes");
+ABSL_FLAG(int, retention_days, 30,
+          "Purge an event's personal data automatically this many days after it ends (0: never; "
+          "checked at start and hourly)");
 
 namespace {
 
@@ -49,6 +52,11 @@ int main(int argc, char** argv) {
   options.scan_batch = absl::GetFlag(FLAGS_scan_batch);
   options.watch_interval = absl::GetFlag(FLAGS_watch_interval);
   options.watch_heartbeat = absl::GetFlag(FLAGS_watch_heartbeat);
+  options.retention_days = absl::GetFlag(FLAGS_retention_days);
+  if (options.retention_days < 0) {
+    std::cerr << "turnout-server: --retention_days must be 0 (never purge automatically) or more\n";
+    return 1;
+  }
 
   // Signals only write to a pipe; the main thread does the shutdown.
   if (pipe(signal_pipe) != 0) return 1;

@@ -24,6 +24,11 @@ TEST(MayPurgeTest, BeforeTheEndItIsRefusedSayingWhenAndHow) {
   EXPECT_THAT(status.message(), HasSubstr("force"));
 }
 
+TEST(MayPurgeTest, FarFromTheEndItCountsDays) {
+  EXPECT_THAT(MayPurge(kEnd, kEnd - absl::Hours(24 * 40 + 5), false).message(),
+              HasSubstr("in 40 days"));
+}
+
 TEST(MayPurgeTest, ForcedItMayAnyTime) {
   EXPECT_TRUE(MayPurge(kEnd, kEnd - absl::Hours(24 * 3), true).ok());
 }

@@ -225,11 +225,8 @@ void PgRegistrationStore::RegisterStatements() {
          AND r.id > $4
        ORDER BY r.id LIMIT $5)");
   AddStatements({
-      // KEY SHARE, which the insert's foreign key takes anyway, waits for a purge in progress
-      // (it holds the row FOR UPDATE) and then reads its purge_time.
-      {"event_for_registration", R"(
-          SELECT capacity, state, us_of(end_time), us_of(purge_time) FROM events WHERE id = $1
-          FOR KEY SHARE)"},
+      {"event_for_registration",
+       "SELECT capacity, state, us_of(end_time), us_of(purge_time) FROM events WHERE id = $1"},
       {"event_lock", "SELECT capacity FROM events WHERE id = $1 FOR UPDATE"},
       {"event_end", "SELECT us_of(end_time) FROM events WHERE id = $1"},
       {"event_confirmed_count",
@@ -370,6 +367,9 @@ absl::StatusOr<Registered> PgRegistrationStore::Register(pqxx::work& txn, int64_
     // A concurrent call with the same request_id committed first; answer as it did.
     return Register(txn, event_id, input, data_key, key);
   }
+  // The insert's foreign key check took the event row FOR KEY SHARE, which waits for a purge in
+  // progress (it holds the row FOR UPDATE): one that committed meanwhile is seen now.
+  if (absl::Status open = PgEventStore::RequireNotPurged(txn, event_id); !open.ok()) return open;
   const int64_t id = inserted[0][0].as<int64_t>();
   for (const ChosenSession& s : *chosen) {
     txn.exec_prepared("choice_insert", event_id, id, s.round, s.session_id,

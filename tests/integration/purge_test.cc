@@ -429,6 +429,22 @@ TEST(PurgeForcedTest, AForcedPurgeOfARunningEventRefusesEveryLaterChange) {
                   "CheckInWalkIn");
   }
   {
+    v1::GetOfflineBundleRequest req;
+    req.set_event(event.name());
+    v1::OfflineBundle out;
+    expect_purged(server.checkin().GetOfflineBundle(TestServer::Context(door).get(), req, &out),
+                  "GetOfflineBundle");
+  }
+  {
+    v1::SearchAttendeesRequest req;
+    req.set_event(event.name());
+    req.set_query("Ana");
+    v1::SearchAttendeesResponse out;
+    ASSERT_TRUE(
+        server.checkin().SearchAttendees(TestServer::Context(door).get(), req, &out).ok());
+    EXPECT_EQ(out.attendees_size(), 0);  // nobody has a name any more
+  }
+  {
     v1::UpdateSessionChoicesRequest req;
     req.set_name(ana.registration().name());
     req.add_sessions(breakout.name());

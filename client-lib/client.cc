@@ -369,4 +369,9 @@ absl::StatusOr<v1::PurgePersonalDataResponse> Client::PurgePersonalData(
                kNotIdempotent);
 }
 
+absl::StatusOr<v1::ListAuditEntriesResponse> Client::ListAuditEntries(
+    const v1::ListAuditEntriesRequest& request) const {
+  return Unary(options_, *admin_, &v1::AdminService::Stub::ListAuditEntries, request, kReadOnly);
+}
+
 }  // namespace turnout::client

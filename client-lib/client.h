@@ -142,6 +142,8 @@ class Client {
       const v1::RevokeSigningKeyRequest& request) const;
   absl::StatusOr<v1::PurgePersonalDataResponse> PurgePersonalData(
       const v1::PurgePersonalDataRequest& request) const;
+  absl::StatusOr<v1::ListAuditEntriesResponse> ListAuditEntries(
+      const v1::ListAuditEntriesRequest& request) const;
 
  private:
   Client(const ClientOptions& options, std::shared_ptr<grpc::Channel> channel);

@@ -15,7 +15,10 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)" --target turnout-server turnoutctl turnout-scan
 
 mkdir -p "${data_dir}"
-build/server/turnout-server --listen="${listen}" --data_dir="${data_dir}" &
+# The demo's trainings are in 2015: without --retention_days=0 the automatic purge would erase
+# their registrations at the next start. A deployment keeps the default (30 days after an event).
+build/server/turnout-server --listen="${listen}" --data_dir="${data_dir}" \
+  --retention_days="${TURNOUT_RETENTION_DAYS:-0}" &
 server_pid=$!
 trap 'kill -TERM ${server_pid} 2>/dev/null; wait ${server_pid}' INT TERM
 

@@ -34,6 +34,9 @@ ABSL_FLAG(absl::Duration, handshake_timeout, absl::Seconds(10),
           "A connection that has not finished its handshake by then is closed");
 ABSL_FLAG(absl::Duration, watch_heartbeat, absl::Seconds(15),
           "WatchAttendance: a heartbeat this often when nothing changes");
+ABSL_FLAG(int, retention_days, 30,
+          "Purge an event's personal data automatically this many days after it ends (0: never; "
+          "checked at start and hourly)");
 
 namespace {
 
@@ -77,6 +80,11 @@ int main(int argc, char** argv) {
   options.anonymous_burst = absl::GetFlag(FLAGS_anonymous_burst);
   options.handshake_timeout = absl::GetFlag(FLAGS_handshake_timeout);
   RaiseOpenFileLimit();
+  options.retention_days = absl::GetFlag(FLAGS_retention_days);
+  if (options.retention_days < 0) {
+    std::cerr << "turnout-server: --retention_days must be 0 (never purge automatically) or more\n";
+    return 1;
+  }
 
   // Signals only write to a pipe; the main thread does the shutdown.
   if (pipe(signal_pipe) != 0) return 1;

@@ -83,6 +83,7 @@ ABSL_FLAG(std::string, role, "", "token role: door|dashboard|organizer|admin");
 ABSL_FLAG(std::string, event, "", "event a token is limited to");
 ABSL_FLAG(std::string, label, "", "token label, e.g. \"Oakland door 2\"");
 ABSL_FLAG(bool, yes, false, "confirm an irreversible command");
+ABSL_FLAG(bool, force, false, "purge: even before the event has ended (its check-in closes)");
 
 namespace turnout::tools {
 namespace {
@@ -600,9 +601,29 @@ absl::StatusOr<int> Purge(const Client& client, const Args& args) {
   }
   v1::PurgePersonalDataRequest request;
   request.set_event(EventArg(args[0]));
+  request.set_force(absl::GetFlag(FLAGS_force));
   absl::StatusOr<v1::PurgePersonalDataResponse> response = client.PurgePersonalData(request);
   if (!response.ok()) return response.status();
-  std::cout << "purged " << response->registrations_purged() << " registrations\n";
+  std::cout << "purged " << response->registrations_purged() << " registrations of "
+            << request.event() << "; purged at "
+            << FormatTime(response->purge_time(), absl::LocalTimeZone()) << "\n";
+  if (!response->vacuumed()) {
+    std::cout << "the tables were not rewritten yet (busy); run the purge again later\n";
+  }
+  return kExitOk;
+}
+
+absl::StatusOr<int> Audit(const Client& client, const Args&) {
+  std::vector<v1::AuditEntry> entries;
+  v1::ListAuditEntriesRequest request;
+  request.set_page_size(1000);
+  absl::Status status = ForEachPage(
+      request, [&](const auto& r) { return client.ListAuditEntries(r); },
+      [&](const v1::ListAuditEntriesResponse& page) {
+        entries.insert(entries.end(), page.entries().begin(), page.entries().end());
+      });
+  if (!status.ok()) return status;
+  PrintAuditEntries(entries);
   return kExitOk;
 }
 
@@ -739,7 +760,10 @@ constexpr Command kCommands[] = {
     {"", "keys rotate", "", "", 0, 0, KeysRotate},
     {"", "keys list", "", "", 0, 0, KeysList},
     {"", "keys revoke", "KEY_ID", "", 1, 1, KeysRevoke},
-    {"", "purge", "EVENT --yes", "irreversibly erases the event's personal data", 1, 1, Purge},
+    {"", "purge", "EVENT --yes [--force]",
+     "irreversibly erases the event's personal data, keeping its counts (--force: before its end)",
+     1, 1, Purge},
+    {"", "audit", "", "the administrative actions: who did what, when (ADMIN)", 0, 0, Audit},
 };
 
 // "events create --title= ..." and, indented on the next line, the note.

@@ -72,6 +72,7 @@ void PrintEvent(const v1::Event& event) {
                                    event.waitlisted_count(), " waitlisted")},
       {"entrance:", event.entrance_checkpoint()},
       {"re-entry:", event.allow_reentry() ? "allowed" : "not allowed"},
+      {"purged:", event.has_purge_time() ? FormatTime(event.purge_time(), zone) : "no"},
   });
 }
 
@@ -128,6 +129,17 @@ void PrintKeys(const std::vector<v1::SigningKeyInfo>& keys) {
                     FormatTime(k.create_time(), absl::LocalTimeZone()),
                     FormatTime(k.revoke_time(), absl::LocalTimeZone()),
                     absl::BytesToHexString(k.public_key())});
+  }
+  PrintTable(rows);
+}
+
+void PrintAuditEntries(const std::vector<v1::AuditEntry>& entries) {
+  Table rows = {{"TIME", "ACTOR", "ACTION", "TARGET", "COUNT", "DETAIL"}};
+  for (const v1::AuditEntry& e : entries) {
+    rows.push_back({FormatTime(e.time(), absl::LocalTimeZone()),
+                    e.actor().empty() ? "(server)" : e.actor(),
+                    v1::AuditEntry::Action_Name(e.action()), e.target(), absl::StrCat(e.count()),
+                    e.detail()});
   }
   PrintTable(rows);
 }

@@ -41,6 +41,8 @@ Table ScanResultRows(const v1::ScanResult& result);
 // One row per checkpoint: registered, checked in, inside, capacity.
 void PrintAttendance(const v1::Attendance& attendance);
 void PrintKeys(const std::vector<v1::SigningKeyInfo>& keys);
+// The audit log, oldest first; "(server)" for what the server did itself.
+void PrintAuditEntries(const std::vector<v1::AuditEntry>& entries);
 
 }  // namespace turnout::tools
 

@@ -1,9 +1,11 @@
-// AdminService: device tokens and signing keys.
+// AdminService: device tokens, signing keys, the purge of personal data and the audit log.
 #include "absl/strings/str_cat.h"
 #include "server/api/convert.h"
 #include "server/api/names.h"
 #include "server/api/services.h"
 #include "server/domain/validation.h"
+#include "server/api/retention.h"
+#include "server/store/audit_store.h"
 #include "server/store/event_store.h"
 #include "server/store/key_store.h"
 #include "server/store/registration_store.h"
@@ -41,6 +43,40 @@ absl::Status MayManage(const Principal& p, Role role, std::optional<int64_t> eve
   return absl::OkStatus();
 }
 
+constexpr int kDefaultAuditPageSize = 100;
+constexpr int kMaxAuditPageSize = 1000;
+
+std::string SigningKeyName(uint32_t key_id) { return absl::StrCat("signingKeys/", key_id); }
+
+// The audit entry of an action of `p`, written in the action's transaction.
+void Audit(pqxx::work& txn, const Principal& p, v1::AuditEntry::Action action, std::string target,
+           int64_t count = 0, std::string detail = "") {
+  store::AuditRecord entry;
+  entry.actor_token_id = p.token_id;
+  entry.action = action;
+  entry.target = std::move(target);
+  entry.count = count;
+  entry.detail = std::move(detail);
+  store::PgAuditStore::Record(txn, entry);
+}
+
+// A token's role and scope, for its audit entry (its label is free text: not recorded).
+std::string TokenDetail(const store::TokenRecord& t) {
+  std::string detail = RoleName(static_cast<Role>(t.role));
+  if (t.event_id) absl::StrAppend(&detail, " for ", EventName(*t.event_id));
+  return detail;
+}
+
+void ToProto(const store::AuditRecord& e, v1::AuditEntry* out) {
+  out->set_name(absl::StrCat("auditEntries/", e.id));
+  *out->mutable_time() = ToProtoTime(e.time);
+  if (e.actor_token_id != 0) out->set_actor(TokenName(e.actor_token_id));
+  out->set_action(static_cast<v1::AuditEntry::Action>(e.action));
+  out->set_target(e.target);
+  out->set_count(e.count);
+  out->set_detail(e.detail);
+}
+
 // Re-reads the keys once a change has committed, so this replica never signs with an uncommitted
 // key.
 absl::Status ReloadKeys(const Call& call, const ServiceDeps& deps) {
@@ -76,6 +112,8 @@ ServerUnaryReactor* AdminServiceImpl::CreateDeviceToken(CallbackServerContext* c
                        store::PgTokenStore::Create(txn, req->role(), event_id, req->label()));
       ToProto(created.token, resp->mutable_token());
       resp->set_secret(created.secret);
+      Audit(txn, call.principal, v1::AuditEntry::TOKEN_CREATED, TokenName(created.token.id), 0,
+            TokenDetail(created.token));
       return absl::OkStatus();
     });
   });
@@ -116,6 +154,8 @@ ServerUnaryReactor* AdminServiceImpl::RevokeDeviceToken(CallbackServerContext* c
       RETURN_IF_ERROR(MayManage(call.principal, static_cast<Role>(token.role), token.event_id));
       ASSIGN_OR_RETURN(store::TokenRecord revoked, store::PgTokenStore::Revoke(txn, token_id));
       ToProto(revoked, resp);
+      Audit(txn, call.principal, v1::AuditEntry::TOKEN_REVOKED, TokenName(token_id), 0,
+            TokenDetail(revoked));
       return absl::OkStatus();
     }));
     deps_.auth->Forget();
@@ -131,6 +171,7 @@ ServerUnaryReactor* AdminServiceImpl::RotateSigningKey(CallbackServerContext* ct
     RETURN_IF_ERROR(call.Transaction([&](pqxx::work& txn) -> absl::Status {
       ASSIGN_OR_RETURN(store::SigningKeyRecord k, store::PgKeyStore::Rotate(txn, *deps_.data_key));
       ToProto(k, resp);
+      Audit(txn, call.principal, v1::AuditEntry::SIGNING_KEY_ROTATED, SigningKeyName(k.key.key_id));
       return absl::OkStatus();
     }));
     return ReloadKeys(call, deps_);
@@ -170,6 +211,8 @@ ServerUnaryReactor* AdminServiceImpl::RevokeSigningKey(CallbackServerContext* ct
                        store::PgRegistrationStore::ReissueSignedBy(txn, key_id, active));
       ToProto(k, resp);
       resp->set_tickets_reissued(reissued);
+      Audit(txn, call.principal, v1::AuditEntry::SIGNING_KEY_REVOKED, SigningKeyName(key_id),
+            reissued);
       return absl::OkStatus();
     }));
     return ReloadKeys(call, deps_);
@@ -177,12 +220,44 @@ ServerUnaryReactor* AdminServiceImpl::RevokeSigningKey(CallbackServerContext* ct
 }
 
 ServerUnaryReactor* AdminServiceImpl::PurgePersonalData(CallbackServerContext* ctx,
-                                                        const v1::PurgePersonalDataRequest*,
-                                                        v1::PurgePersonalDataResponse*) {
-  // Who asks is checked first: a stranger learns nothing, not even what this release lacks.
-  return RunUnary(ctx, deps_, [](Call& call) -> absl::Status {
+                                                        const v1::PurgePersonalDataRequest* req,
+                                                        v1::PurgePersonalDataResponse* resp) {
+  return RunUnary(ctx, deps_, [this, req, resp](Call& call) -> absl::Status {
     RETURN_IF_ERROR(call.principal.Require({Role::kAdmin}));
-    return absl::UnimplementedError("PurgePersonalData is not available in this release yet");
+    PurgeRequest purge;
+    ASSIGN_OR_RETURN(purge.event_id, ParseEventName("event", req->event()));
+    purge.force = req->force();
+    purge.actor_token_id = call.principal.token_id;
+    purge.detail = req->force() ? "forced" : "";
+    ASSIGN_OR_RETURN(store::PurgeOutcome done, PurgeAndAudit(call.conn, purge, deps_.now()));
+    resp->set_registrations_purged(done.registrations_purged);
+    *resp->mutable_purge_time() = ToProtoTime(done.purge_time);
+    // After the commit, on a connection of its own: VACUUM cannot run in a transaction.
+    const absl::Status vacuumed =
+        store::VacuumPurgedTables(deps_.db->connection_string(), kVacuumLockWait);
+    resp->set_vacuumed(vacuumed.ok());
+    return absl::OkStatus();
+  });
+}
+
+ServerUnaryReactor* AdminServiceImpl::ListAuditEntries(CallbackServerContext* ctx,
+                                                       const v1::ListAuditEntriesRequest* req,
+                                                       v1::ListAuditEntriesResponse* resp) {
+  return RunUnary(ctx, deps_, [req, resp](Call& call) -> absl::Status {
+    RETURN_IF_ERROR(call.principal.Require({Role::kAdmin}));
+    ASSIGN_OR_RETURN(int limit,
+                     PageSize(req->page_size(), kDefaultAuditPageSize, kMaxAuditPageSize));
+    ASSIGN_OR_RETURN(PageKey after, ParsePageToken("auditEntries", req->page_token()));
+    return call.Transaction([&](pqxx::work& txn) -> absl::Status {
+      const std::vector<store::AuditRecord> entries =
+          store::PgAuditStore::List(txn, after.id, limit);
+      resp->Clear();
+      for (const store::AuditRecord& e : entries) ToProto(e, resp->add_entries());
+      if (static_cast<int>(entries.size()) == limit) {
+        resp->set_next_page_token(PageTokenAfter("auditEntries", {entries.back().id}));
+      }
+      return absl::OkStatus();
+    });
   });
 }
 

@@ -80,6 +80,7 @@ void ToProto(const store::EventRecord& in, v1::Event* out) {
   *out->mutable_update_time() = ToProtoTime(in.update_time);
   out->set_confirmed_count(in.confirmed_count);
   out->set_waitlisted_count(in.waitlisted_count);
+  if (in.purge_time) *out->mutable_purge_time() = ToProtoTime(*in.purge_time);
 }
 
 void ToProto(const store::SessionRecord& in, v1::Session* out) {

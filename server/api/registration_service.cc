@@ -13,6 +13,7 @@
 #include "server/domain/manage_secret.h"
 #include "server/domain/qr.h"
 #include "server/domain/validation.h"
+#include "server/store/audit_store.h"
 #include "server/store/event_store.h"
 #include "server/store/registration_store.h"
 #include "server/util/status_macros.h"
@@ -335,6 +336,15 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRegistratio
           }
         }
       }
+      // How many rows, never what they held.
+      store::AuditRecord entry;
+      entry.actor_token_id = principal_.token_id;
+      entry.action = v1::AuditEntry::REGISTRATIONS_IMPORTED;
+      entry.target = EventName(event_id);
+      entry.count = counts.imported();
+      entry.detail = absl::StrCat(rows_.size(), " rows, ", counts.already_imported(),
+                                  " imported before");
+      store::PgAuditStore::Record(txn, entry);
       return absl::OkStatus();
     }));
     *resp_ = counts;

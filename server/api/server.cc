@@ -13,9 +13,12 @@
 #include <iterator>
 
 #include "absl/strings/str_cat.h"
+#include "server/api/names.h"
 #include "server/api/request_status_interceptor.h"
+#include "server/store/audit_store.h"
 #include "server/store/bundle_store.h"
 #include "server/store/event_store.h"
+#include "server/store/purge_store.h"
 #include "server/store/registration_store.h"
 #include "server/store/report_store.h"
 #include "server/store/scan_store.h"
@@ -58,6 +61,8 @@ void RegisterAllStatements() {
     store::PgSearchNames::RegisterStatements();
     store::PgBundleStore::RegisterStatements();
     store::PgReportStore::RegisterStatements();
+    store::PgPurgeStore::RegisterStatements();
+    store::PgAuditStore::RegisterStatements();
     return true;
   }();
   (void)done;
@@ -193,6 +198,13 @@ absl::Status TurnoutServer::Init(const ServerOptions& options) {
     ASSIGN_OR_RETURN(metrics_endpoint_,
                      MetricsEndpoint::Start(options.metrics_listen, &metrics_.registry));
   }
+  if (options.retention_days > 0) {
+    RetentionTask::Options retention;
+    retention.connection = connection;
+    retention.retention = absl::Hours(24) * options.retention_days;
+    retention.interval = options.retention_check_interval;
+    retention_ = std::make_unique<RetentionTask>(retention);
+  }
   key_refresh_ = std::thread([this] {
     while (!stop_refresh_.WaitForNotificationWithTimeout(kKeyRefreshInterval)) {
       absl::Status s =
@@ -291,6 +303,11 @@ absl::Status TurnoutServer::BootstrapAdminToken() {
     ASSIGN_OR_RETURN(store::CreatedToken created,
                      store::PgTokenStore::Create(txn, static_cast<int>(Role::kAdmin), std::nullopt,
                                                  "first admin"));
+    store::AuditRecord entry;  // by the server itself
+    entry.action = v1::AuditEntry::TOKEN_CREATED;
+    entry.target = TokenName(created.token.id);
+    entry.detail = "ADMIN, the first";
+    store::PgAuditStore::Record(txn, entry);
     const std::string path = admin_token_path();
     // 0600 from the first byte: the token is the keys to everything.
     const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -317,6 +334,7 @@ void TurnoutServer::Shutdown() {
     stop_refresh_.Notify();
     key_refresh_.join();
   }
+  retention_.reset();  // waits for a pass in progress, before the database goes
   // Every stream has ended; the listener stops feeding the hub before the hub goes.
   if (notifier_) notifier_->Stop();
   hub_.reset();

@@ -15,6 +15,7 @@
 #include "server/api/call.h"
 #include "server/api/metrics_endpoint.h"
 #include "server/api/rate_limiter.h"
+#include "server/api/retention.h"
 #include "server/api/scan_batcher.h"
 #include "server/api/services.h"
 #include "server/api/server_metrics.h"
@@ -57,6 +58,10 @@ struct ServerOptions {
   // goes out at once), and a heartbeat this often when nothing changes.
   absl::Duration watch_interval = absl::Milliseconds(250);
   absl::Duration watch_heartbeat = absl::Seconds(15);
+  // Personal data of an event is purged automatically this many days after its end; 0 never.
+  int retention_days = 30;
+  // How often the automatic purge looks for events due (it also looks at start).
+  absl::Duration retention_check_interval = absl::Hours(1);
 };
 
 class TurnoutServer {
@@ -104,6 +109,7 @@ class TurnoutServer {
   // The hub's own connection, used from its publisher thread only.
   std::unique_ptr<pqxx::connection> counts_conn_;
   std::unique_ptr<ScanBatcher> scan_batcher_;
+  std::unique_ptr<RetentionTask> retention_;
   ServiceDeps deps_;
   std::unique_ptr<EventServiceImpl> events_;
   std::unique_ptr<RegistrationServiceImpl> registrations_;

@@ -134,6 +134,9 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
   ServerUnaryReactor* PurgePersonalData(CallbackServerContext* ctx,
                                         const v1::PurgePersonalDataRequest* req,
                                         v1::PurgePersonalDataResponse* resp) override;
+  ServerUnaryReactor* ListAuditEntries(CallbackServerContext* ctx,
+                                       const v1::ListAuditEntriesRequest* req,
+                                       v1::ListAuditEntriesResponse* resp) override;
 
  private:
   ServiceDeps& deps_;

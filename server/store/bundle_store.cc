@@ -3,6 +3,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "server/store/event_store.h"
 #include "server/store/pg.h"
 
 namespace turnout::store {
@@ -64,6 +65,8 @@ void PgBundleStore::RegisterStatements() {
 absl::StatusOr<BundleRows> PgBundleStore::Read(pqxx::work& txn, int64_t event_id,
                                                int64_t since_version) {
   txn.exec_prepared("bundle_isolation");
+  // A purged event has no roster left to give, and takes no more scans.
+  if (absl::Status open = PgEventStore::RequireNotPurged(txn, event_id); !open.ok()) return open;
   BundleRows rows;
   rows.version = txn.exec_prepared("bundle_version")[0][0].as<int64_t>();
   // A version this database has not reached yet comes from elsewhere (a restored backup, another

@@ -12,16 +12,21 @@ constexpr char kEventColumns[] = R"(
   us_of(e.update_time),
   (SELECT c.id FROM checkpoints c WHERE c.event_id = e.id AND c.session_id IS NULL),
   (SELECT count(*) FROM registrations r WHERE r.event_id = e.id AND r.status = 1),
-  (SELECT count(*) FROM registrations r WHERE r.event_id = e.id AND r.status = 2))";
+  (SELECT count(*) FROM registrations r WHERE r.event_id = e.id AND r.status = 2),
+  us_of(e.purge_time))";
 
 constexpr char kSessionColumns[] = R"(
   s.event_id, s.id, s.title, s.kind, s.track, s.room, s.round, us_of(s.start_time),
   us_of(s.end_time), s.capacity, s.requires_selection, s.allow_reentry,
   (SELECT c.id FROM checkpoints c WHERE c.event_id = s.event_id AND c.session_id = s.id),
   (SELECT count(*) FROM session_choices sc
-     WHERE sc.event_id = s.event_id AND sc.session_id = s.id AND sc.status = 1),
+     WHERE sc.event_id = s.event_id AND sc.session_id = s.id AND sc.status = 1)
+    + coalesce((SELECT p.confirmed FROM purged_session_counts p
+                WHERE p.event_id = s.event_id AND p.session_id = s.id), 0),
   (SELECT count(*) FROM session_choices sc
-     WHERE sc.event_id = s.event_id AND sc.session_id = s.id AND sc.status = 2))";
+     WHERE sc.event_id = s.event_id AND sc.session_id = s.id AND sc.status = 2)
+    + coalesce((SELECT p.waitlisted FROM purged_session_counts p
+                WHERE p.event_id = s.event_id AND p.session_id = s.id), 0))";
 
 // The entrance takes the event's window; a room opens kSessionDoorsOpenEarly before its session.
 constexpr char kCheckpointColumns[] = R"(
@@ -32,7 +37,7 @@ constexpr char kCheckpointColumns[] = R"(
   coalesce(s.capacity, e.capacity), coalesce(s.requires_selection, false),
   coalesce(s.allow_reentry, e.allow_reentry),
   us_of(coalesce(s.start_time - interval '30 minutes', e.doors_open_time)),
-  us_of(coalesce(s.end_time, e.end_time)), coalesce(s.room, ''))";
+  us_of(coalesce(s.end_time, e.end_time)), coalesce(s.room, ''), e.purge_time IS NOT NULL)";
 
 EventRecord ReadEvent(const pqxx::row& r) {
   EventRecord e;
@@ -51,6 +56,7 @@ EventRecord ReadEvent(const pqxx::row& r) {
   e.entrance_checkpoint_id = r[12].as<int64_t>(0);
   e.confirmed_count = r[13].as<int32_t>();
   e.waitlisted_count = r[14].as<int32_t>();
+  if (!r[15].is_null()) e.purge_time = FromMicros(r[15].as<int64_t>());
   return e;
 }
 
@@ -86,6 +92,7 @@ CheckpointRecord ReadCheckpoint(const pqxx::row& r) {
   c.open_time = FromMicros(r[7].as<int64_t>());
   c.close_time = FromMicros(r[8].as<int64_t>());
   c.room = r[9].as<std::string>();
+  c.event_purged = r[10].as<bool>();
   return c;
 }
 
@@ -163,6 +170,7 @@ void PgEventStore::RegisterStatements() {
       {"session_lock_for_update",
        "SELECT 1 FROM sessions WHERE event_id = $1 AND id = $2 FOR UPDATE"},
       {"checkpoint_list", list_checkpoints.c_str()},
+      {"event_purge_time", "SELECT us_of(purge_time) FROM events WHERE id = $1"},
       {"checkpoint_get", get_checkpoint.c_str()},
   });
 }
@@ -267,6 +275,21 @@ absl::StatusOr<SessionRecord> PgEventStore::UpdateSession(pqxx::work& txn, const
         absl::StrCat("session events/", s.event_id, "/sessions/", s.id, " does not exist"));
   }
   return GetSession(txn, s.event_id, s.id);
+}
+
+absl::Status PgEventStore::RequireNotPurged(pqxx::work& txn, int64_t event_id) {
+  pqxx::result r = txn.exec_prepared("event_purge_time", event_id);
+  if (r.empty()) return EventNotFound(event_id);
+  if (r[0][0].is_null()) return absl::OkStatus();
+  return PurgedError(event_id, FromMicros(r[0][0].as<int64_t>()));
+}
+
+absl::Status PurgedError(int64_t event_id, absl::Time purge_time) {
+  return absl::FailedPreconditionError(
+      absl::StrCat("event events/", event_id, " was purged at ",
+                   absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", purge_time, absl::UTCTimeZone()),
+                   ": its personal data is erased, and it takes no more registrations, changes "
+                   "or scans"));
 }
 
 void PgEventStore::LockEvent(pqxx::work& txn, int64_t event_id) {

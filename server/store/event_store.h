@@ -42,6 +42,9 @@ class PgEventStore {
                                                                  absl::Time after_start,
                                                                  int64_t after_id, int limit);
   static absl::StatusOr<SessionRecord> UpdateSession(pqxx::work& txn, const SessionRecord& session);
+  // FAILED_PRECONDITION (PurgedError) once the event's personal data was purged; NOT_FOUND for no
+  // such event. Called after the lock that a purge would have waited for (purge_store.h).
+  static absl::Status RequireNotPurged(pqxx::work& txn, int64_t event_id);
   // Row locks taken before a read-modify-write, so concurrent updates are not lost.
   static void LockEvent(pqxx::work& txn, int64_t event_id);
   static void LockSession(pqxx::work& txn, int64_t event_id, int64_t session_id);
@@ -52,6 +55,9 @@ class PgEventStore {
   static absl::StatusOr<CheckpointRecord> GetCheckpoint(pqxx::work& txn, int64_t event_id,
                                                         int64_t checkpoint_id);
 };
+
+// What every call that would write to a purged event answers.
+absl::Status PurgedError(int64_t event_id, absl::Time purge_time);
 
 // How long before a session starts its room door accepts entries.
 inline constexpr absl::Duration kSessionDoorsOpenEarly = absl::Minutes(30);

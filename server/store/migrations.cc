@@ -229,6 +229,29 @@ ALTER TABLE scans ADD COLUMN code_hash text NOT NULL DEFAULT '',
 UPDATE scans SET code_length = octet_length(raw_code) WHERE raw_code <> '';
 ALTER TABLE scans ALTER COLUMN raw_code TYPE text USING '';
 ALTER TABLE scans DROP COLUMN raw_code;
+// Purging an event's personal data (purge_store.h) erases its breakout choices, of which some
+// counts are tallies: they are kept per session, and the counts add them to the live rows (none
+// are left once an event is purged). Administrative actions leave one audit row each: who (the
+// token), what, on which resource, and a count; never personal data, never a token's label.
+constexpr char kPurgeAndAudit[] = R"sql(
+CREATE TABLE purged_session_counts (
+  event_id   bigint NOT NULL,
+  session_id bigint NOT NULL,
+  confirmed  integer NOT NULL,  -- confirmed choices
+  waitlisted integer NOT NULL,  -- waitlisted choices
+  selected   integer NOT NULL,  -- confirmed choices of confirmed registrations
+  PRIMARY KEY (event_id, session_id),
+  FOREIGN KEY (event_id, session_id) REFERENCES sessions (event_id, id)
+);
+CREATE TABLE audit_log (
+  id             bigserial PRIMARY KEY,
+  action_time    timestamptz NOT NULL DEFAULT now(),
+  actor_token_id bigint REFERENCES tokens (id),  -- NULL: the server itself
+  action         smallint NOT NULL,               -- AuditEntry.Action
+  target         text NOT NULL,                   -- a resource name
+  count          bigint NOT NULL DEFAULT 0,
+  detail         text NOT NULL DEFAULT ''
+);
 )sql";
 
 }  // namespace
@@ -240,6 +263,7 @@ const std::vector<Migration>& Migrations() {
       {3, "registrations.search_version", kSearchVersion},
       {4, "offline bundle versions", kBundleVersions},
       {5, "manage secrets; refused scans keep no raw text", kPrivacy},
+      {6, "purged session counts and the audit log", kPurgeAndAudit},
   };
   return *migrations;
 }

@@ -30,6 +30,8 @@ struct EventRecord {
   int64_t entrance_checkpoint_id = 0;
   int32_t confirmed_count = 0;
   int32_t waitlisted_count = 0;
+  // When its personal data was purged (purge_store.h); nullopt before.
+  std::optional<absl::Time> purge_time;
 };
 
 struct SessionRecord {
@@ -63,6 +65,7 @@ struct CheckpointRecord {
   absl::Time open_time;
   absl::Time close_time;
   std::string room;  // the session's; empty for the entrance
+  bool event_purged = false;  // the event's personal data was purged: no more scans
 };
 
 struct ChoiceRecord {

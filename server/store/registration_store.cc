@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "server/domain/validation.h"
+#include "server/store/event_store.h"
 #include "server/store/pg.h"
 
 namespace turnout::store {
@@ -225,7 +226,7 @@ void PgRegistrationStore::RegisterStatements() {
        ORDER BY r.id LIMIT $5)");
   AddStatements({
       {"event_for_registration",
-       "SELECT capacity, state, us_of(end_time) FROM events WHERE id = $1"},
+       "SELECT capacity, state, us_of(end_time), us_of(purge_time) FROM events WHERE id = $1"},
       {"event_lock", "SELECT capacity FROM events WHERE id = $1 FOR UPDATE"},
       {"event_end", "SELECT us_of(end_time) FROM events WHERE id = $1"},
       {"event_confirmed_count",
@@ -323,6 +324,7 @@ absl::StatusOr<Registered> PgRegistrationStore::Register(pqxx::work& txn, int64_
   if (event.empty()) {
     return absl::NotFoundError(absl::StrCat("event events/", event_id, " does not exist"));
   }
+  if (!event[0][3].is_null()) return PurgedError(event_id, FromMicros(event[0][3].as<int64_t>()));
   if (event[0][1].as<int>() == kEventCanceled) {
     return absl::FailedPreconditionError(
         absl::StrCat("event events/", event_id, " is canceled; registration is closed"));
@@ -378,6 +380,9 @@ absl::StatusOr<Registered> PgRegistrationStore::Register(pqxx::work& txn, int64_
     // A concurrent call with the same request_id committed first; answer as it did.
     return Register(txn, event_id, input, data_key, key);
   }
+  // The insert's foreign key check took the event row FOR KEY SHARE, which waits for a purge in
+  // progress (it holds the row FOR UPDATE): one that committed meanwhile is seen now.
+  if (absl::Status open = PgEventStore::RequireNotPurged(txn, event_id); !open.ok()) return open;
   const int64_t id = inserted[0][0].as<int64_t>();
   for (const ChosenSession& s : *chosen) {
     txn.exec_prepared("choice_insert", event_id, id, s.round, s.session_id,
@@ -420,6 +425,8 @@ absl::StatusOr<RegistrationRecord> PgRegistrationStore::Cancel(pqxx::work& txn, 
                                                                const DataKey& data_key) {
   pqxx::result locked = txn.exec_prepared("registration_lock", event_id, id);
   if (locked.empty()) return RegistrationNotFound(event_id, id);
+  // The purge locks every registration row of its event: this waited for it.
+  if (absl::Status open = PgEventStore::RequireNotPurged(txn, event_id); !open.ok()) return open;
   const int before = locked[0][0].as<int>();
   if (before != kCanceled) {
     auto reg = Get(txn, event_id, id, data_key);
@@ -436,6 +443,8 @@ absl::StatusOr<RegistrationRecord> PgRegistrationStore::UpdateChoices(
     const DataKey& data_key) {
   pqxx::result locked = txn.exec_prepared("registration_lock", event_id, id);
   if (locked.empty()) return RegistrationNotFound(event_id, id);
+  // The purge locks every registration row of its event: this waited for it.
+  if (absl::Status open = PgEventStore::RequireNotPurged(txn, event_id); !open.ok()) return open;
   const int registration_status = locked[0][0].as<int>();
   if (registration_status == kCanceled) {
     return absl::FailedPreconditionError(
@@ -506,7 +515,11 @@ void PgRegistrationStore::PromoteSessionWaitlist(pqxx::work& txn, int64_t event_
 absl::StatusOr<TicketRecord> PgRegistrationStore::CurrentTicket(pqxx::work& txn, int64_t event_id,
                                                                 int64_t registration_id) {
   pqxx::result r = txn.exec_prepared("ticket_current", event_id, registration_id);
-  if (r.empty()) return RegistrationNotFound(event_id, registration_id);
+  if (r.empty()) {
+    // A purge erases tickets: say so rather than that the registration does not exist.
+    if (absl::Status open = PgEventStore::RequireNotPurged(txn, event_id); !open.ok()) return open;
+    return RegistrationNotFound(event_id, registration_id);
+  }
   return ReadTicket(r[0]);
 }
 
@@ -515,6 +528,7 @@ absl::StatusOr<TicketRecord> PgRegistrationStore::Reissue(pqxx::work& txn, int64
                                                           const domain::SigningKey& key) {
   pqxx::result locked = txn.exec_prepared("registration_lock", event_id, registration_id);
   if (locked.empty()) return RegistrationNotFound(event_id, registration_id);
+  if (absl::Status open = PgEventStore::RequireNotPurged(txn, event_id); !open.ok()) return open;
   if (locked[0][0].as<int>() == kCanceled) {
     return absl::FailedPreconditionError(
         absl::StrCat("registration events/", event_id, "/registrations/", registration_id,

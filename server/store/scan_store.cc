@@ -327,10 +327,15 @@ void PgScanStore::RegisterStatements() {
             AND device_status <> status AND annul_time IS NULL)"},
       {"attendance_confirmed", R"(
           SELECT count(*) FROM registrations WHERE event_id = $1 AND status = 1)"},
+      // A purged event's choices are gone; their tally stays (purge_store.h).
       {"attendance_selected", R"(
-          SELECT sc.session_id, count(*) FROM session_choices sc
-          JOIN registrations r ON r.event_id = sc.event_id AND r.id = sc.registration_id
-          WHERE sc.event_id = $1 AND sc.status = 1 AND r.status = 1 GROUP BY sc.session_id)"},
+          SELECT session_id, sum(n)::bigint FROM (
+            SELECT sc.session_id, count(*) AS n FROM session_choices sc
+            JOIN registrations r ON r.event_id = sc.event_id AND r.id = sc.registration_id
+            WHERE sc.event_id = $1 AND sc.status = 1 AND r.status = 1 GROUP BY sc.session_id
+            UNION ALL
+            SELECT session_id, selected FROM purged_session_counts WHERE event_id = $1) t
+          GROUP BY session_id)"},
       {"attendance_arrivals", R"(
           SELECT checkpoint_id, count(*) FROM scans
           WHERE event_id = $1 AND status = 1 AND annul_time IS NULL
@@ -346,6 +351,7 @@ absl::StatusOr<ScanOutcome> PgScanStore::RecordScan(pqxx::work& txn, const ScanI
   }
   auto checkpoint = PgEventStore::GetCheckpoint(txn, in.event_id, in.checkpoint_id);
   if (!checkpoint.ok()) return checkpoint.status();
+  if (checkpoint->event_purged) return PgEventStore::RequireNotPurged(txn, in.event_id);
   auto lookup = LookUpTicket(txn, in);
   if (!lookup.ok()) return lookup.status();
 
@@ -445,6 +451,7 @@ absl::Status PgScanStore::Annul(pqxx::work& txn, int64_t event_id, int64_t scan_
     return absl::PermissionDeniedError("only the device that made a scan can annul it");
   }
   if (r[0][3].as<bool>()) return absl::OkStatus();  // annulled already
+  if (absl::Status open = PgEventStore::RequireNotPurged(txn, event_id); !open.ok()) return open;
   if (now - FromMicros(r[0][2].as<int64_t>()) > window) {
     return absl::FailedPreconditionError(absl::StrCat("a scan can be annulled only within ",
                                                       absl::FormatDuration(window),

@@ -152,6 +152,41 @@ class DemoAndToolsTest(ServerTestCase):
         self.assertRegex(out, r"PRACTICE=events/\d+")
 
 
+class PurgeCliTest(ServerTestCase):
+    """`turnoutctl purge` and `turnoutctl audit`, as an organizer runs them after a training."""
+
+    def test_purge_erases_names_keeps_counts_and_leaves_an_audit_entry(self):
+        now = datetime.datetime.now(datetime.timezone.utc)
+        iso = lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ")
+        def create(title, start):
+            out = SERVER.ctl("events", "create", "--title=" + title, "--venue=Hall",
+                             "--time_zone=America/Los_Angeles", "--start=" + iso(start),
+                             "--end=" + iso(start + datetime.timedelta(hours=8)),
+                             "--doors_open=" + iso(start - datetime.timedelta(hours=1))).stdout
+            return re.search(r"^name:\s+(events/\d+)", out, re.M).group(1)
+        ended = create("Purge e2e, yesterday", now - datetime.timedelta(days=2))
+        running = create("Purge e2e, today", now - datetime.timedelta(hours=1))
+        SERVER.ctl("register", ended, "--name=Quintessa Purgeworthy", "--email=q@purge.example")
+        SERVER.ctl("register", running, "--name=Quintessa Running")
+
+        refused = SERVER.ctl("purge", running, "--yes", check=False)
+        self.assertEqual(refused.returncode, 1)
+        self.assertIn("FAILED_PRECONDITION", refused.stderr)
+        self.assertIn("has not ended", refused.stderr)
+        self.assertEqual(SERVER.ctl("purge", ended, check=False).returncode, 2)  # no --yes
+
+        out = SERVER.ctl("purge", ended, "--yes").stdout
+        self.assertIn("purged 1 registrations of " + ended, out)
+        self.assertNotIn("Quintessa", SERVER.ctl("registrations", ended).stdout)
+        self.assertIn("Quintessa Running", SERVER.ctl("registrations", running).stdout)
+        self.assertRegex(SERVER.ctl("events", "get", ended).stdout, r"purged:\s+\d{4}-")
+        self.assertRegex(SERVER.ctl("events", "get", ended).stdout, r"registered:\s+1 confirmed")
+        audit = SERVER.ctl("audit").stdout
+        self.assertRegex(audit, r"tokens/1\s+PERSONAL_DATA_PURGED\s+" + ended + r"\s+1")
+        self.assertNotIn("Quintessa", audit)
+        self.assertNotIn("purge.example", audit)
+
+
 class EventTestCase(ServerTestCase):
     """Tests with an event of their own, open now, and a DOOR token for it."""
 

@@ -50,7 +50,9 @@ class Server:
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [os.path.join(self.build_dir, "server/turnout-server"), "--listen=127.0.0.1:%d" % port,
-             "--data_dir=" + self.data_dir, "--durable=false", *self.extra_args],
+             "--data_dir=" + self.data_dir, "--durable=false",
+             # The demo's trainings are in 2015: the automatic purge would erase them at a restart.
+             "--retention_days=0", *self.extra_args],
             stdout=subprocess.PIPE, stderr=self.log)
         deadline = time.time() + timeout
         line = b""

@@ -461,32 +461,7 @@ TEST_F(BadInputTest, InvalidUtf8InADisplayNameIsRefusedAndChangesNothing) {
   EXPECT_EQ(server_.Fingerprint(), before);
 }
 
-TEST_F(BadInputTest, RpcsOfALaterReleaseAnswerUnimplemented) {
-  const std::string admin = server_.admin_token();
-  {
-    // A stranger, or a door, learns nothing about it: authentication comes first.
-    v1::PurgePersonalDataRequest req;
-    req.set_event(event_.name());
-    v1::PurgePersonalDataResponse resp;
-    EXPECT_EQ(
-        server_.admin().PurgePersonalData(TestServer::Context("").get(), req, &resp).error_code(),
-        grpc::StatusCode::UNAUTHENTICATED);
-    EXPECT_EQ(
-        server_.admin().PurgePersonalData(TestServer::Context(door_).get(), req, &resp).error_code(),
-        grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    v1::PurgePersonalDataRequest req;
-    req.set_event(event_.name());
-    v1::PurgePersonalDataResponse resp;
-    const std::string before = server_.Fingerprint();
-    EXPECT_EQ(server_.admin()
-                  .PurgePersonalData(TestServer::Context(admin).get(), req, &resp)
-                  .error_code(),
-              grpc::StatusCode::UNIMPLEMENTED);
-    EXPECT_EQ(server_.Fingerprint(), before);
-  }
-}
+// PurgePersonalData's bad input is tested in purge_test.cc.
 
 }  // namespace
 }  // namespace turnout::testing

@@ -2,7 +2,15 @@
 
 #include <utility>
 
+#include "grpcpp/impl/codegen/proto_utils.h"
+
 namespace turnout::live {
+
+Update::Update(v1::AttendanceUpdate message) : message_(std::move(message)) {
+  bool own_buffer = false;
+  // Serializing a message of a few hundred bytes into memory cannot fail.
+  (void)grpc::SerializationTraits<v1::AttendanceUpdate>::Serialize(message_, &wire_, &own_buffer);
+}
 
 AttendanceHub::AttendanceHub(ReadCounts read, Notify notify, HubOptions options)
     : read_(std::move(read)), notify_(std::move(notify)), options_(std::move(options)) {
@@ -102,9 +110,10 @@ void AttendanceHub::PublishNow() {
         feed.dirty = false;
         to_read.push_back(event_id);
       } else if (feed.latest != nullptr && now - feed.last_sent >= options_.heartbeat) {
-        auto beat = std::make_shared<v1::AttendanceUpdate>(*feed.latest);
-        beat->set_heartbeat(true);
-        beat->set_snapshot(false);
+        v1::AttendanceUpdate message = feed.latest->message();
+        message.set_heartbeat(true);
+        message.set_snapshot(false);
+        auto beat = std::make_shared<const Update>(std::move(message));
         for (Subscriber* s : feed.subscribers) s->Offer(beat);
         feed.last_sent = now;
       }
@@ -124,18 +133,20 @@ void AttendanceHub::PublishNow() {
 
 void AttendanceHub::Publish(int64_t event_id, const v1::Attendance& counts, bool heartbeat) {
   Feed& feed = feeds_[event_id];
-  auto update = std::make_shared<v1::AttendanceUpdate>();
-  update->set_sequence(++feed.sequence);
-  update->set_heartbeat(heartbeat);
-  *update->mutable_attendance() = counts;
-  auto snapshot = std::make_shared<v1::AttendanceUpdate>(*update);
-  snapshot->set_snapshot(true);
-  feed.latest = std::move(update);
-  feed.snapshot = std::move(snapshot);
+  v1::AttendanceUpdate message;
+  message.set_sequence(++feed.sequence);
+  message.set_heartbeat(heartbeat);
+  *message.mutable_attendance() = counts;
+  v1::AttendanceUpdate snapshot = message;
+  snapshot.set_snapshot(true);
+  feed.latest = std::make_shared<const Update>(std::move(message));
+  feed.snapshot = std::make_shared<const Update>(std::move(snapshot));
+  // Before the first Offer: whoever sees the update may change something at once, and that change
+  // must find the feed busy (not idle) so it waits for the next tick.
+  feed.last_sent = options_.now();
   for (Subscriber* s : feed.subscribers) {
     s->Offer(feed.waiting_for_snapshot.erase(s) > 0 ? feed.snapshot : feed.latest);
   }
-  feed.last_sent = options_.now();
 }
 
 }  // namespace turnout::live

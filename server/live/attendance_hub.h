@@ -4,7 +4,8 @@
 // they never wait for subscribers. A publisher thread reads the dirty events' counts once (at
 // once when the event published nothing for `interval`, so an idle stream hears of a scan within
 // milliseconds; otherwise on the next tick, so a busy event gets at most one update per interval) (the same numbers GetAttendance gives), gives them the event's next sequence
-// number, and offers the one shared message to every subscriber of the event. A subscriber holds
+// number, serializes it once, and offers that one shared update to every subscriber of the event
+// (each stream writes the same reference-counted bytes; see Update). A subscriber holds
 // at most one message in flight and one pending slot that newer counts overwrite, so a slow or
 // stalled subscriber costs a constant amount of memory and never slows anyone else. When nothing
 // changed for `heartbeat`, subscribers get the latest counts again, flagged as a heartbeat.
@@ -32,14 +33,30 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "grpcpp/support/byte_buffer.h"
 #include "turnout/v1/attendance_service.pb.h"
 
 namespace turnout::live {
 
 namespace v1 = ::turnout::v1;
 
-// One message of a WatchAttendance stream, shared by every subscriber it goes to.
-using SharedUpdate = std::shared_ptr<const v1::AttendanceUpdate>;
+// One message of a WatchAttendance stream, shared by every subscriber it goes to: the message and
+// its wire form, serialized once. A grpc::ByteBuffer's slices are reference-counted, so a stream
+// writing wire() hands gRPC a reference to the same bytes, never a copy or a new serialization.
+class Update {
+ public:
+  explicit Update(v1::AttendanceUpdate message);
+  Update(const Update&) = delete;
+  Update& operator=(const Update&) = delete;
+
+  const v1::AttendanceUpdate& message() const { return message_; }
+  const grpc::ByteBuffer& wire() const { return wire_; }
+
+ private:
+  const v1::AttendanceUpdate message_;
+  grpc::ByteBuffer wire_;
+};
+using SharedUpdate = std::shared_ptr<const Update>;
 
 // Whoever receives an event's updates: in the server, one WatchAttendance stream.
 class Subscriber {

@@ -182,6 +182,35 @@ TEST(WatchTest, OnlyReadersOfTheEventMayWatch) {
   }
 }
 
+// WatchAttendance is a raw method on the server (it writes pre-serialized updates), so the server
+// parses its request itself: bytes that are not a WatchAttendanceRequest, or an empty one, get
+// INVALID_ARGUMENT saying what is wrong, as every other method's do.
+TEST(WatchTest, ARequestThatDoesNotParseOrNamesNoEventIsRefused) {
+  TestServer server(Quick);
+  const v1::Event event = server.NewEvent("Oakland");
+  {
+    Watch latin1(server, server.admin_token(), "events/1\xe9");  // Latin-1, not UTF-8
+    v1::AttendanceUpdate update;
+    EXPECT_FALSE(latin1.Next(&update));
+    const grpc::Status status = latin1.Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+    EXPECT_THAT(status.error_message(), ::testing::HasSubstr("valid UTF-8"));
+  }
+  {
+    Watch empty(server, server.admin_token(), "");  // serialized as no bytes at all
+    v1::AttendanceUpdate update;
+    EXPECT_FALSE(empty.Next(&update));
+    const grpc::Status status = empty.Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+    EXPECT_THAT(status.error_message(), ::testing::HasSubstr("event"));
+  }
+  // And a good request on the same server still streams.
+  Watch good(server, server.admin_token(), event.name());
+  v1::AttendanceUpdate update;
+  ASSERT_TRUE(good.Next(&update));
+  EXPECT_TRUE(update.snapshot());
+}
+
 TEST(WatchTest, AnyResumePointStartsFromAWholeSnapshot) {
   TestServer server(Quick);
   const v1::Event event = server.NewEvent("Oakland");

@@ -1,5 +1,7 @@
 // turnout-server: the Turnout gRPC service. With no --database it runs its own PostgreSQL in
 // --data_dir; see the README for the flags and a tour.
+#include <sys/resource.h>
+
 #include <csignal>
 #include <iostream>
 
@@ -23,10 +25,23 @@ ABSL_FLAG(absl::Duration, watch_interval, absl::Milliseconds(250),
           "WatchAttendance: under load, one update per event this often");
 ABSL_FLAG(absl::Duration, watch_heartbeat, absl::Seconds(15),
           "WatchAttendance: a heartbeat this often when nothing changes");
+ABSL_FLAG(std::string, replica_name, "",
+          "WatchAttendance: this replica's name in each stream's turnout-replica header "
+          "(default: the --listen address)");
 
 namespace {
 
 int signal_pipe[2];
+
+// Every client connection is a file descriptor, and a watcher behind nginx holds one of its own
+// (deploy/SCALING.md): take as many as the system allows this process, not the shell's default.
+void RaiseOpenFileLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
 
 void OnSignal(int) {
   const char byte = 1;
@@ -49,6 +64,9 @@ int main(int argc, char** argv) {
   options.scan_batch = absl::GetFlag(FLAGS_scan_batch);
   options.watch_interval = absl::GetFlag(FLAGS_watch_interval);
   options.watch_heartbeat = absl::GetFlag(FLAGS_watch_heartbeat);
+  options.replica_name = absl::GetFlag(FLAGS_replica_name);
+
+  RaiseOpenFileLimit();
 
   // Signals only write to a pipe; the main thread does the shutdown.
   if (pipe(signal_pipe) != 0) return 1;

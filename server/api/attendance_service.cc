@@ -31,6 +31,9 @@ class AttendanceWatcher final : public grpc::ServerWriteReactor<grpc::ByteBuffer
         authorization_(AuthorizationOf(*ctx)),
         event_name_(req.event()),
         resume_after_(req.resume_after_sequence()) {
+    // Which replica serves the stream, for clients behind a load balancer (sent with the first
+    // message, or with the error).
+    ctx->AddInitialMetadata("turnout-replica", deps_.replica_name);
     const bool queued = deps_.db->Submit([this](pqxx::connection* conn) {
       try {
         Admit(conn);

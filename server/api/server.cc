@@ -12,6 +12,7 @@
 #include <iostream>
 #include <iterator>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "server/api/request_status_interceptor.h"
 #include "server/store/bundle_store.h"
@@ -53,6 +54,14 @@ void RegisterAllStatements() {
     return true;
   }();
   (void)done;
+}
+
+std::string ReplicaName(const ServerOptions& options) {
+  if (!options.replica_name.empty()) return options.replica_name;
+  if (!absl::EndsWith(options.listen, ":0")) return options.listen;
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  return absl::StrCat(host, " pid ", getpid());
 }
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
@@ -110,6 +119,7 @@ absl::Status TurnoutServer::Init(const ServerOptions& options) {
   deps_.imports = imports_.get();
   watches_ = std::make_unique<StreamSlots>(kMaxWatches, kMaxWatchesPerToken, "live streams");
   deps_.watches = watches_.get();
+  deps_.replica_name = ReplicaName(options);
   StartLiveAttendance(connection);
   // Scans may occupy all but two workers, which stay free for every other call.
   scan_batcher_ = std::make_unique<ScanBatcher>(db_.get(), std::max(1, options.scan_batch),

@@ -45,6 +45,10 @@ struct ServerOptions {
   // goes out at once), and a heartbeat this often when nothing changes.
   absl::Duration watch_interval = absl::Milliseconds(250);
   absl::Duration watch_heartbeat = absl::Seconds(15);
+  // Sent as the `turnout-replica` header of each WatchAttendance stream, so a client (or a test)
+  // behind a load balancer knows which replica serves it. Empty: the listen address, or with port
+  // 0 the host name and process id.
+  std::string replica_name;
 };
 
 class TurnoutServer {

@@ -2,6 +2,7 @@
 // of change, each exactly what GetAttendance says; heartbeats; roles; and two replicas on one
 // PostgreSQL, before and after the database restarts.
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
@@ -65,6 +66,13 @@ class Watch {
   grpc::Status Finish() {
     finished_ = true;
     return reader_->Finish();
+  }
+
+  // The stream's turnout-replica header (once a message or the status arrived).
+  std::string Replica() const {
+    const auto& headers = ctx_.GetServerInitialMetadata();
+    auto it = headers.find("turnout-replica");
+    return it == headers.end() ? "" : std::string(it->second.data(), it->second.size());
   }
 
  private:
@@ -209,6 +217,25 @@ TEST(WatchTest, ARequestThatDoesNotParseOrNamesNoEventIsRefused) {
   v1::AttendanceUpdate update;
   ASSERT_TRUE(good.Next(&update));
   EXPECT_TRUE(update.snapshot());
+}
+
+// Behind a load balancer a client (or tests/e2e/replicas_test.py) learns which replica serves it.
+TEST(WatchTest, AStreamNamesTheReplicaServingIt) {
+  TestServer server([](api::ServerOptions& options) {
+    Quick(options);
+    options.replica_name = "replica-a";
+  });
+  const v1::Event event = server.NewEvent("Oakland");
+  Watch watch(server, server.admin_token(), event.name());
+  v1::AttendanceUpdate update;
+  ASSERT_TRUE(watch.Next(&update));
+  EXPECT_EQ(watch.Replica(), "replica-a");
+
+  TestServer unnamed(Quick);  // listens on port 0: named by host and process
+  const v1::Event other = unnamed.NewEvent("Los Angeles");
+  Watch second(unnamed, unnamed.admin_token(), other.name());
+  ASSERT_TRUE(second.Next(&update));
+  EXPECT_THAT(second.Replica(), ::testing::HasSubstr(absl::StrCat(" pid ", getpid())));
 }
 
 TEST(WatchTest, AnyResumePointStartsFromAWholeSnapshot) {

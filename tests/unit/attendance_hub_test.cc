@@ -23,12 +23,17 @@ class Recorder final : public Subscriber {
 
 class HubTest : public ::testing::Test {
  protected:
-  HubTest() {
+  HubTest() { hub_ = NewHub(/*run_publisher=*/false); }
+
+  // Tests tick by hand (PublishNow); with the publisher thread, only its wake-ups publish (the
+  // tick is an hour).
+  std::unique_ptr<AttendanceHub> NewHub(bool run_publisher) {
     HubOptions options;
-    options.interval = absl::Hours(1);  // the thread stays out of the way; tests tick by hand
+    options.interval = absl::Hours(1);
     options.heartbeat = absl::Seconds(15);
     options.now = [this] { return now_; };
-    hub_ = std::make_unique<AttendanceHub>(
+    options.run_publisher = run_publisher;
+    return std::make_unique<AttendanceHub>(
         [this](int64_t event_id) -> absl::StatusOr<v1::Attendance> {
           ++reads_[event_id];
           if (fail_reads_) return absl::UnavailableError("database away");
@@ -103,8 +108,7 @@ TEST_F(HubTest, ManyChangesBetweenTicksCostOneReadAndOneSharedUpdate) {
 // its slices, so every stream sends the bytes serialized here once, whatever the subscriber count.
 TEST_F(HubTest, AnUpdateIsSerializedOnceAndEveryStreamsCopySharesItsBytes) {
   Recorder a, b;
-  // Before Subscribe, which wakes the publisher thread. As large as a real program's counts: gRPC
-  // copies a message of up to 23 bytes inline instead.
+  // As large as a real program's counts: gRPC copies a message of up to 23 bytes inline instead.
   checked_in_[1] = 42;
   title_ = std::string(200, 'x');
   hub_->Subscribe(1, &a);
@@ -164,6 +168,7 @@ TEST_F(HubTest, AChangeToAnIdleEventIsPublishedAtOnceByThePublisherThread) {
     absl::Mutex mu;
     std::vector<SharedUpdate> updates ABSL_GUARDED_BY(mu);
   } w;
+  hub_ = NewHub(/*run_publisher=*/true);
   hub_->Subscribe(1, &w);
   ASSERT_TRUE(w.AwaitCount(1)) << "a new stream's snapshot is read at once";
   now_ += absl::Hours(2);  // idle for longer than an interval (the publisher reads now_ under
@@ -205,7 +210,7 @@ TEST_F(HubTest, ChangesFromOtherReplicasAreReadButNotPassedOn) {
 
 TEST_F(HubTest, AFailedReadIsRetriedOnTheNextTick) {
   Recorder r;
-  fail_reads_ = true;  // before Subscribe, which wakes the publisher thread
+  fail_reads_ = true;
   hub_->Subscribe(1, &r);
   hub_->PublishNow();
   EXPECT_THAT(r.updates, IsEmpty());

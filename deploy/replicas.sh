@@ -73,7 +73,7 @@ upstreams=""
 for i in $(seq 1 ${replicas}); do
   port=$((replica_base_port + i - 1))
   "${bin_dir}/server/turnout-server" --listen="127.0.0.1:${port}" --database="${database}" \
-    --data_dir="${state}/data" >"${state}/replica${i}.out" 2>"${state}/replica${i}.log" &
+    --data_dir="${state}/data" --replica_name="replica${i}" >"${state}/replica${i}.out" 2>"${state}/replica${i}.log" &
   pids+=($!)
   echo $! >"${state}/pids/replica${i}"
   for _ in $(seq 1 100); do

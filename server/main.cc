@@ -37,13 +37,17 @@ ABSL_FLAG(absl::Duration, watch_heartbeat, absl::Seconds(15),
 ABSL_FLAG(int, retention_days, 30,
           "Purge an event's personal data automatically this many days after it ends (0: never; "
           "checked at start and hourly)");
+ABSL_FLAG(std::string, replica_name, "",
+          "WatchAttendance: this replica's name in each stream's turnout-replica header "
+          "(default: the --listen address)");
 
 namespace {
 
 int signal_pipe[2];
 
-// Every connection is a file descriptor: the soft limit (often 1024) is raised to the hard one, so
-// that a few thousand idle sockets do not stop the server from accepting its doors.
+// Every connection is a file descriptor — a few thousand idle sockets, or watchers behind nginx,
+// which holds one per stream (deploy/SCALING.md): the soft limit (often 1024) is raised to the hard
+// one, so that they do not stop the server from accepting its doors.
 void RaiseOpenFileLimit() {
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
@@ -85,6 +89,7 @@ int main(int argc, char** argv) {
     std::cerr << "turnout-server: --retention_days must be 0 (never purge automatically) or more\n";
     return 1;
   }
+  options.replica_name = absl::GetFlag(FLAGS_replica_name);
 
   // Signals only write to a pipe; the main thread does the shutdown.
   if (pipe(signal_pipe) != 0) return 1;

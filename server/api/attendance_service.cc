@@ -31,17 +31,22 @@ absl::Status CheckStreamCaller(const grpc::ServerContextBase& ctx,
 
 // One WatchAttendance stream. The caller is authenticated and holds a watch slot before it is
 // subscribed. It keeps at most one update in flight and one pending, which newer counts replace:
-// a stalled client holds two shared messages, whatever happens at the door.
-class AttendanceWatcher final : public grpc::ServerWriteReactor<v1::AttendanceUpdate>,
+// a stalled client holds two shared updates, whatever happens at the door. It writes each update's
+// bytes as the hub serialized them (live::Update): the stream is raw, so gRPC serializes nothing
+// per stream.
+class AttendanceWatcher final : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
                                 public live::Subscriber {
  public:
   AttendanceWatcher(grpc::CallbackServerContext* ctx, ServiceDeps& deps,
-                    const v1::WatchAttendanceRequest* req)
+                    const v1::WatchAttendanceRequest& req)
       : ctx_(ctx),
         deps_(deps),
         authorization_(AuthorizationOf(*ctx)),
-        event_name_(req->event()),
-        resume_after_(req->resume_after_sequence()) {
+        event_name_(req.event()),
+        resume_after_(req.resume_after_sequence()) {
+    // Which replica serves the stream, for clients behind a load balancer (sent with the first
+    // message, or with the error).
+    ctx->AddInitialMetadata("turnout-replica", deps_.replica_name);
     if (absl::Status checked = CheckStreamCaller(*ctx, authorization_); !checked.ok()) {
       End(ToGrpcStatus(checked));
       return;
@@ -67,7 +72,7 @@ class AttendanceWatcher final : public grpc::ServerWriteReactor<v1::AttendanceUp
       writing_ = true;
       current_ = std::move(update);
     }
-    StartWrite(current_.get());
+    StartWrite(&current_->wire());
   }
 
   void OnWriteDone(bool ok) override {
@@ -80,7 +85,7 @@ class AttendanceWatcher final : public grpc::ServerWriteReactor<v1::AttendanceUp
       }
       current_ = std::move(pending_);
     }
-    StartWrite(current_.get());
+    StartWrite(&current_->wire());
   }
 
   void OnCancel() override { End(grpc::Status::CANCELLED); }
@@ -163,6 +168,13 @@ class AttendanceWatcher final : public grpc::ServerWriteReactor<v1::AttendanceUp
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   live::SharedUpdate current_;  // in flight; touched only by the one writer at a time
   live::SharedUpdate pending_ ABSL_GUARDED_BY(mu_);
+};
+
+// A WatchAttendance call whose request bytes are not a WatchAttendanceRequest.
+class RefusedWatch final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
+ public:
+  explicit RefusedWatch(const grpc::Status& status) { Finish(status); }
+  void OnDone() override { delete this; }
 };
 
 // ExportAttendance: the CSV report, a page of registrations per chunk, each page read on a
@@ -306,8 +318,19 @@ ServerUnaryReactor* AttendanceServiceImpl::GetAttendance(CallbackServerContext* 
   });
 }
 
-grpc::ServerWriteReactor<v1::AttendanceUpdate>* AttendanceServiceImpl::WatchAttendance(
-    CallbackServerContext* ctx, const v1::WatchAttendanceRequest* req) {
+grpc::ServerWriteReactor<grpc::ByteBuffer>* AttendanceServiceImpl::WatchAttendance(
+    CallbackServerContext* ctx, const grpc::ByteBuffer* request) {
+  // The method is raw (services.h), so its request is parsed here, as gRPC would have.
+  v1::WatchAttendanceRequest req;
+  if (request != nullptr && request->Valid()) {  // no bytes at all is the empty message
+    grpc::ByteBuffer bytes(*request);             // parsing consumes it; this copy shares the bytes
+    if (!grpc::SerializationTraits<v1::WatchAttendanceRequest>::Deserialize(&bytes, &req).ok()) {
+      return new RefusedWatch(grpc::Status(
+          grpc::StatusCode::INVALID_ARGUMENT,
+          "the request could not be parsed as a WatchAttendanceRequest: every text field must be "
+          "valid UTF-8 (and the message must match the turnout.v1 .proto files)"));
+    }
+  }
   return new AttendanceWatcher(ctx, deps_, req);
 }
 

@@ -40,6 +40,7 @@ struct ServiceDeps {
   StreamSlots* exports = nullptr;  // concurrent ExportAttendance streams
   ServerMetrics* metrics = nullptr;
   live::AttendanceHub* hub = nullptr;
+  std::string replica_name;  // ServerOptions::replica_name, resolved
   std::function<absl::Time()> now = [] { return absl::Now(); };
   // Called after a change to an event's counts (the live fan-out hooks in here).
   std::function<void(int64_t event_id)> on_counts_changed = [](int64_t) {};

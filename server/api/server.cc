@@ -12,6 +12,7 @@
 #include <iostream>
 #include <iterator>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "server/api/names.h"
 #include "server/api/request_status_interceptor.h"
@@ -66,6 +67,14 @@ void RegisterAllStatements() {
     return true;
   }();
   (void)done;
+}
+
+std::string ReplicaName(const ServerOptions& options) {
+  if (!options.replica_name.empty()) return options.replica_name;
+  if (!absl::EndsWith(options.listen, ":0")) return options.listen;
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  return absl::StrCat(host, " pid ", getpid());
 }
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
@@ -134,6 +143,7 @@ absl::Status TurnoutServer::Init(const ServerOptions& options) {
   deps_.watches = watches_.get();
   exports_ = std::make_unique<StreamSlots>(kMaxExports, kMaxExportsPerToken, "exports", "exports");
   deps_.exports = exports_.get();
+  deps_.replica_name = ReplicaName(options);
   StartLiveAttendance(connection);
   // Scans may occupy all but two workers, which stay free for every other call.
   scan_batcher_ = std::make_unique<ScanBatcher>(db_.get(), std::max(1, options.scan_batch),

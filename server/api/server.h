@@ -62,6 +62,10 @@ struct ServerOptions {
   int retention_days = 30;
   // How often the automatic purge looks for events due (it also looks at start).
   absl::Duration retention_check_interval = absl::Hours(1);
+  // Sent as the `turnout-replica` header of each WatchAttendance stream, so a client (or a test)
+  // behind a load balancer knows which replica serves it. Empty: the listen address, or with port
+  // 0 the host name and process id.
+  std::string replica_name;
 };
 
 class TurnoutServer {

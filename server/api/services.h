@@ -96,13 +96,18 @@ class CheckinServiceImpl final : public v1::CheckinService::CallbackService {
 // The counts GetAttendance answers and WatchAttendance streams.
 absl::StatusOr<v1::Attendance> ReadAttendance(pqxx::work& txn, int64_t event_id, absl::Time now);
 
-class AttendanceServiceImpl final : public v1::AttendanceService::CallbackService {
+// WatchAttendance is a raw method: its streams write the bytes the hub serialized once per update
+// (live::Update) instead of each serializing the message again. On the wire it is the same
+// AttendanceUpdate stream.
+class AttendanceServiceImpl final
+    : public v1::AttendanceService::WithRawCallbackMethod_WatchAttendance<
+          v1::AttendanceService::CallbackService> {
  public:
   explicit AttendanceServiceImpl(ServiceDeps& deps) : deps_(deps) {}
   ServerUnaryReactor* GetAttendance(CallbackServerContext* ctx, const v1::GetAttendanceRequest* req,
                                     v1::Attendance* resp) override;
-  grpc::ServerWriteReactor<v1::AttendanceUpdate>* WatchAttendance(
-      CallbackServerContext* ctx, const v1::WatchAttendanceRequest* req) override;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* WatchAttendance(
+      CallbackServerContext* ctx, const grpc::ByteBuffer* request) override;
   grpc::ServerWriteReactor<v1::ExportAttendanceChunk>* ExportAttendance(
       CallbackServerContext* ctx, const v1::ExportAttendanceRequest* req) override;
 

@@ -2,11 +2,19 @@
 
 #include <utility>
 
+#include "grpcpp/impl/codegen/proto_utils.h"
+
 namespace turnout::live {
+
+Update::Update(v1::AttendanceUpdate message) : message_(std::move(message)) {
+  bool own_buffer = false;
+  // Serializing a message of a few hundred bytes into memory cannot fail.
+  (void)grpc::SerializationTraits<v1::AttendanceUpdate>::Serialize(message_, &wire_, &own_buffer);
+}
 
 AttendanceHub::AttendanceHub(ReadCounts read, Notify notify, HubOptions options)
     : read_(std::move(read)), notify_(std::move(notify)), options_(std::move(options)) {
-  thread_ = std::thread([this] { Run(); });
+  if (options_.run_publisher) thread_ = std::thread([this] { Run(); });
 }
 
 AttendanceHub::~AttendanceHub() {
@@ -15,7 +23,7 @@ AttendanceHub::~AttendanceHub() {
     stopping_ = true;
     wake_ = true;
   }
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
 }
 
 void AttendanceHub::Run() {
@@ -50,6 +58,7 @@ void AttendanceHub::Subscribe(int64_t event_id, Subscriber* subscriber) {
 }
 
 void AttendanceHub::Unsubscribe(int64_t event_id, Subscriber* subscriber) {
+  absl::MutexLock fan(&fanout_mu_);  // a fan-out in progress may still offer to it
   absl::MutexLock lock(&mu_);
   auto it = feeds_.find(event_id);
   if (it == feeds_.end()) return;
@@ -91,51 +100,72 @@ void AttendanceHub::PublishNow() {
   std::vector<int64_t> to_read;
   std::vector<int64_t> notify;
   {
-    absl::MutexLock lock(&mu_);
-    const absl::Time now = options_.now();
-    notify.assign(to_notify_.begin(), to_notify_.end());
-    to_notify_.clear();
-    for (auto& [event_id, feed] : feeds_) {
-      if (feed.subscribers.empty()) continue;
-      if (feed.dirty) {
-        // Cleared before the read: a change committed during it marks the feed again.
-        feed.dirty = false;
-        to_read.push_back(event_id);
-      } else if (feed.latest != nullptr && now - feed.last_sent >= options_.heartbeat) {
-        auto beat = std::make_shared<v1::AttendanceUpdate>(*feed.latest);
-        beat->set_heartbeat(true);
-        beat->set_snapshot(false);
-        for (Subscriber* s : feed.subscribers) s->Offer(beat);
-        feed.last_sent = now;
+    absl::MutexLock fan(&fanout_mu_);
+    Deliveries beats;
+    {
+      absl::MutexLock lock(&mu_);
+      const absl::Time now = options_.now();
+      notify.assign(to_notify_.begin(), to_notify_.end());
+      to_notify_.clear();
+      for (auto& [event_id, feed] : feeds_) {
+        if (feed.subscribers.empty()) continue;
+        if (feed.dirty) {
+          // Cleared before the read: a change committed during it marks the feed again.
+          feed.dirty = false;
+          to_read.push_back(event_id);
+        } else if (feed.latest != nullptr && now - feed.last_sent >= options_.heartbeat) {
+          v1::AttendanceUpdate message = feed.latest->message();
+          message.set_heartbeat(true);
+          message.set_snapshot(false);
+          auto beat = std::make_shared<const Update>(std::move(message));
+          for (Subscriber* s : feed.subscribers) beats.emplace_back(s, beat);
+          feed.last_sent = now;
+        }
       }
     }
+    Deliver(beats);
   }
   if (!notify.empty() && notify_) notify_(notify);
   for (int64_t event_id : to_read) {
     absl::StatusOr<v1::Attendance> counts = read_(event_id);
-    absl::MutexLock lock(&mu_);
-    if (!counts.ok()) {
-      feeds_[event_id].dirty = true;  // the database is away; try again next tick
-      continue;
+    absl::MutexLock fan(&fanout_mu_);
+    Deliveries deliveries;
+    {
+      absl::MutexLock lock(&mu_);
+      if (!counts.ok()) {
+        feeds_[event_id].dirty = true;  // the database is away; try again next tick
+        continue;
+      }
+      deliveries = Publish(event_id, *counts, /*heartbeat=*/false);
     }
-    Publish(event_id, *counts, /*heartbeat=*/false);
+    Deliver(deliveries);
   }
 }
 
-void AttendanceHub::Publish(int64_t event_id, const v1::Attendance& counts, bool heartbeat) {
+AttendanceHub::Deliveries AttendanceHub::Publish(int64_t event_id, const v1::Attendance& counts,
+                                                 bool heartbeat) {
   Feed& feed = feeds_[event_id];
-  auto update = std::make_shared<v1::AttendanceUpdate>();
-  update->set_sequence(++feed.sequence);
-  update->set_heartbeat(heartbeat);
-  *update->mutable_attendance() = counts;
-  auto snapshot = std::make_shared<v1::AttendanceUpdate>(*update);
-  snapshot->set_snapshot(true);
-  feed.latest = std::move(update);
-  feed.snapshot = std::move(snapshot);
-  for (Subscriber* s : feed.subscribers) {
-    s->Offer(feed.waiting_for_snapshot.erase(s) > 0 ? feed.snapshot : feed.latest);
-  }
+  v1::AttendanceUpdate message;
+  message.set_sequence(++feed.sequence);
+  message.set_heartbeat(heartbeat);
+  *message.mutable_attendance() = counts;
+  v1::AttendanceUpdate snapshot = message;
+  snapshot.set_snapshot(true);
+  feed.latest = std::make_shared<const Update>(std::move(message));
+  feed.snapshot = std::make_shared<const Update>(std::move(snapshot));
+  // Now, not after the fan-out: whoever sees the update may change something at once, and that
+  // change must find the feed busy (not idle) so it waits for the next tick.
   feed.last_sent = options_.now();
+  Deliveries deliveries;
+  deliveries.reserve(feed.subscribers.size());
+  for (Subscriber* s : feed.subscribers) {
+    deliveries.emplace_back(s, feed.waiting_for_snapshot.erase(s) > 0 ? feed.snapshot : feed.latest);
+  }
+  return deliveries;
+}
+
+void AttendanceHub::Deliver(Deliveries& deliveries) {
+  for (auto& [subscriber, update] : deliveries) subscriber->Offer(std::move(update));
 }
 
 }  // namespace turnout::live

@@ -4,9 +4,11 @@
 // they never wait for subscribers. A publisher thread reads the dirty events' counts once (at
 // once when the event published nothing for `interval`, so an idle stream hears of a scan within
 // milliseconds; otherwise on the next tick, so a busy event gets at most one update per interval) (the same numbers GetAttendance gives), gives them the event's next sequence
-// number, and offers the one shared message to every subscriber of the event. A subscriber holds
+// number, serializes it once, and offers that one shared update to every subscriber of the event
+// (each stream writes the same reference-counted bytes; see Update). A subscriber holds
 // at most one message in flight and one pending slot that newer counts overwrite, so a slow or
-// stalled subscriber costs a constant amount of memory and never slows anyone else. When nothing
+// stalled subscriber costs a constant amount of memory and never slows anyone else. The offers
+// happen outside the lock writers take, so a fan-out to thousands of streams never holds up a scan. When nothing
 // changed for `heartbeat`, subscribers get the latest counts again, flagged as a heartbeat.
 //
 // Across replicas (notifier): each publisher tick sends one notification per event that changed
@@ -23,6 +25,7 @@
 #include <functional>
 #include <memory>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -32,14 +35,30 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "grpcpp/support/byte_buffer.h"
 #include "turnout/v1/attendance_service.pb.h"
 
 namespace turnout::live {
 
 namespace v1 = ::turnout::v1;
 
-// One message of a WatchAttendance stream, shared by every subscriber it goes to.
-using SharedUpdate = std::shared_ptr<const v1::AttendanceUpdate>;
+// One message of a WatchAttendance stream, shared by every subscriber it goes to: the message and
+// its wire form, serialized once. A grpc::ByteBuffer's slices are reference-counted, so a stream
+// writing wire() hands gRPC a reference to the same bytes, never a copy or a new serialization.
+class Update {
+ public:
+  explicit Update(v1::AttendanceUpdate message);
+  Update(const Update&) = delete;
+  Update& operator=(const Update&) = delete;
+
+  const v1::AttendanceUpdate& message() const { return message_; }
+  const grpc::ByteBuffer& wire() const { return wire_; }
+
+ private:
+  const v1::AttendanceUpdate message_;
+  grpc::ByteBuffer wire_;
+};
+using SharedUpdate = std::shared_ptr<const Update>;
 
 // Whoever receives an event's updates: in the server, one WatchAttendance stream.
 class Subscriber {
@@ -56,6 +75,8 @@ struct HubOptions {
   // A heartbeat at least this often when nothing changes.
   absl::Duration heartbeat = absl::Seconds(15);
   std::function<absl::Time()> now = [] { return absl::Now(); };
+  // false (tests): no publisher thread; the test calls PublishNow itself.
+  bool run_publisher = true;
 };
 
 class AttendanceHub {
@@ -96,11 +117,16 @@ class AttendanceHub {
     bool dirty = true;
     absl::Time last_sent = absl::InfinitePast();
   };
+  // Who gets which update from one publish.
+  using Deliveries = std::vector<std::pair<Subscriber*, SharedUpdate>>;
   void Run();
   // Wakes the publisher now if `feed` is watched and published nothing for an interval.
   void WakeIfIdle(const Feed& feed) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Publish(int64_t event_id, const v1::Attendance& counts, bool heartbeat)
+  // The event's next update (and snapshot), and who gets which.
+  Deliveries Publish(int64_t event_id, const v1::Attendance& counts, bool heartbeat)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Offers them, without mu_: writers (MarkChanged, on the scan path) never wait for a fan-out.
+  void Deliver(Deliveries& deliveries) ABSL_EXCLUSIVE_LOCKS_REQUIRED(fanout_mu_);
 
   const ReadCounts read_;
   const Notify notify_;
@@ -111,6 +137,9 @@ class AttendanceHub {
   bool wake_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   absl::Mutex tick_mu_;  // one tick at a time
+  // Held while offering, and by Unsubscribe: once Unsubscribe returns nothing is offered to the
+  // subscriber, yet MarkChanged (mu_ only) never waits for the offers. Taken before mu_.
+  absl::Mutex fanout_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   std::thread thread_;
 };
 

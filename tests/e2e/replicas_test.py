@@ -1,7 +1,8 @@
 """Replicas behind a real load balancer: deploy/replicas.sh starts one PostgreSQL, three
 turnout-server replicas and nginx (grpc_pass). A door scans through nginx while a dashboard watches
-through nginx, and one replica is killed with SIGKILL midway: no acknowledged scan is lost or
-counted twice, and the watcher picks up on another replica.
+through nginx, and the replica serving the watcher (named in its stream's turnout-replica header)
+is killed with SIGKILL midway: no acknowledged scan is lost or counted twice, and the watcher
+resumes on another replica and misses nothing.
 
 Run: python3 tests/e2e/replicas_test.py --build-dir build
 """
@@ -33,6 +34,7 @@ def free_port():
 
 
 class ReplicasTest(unittest.TestCase):
+    killed = None  # the replica test_a_replica_dies_midway_and_nothing_is_lost killed
     @classmethod
     def setUpClass(cls):
         harness.generate_stubs(os.path.join(BUILD_DIR, "tests/e2e/gen"))
@@ -118,24 +120,34 @@ class ReplicasTest(unittest.TestCase):
             registration=res.Registration(display_name="Person %d" % i)),
             metadata=self.admin, timeout=30).ticket.code for i in range(40)]
 
-        # The watcher: through nginx, reconnecting (through nginx again) whenever its stream ends.
-        seen = {"checked_in": -1, "streams": 0}
+        # The watcher: through nginx, reconnecting (through nginx again) whenever its stream ends,
+        # noting which replica serves each stream and what each stream showed.
+        seen = {"checked_in": -1, "streams": []}  # streams: [replica, last checked_in]
+        first_stream = threading.Event()
         stop = threading.Event()
 
         def watch():
             while not stop.is_set():
-                seen["streams"] += 1
                 try:
-                    for update in attendance.WatchAttendance(
-                            at.WatchAttendanceRequest(event=event.name), metadata=dashboard,
-                            timeout=120):
-                        seen["checked_in"] = update.attendance.checkpoints[0].checked_in
+                    call = attendance.WatchAttendance(
+                        at.WatchAttendanceRequest(event=event.name), metadata=dashboard,
+                        timeout=120)
+                    replica = dict(call.initial_metadata()).get("turnout-replica", "")
+                    stream = [replica, -1]
+                    seen["streams"].append(stream)
+                    first_stream.set()
+                    for update in call:
+                        stream[1] = update.attendance.checkpoints[0].checked_in
+                        seen["checked_in"] = stream[1]
                         if stop.is_set():
                             return
                 except grpc.RpcError:
                     time.sleep(0.2)
         watcher = threading.Thread(target=watch, daemon=True)
         watcher.start()
+        self.assertTrue(first_stream.wait(30), "the watcher's stream opened")
+        watched = seen["streams"][0][0]
+        self.assertRegex(watched, r"^replica[123]$", "the stream names its replica")
 
         acknowledged = {}
         last_error = [""]
@@ -160,7 +172,9 @@ class ReplicasTest(unittest.TestCase):
 
         for i in range(20):
             scan(i)
-        os.kill(self.pid_of("replica2"), signal.SIGKILL)
+        killed = seen["streams"][-1][0]  # the replica the watcher is on now
+        ReplicasTest.killed = killed
+        os.kill(self.pid_of(killed), signal.SIGKILL)
         for i in range(20, 40):
             scan(i)
 
@@ -184,12 +198,19 @@ class ReplicasTest(unittest.TestCase):
         while time.time() < deadline and seen["checked_in"] != 40:
             time.sleep(0.1)
         stop.set()
-        print("watcher streams opened: %d; last checked in seen: %d" %
-              (seen["streams"], seen["checked_in"]), file=sys.stderr)
+        print("killed %s; watcher streams (replica, last checked in): %s" %
+              (killed, seen["streams"]), file=sys.stderr)
         self.assertEqual(seen["checked_in"], 40, "the watcher caught up on a live replica")
+        after = [s for s in seen["streams"] if s[1] == 40]
+        self.assertTrue(after, "a stream showed all 40")
+        self.assertNotEqual(after[-1][0], killed, "the stream that showed all 40 is on another "
+                            "replica than the one killed")
+        self.assertGreaterEqual(len(seen["streams"]), 2, "the watcher's stream ended with its "
+                                "replica and it opened another")
 
     def test_zz_ctrl_c_stops_everything(self):
-        names = ["postgres", "replica1", "replica3", "nginx"]
+        names = ["postgres", "replica1", "replica2", "replica3", "nginx"]
+        names = [n for n in names if n != ReplicasTest.killed]
         pids = [self.pid_of(n) for n in names]
         self.proc.send_signal(signal.SIGINT)  # what Ctrl-C sends to the script
         self.proc.wait(timeout=60)

@@ -2,6 +2,7 @@
 // of change, each exactly what GetAttendance says; heartbeats; roles; and two replicas on one
 // PostgreSQL, before and after the database restarts.
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
@@ -65,6 +66,13 @@ class Watch {
   grpc::Status Finish() {
     finished_ = true;
     return reader_->Finish();
+  }
+
+  // The stream's turnout-replica header (once a message or the status arrived).
+  std::string Replica() const {
+    const auto& headers = ctx_.GetServerInitialMetadata();
+    auto it = headers.find("turnout-replica");
+    return it == headers.end() ? "" : std::string(it->second.data(), it->second.size());
   }
 
  private:
@@ -180,6 +188,54 @@ TEST(WatchTest, OnlyReadersOfTheEventMayWatch) {
     EXPECT_FALSE(bad.Next(&update));
     EXPECT_EQ(bad.Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   }
+}
+
+// WatchAttendance is a raw method on the server (it writes pre-serialized updates), so the server
+// parses its request itself: bytes that are not a WatchAttendanceRequest, or an empty one, get
+// INVALID_ARGUMENT saying what is wrong, as every other method's do.
+TEST(WatchTest, ARequestThatDoesNotParseOrNamesNoEventIsRefused) {
+  TestServer server(Quick);
+  const v1::Event event = server.NewEvent("Oakland");
+  {
+    Watch latin1(server, server.admin_token(), "events/1\xe9");  // Latin-1, not UTF-8
+    v1::AttendanceUpdate update;
+    EXPECT_FALSE(latin1.Next(&update));
+    const grpc::Status status = latin1.Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+    EXPECT_THAT(status.error_message(), ::testing::HasSubstr("valid UTF-8"));
+  }
+  {
+    Watch empty(server, server.admin_token(), "");  // serialized as no bytes at all
+    v1::AttendanceUpdate update;
+    EXPECT_FALSE(empty.Next(&update));
+    const grpc::Status status = empty.Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+    EXPECT_THAT(status.error_message(), ::testing::HasSubstr("event"));
+  }
+  // And a good request on the same server still streams.
+  Watch good(server, server.admin_token(), event.name());
+  v1::AttendanceUpdate update;
+  ASSERT_TRUE(good.Next(&update));
+  EXPECT_TRUE(update.snapshot());
+}
+
+// Behind a load balancer a client (or tests/e2e/replicas_test.py) learns which replica serves it.
+TEST(WatchTest, AStreamNamesTheReplicaServingIt) {
+  TestServer server([](api::ServerOptions& options) {
+    Quick(options);
+    options.replica_name = "replica-a";
+  });
+  const v1::Event event = server.NewEvent("Oakland");
+  Watch watch(server, server.admin_token(), event.name());
+  v1::AttendanceUpdate update;
+  ASSERT_TRUE(watch.Next(&update));
+  EXPECT_EQ(watch.Replica(), "replica-a");
+
+  TestServer unnamed(Quick);  // listens on port 0: named by host and process
+  const v1::Event other = unnamed.NewEvent("Los Angeles");
+  Watch second(unnamed, unnamed.admin_token(), other.name());
+  ASSERT_TRUE(second.Next(&update));
+  EXPECT_THAT(second.Replica(), ::testing::HasSubstr(absl::StrCat(" pid ", getpid())));
 }
 
 TEST(WatchTest, AnyResumePointStartsFromAWholeSnapshot) {

@@ -23,31 +23,39 @@ class Recorder final : public Subscriber {
 
 class HubTest : public ::testing::Test {
  protected:
-  HubTest() {
+  HubTest() { hub_ = NewHub(/*run_publisher=*/false); }
+
+  // Tests tick by hand (PublishNow); with the publisher thread, only its wake-ups publish (the
+  // tick is an hour).
+  std::unique_ptr<AttendanceHub> NewHub(bool run_publisher) {
     HubOptions options;
-    options.interval = absl::Hours(1);  // the thread stays out of the way; tests tick by hand
+    options.interval = absl::Hours(1);
     options.heartbeat = absl::Seconds(15);
     options.now = [this] { return now_; };
-    hub_ = std::make_unique<AttendanceHub>(
+    options.run_publisher = run_publisher;
+    return std::make_unique<AttendanceHub>(
         [this](int64_t event_id) -> absl::StatusOr<v1::Attendance> {
           ++reads_[event_id];
           if (fail_reads_) return absl::UnavailableError("database away");
           v1::Attendance a;
           a.set_event(absl::StrCat("events/", event_id));
-          a.add_checkpoints()->set_checked_in(checked_in_[event_id]);
+          v1::CheckpointAttendance* c = a.add_checkpoints();
+          c->set_checked_in(checked_in_[event_id]);
+          c->set_title(title_);
           return a;
         },
         [this](const std::vector<int64_t>& ids) { notified_.push_back(ids); }, options);
   }
 
   static int64_t CheckedIn(const SharedUpdate& u) {
-    return u->attendance().checkpoints(0).checked_in();
+    return u->message().attendance().checkpoints(0).checked_in();
   }
 
   absl::Time now_ = absl::FromUnixSeconds(1700000000);
   std::map<int64_t, int64_t> checked_in_;
   std::map<int64_t, int> reads_;
   bool fail_reads_ = false;
+  std::string title_ = "Entrance";
   std::vector<std::vector<int64_t>> notified_;
   std::unique_ptr<AttendanceHub> hub_;
 };
@@ -58,23 +66,23 @@ TEST_F(HubTest, AStreamStartsWithASnapshotThenGetsNumberedUpdates) {
   EXPECT_THAT(r.updates, IsEmpty()) << "nothing read yet";
   hub_->PublishNow();
   ASSERT_EQ(r.updates.size(), 1u);
-  EXPECT_TRUE(r.updates[0]->snapshot());
-  EXPECT_EQ(r.updates[0]->sequence(), 1);
+  EXPECT_TRUE(r.updates[0]->message().snapshot());
+  EXPECT_EQ(r.updates[0]->message().sequence(), 1);
 
   checked_in_[1] = 7;
   hub_->MarkChanged(1);
   hub_->PublishNow();
   ASSERT_EQ(r.updates.size(), 2u);
-  EXPECT_FALSE(r.updates[1]->snapshot());
-  EXPECT_EQ(r.updates[1]->sequence(), 2);
+  EXPECT_FALSE(r.updates[1]->message().snapshot());
+  EXPECT_EQ(r.updates[1]->message().sequence(), 2);
   EXPECT_EQ(CheckedIn(r.updates[1]), 7);
 
   // A later subscriber starts from a snapshot of the latest counts, without a new read.
   Recorder late;
   hub_->Subscribe(1, &late);
   ASSERT_EQ(late.updates.size(), 1u);
-  EXPECT_TRUE(late.updates[0]->snapshot());
-  EXPECT_EQ(late.updates[0]->sequence(), 2);
+  EXPECT_TRUE(late.updates[0]->message().snapshot());
+  EXPECT_EQ(late.updates[0]->message().sequence(), 2);
   EXPECT_EQ(CheckedIn(late.updates[0]), 7);
   EXPECT_EQ(reads_[1], 2);
 }
@@ -96,6 +104,39 @@ TEST_F(HubTest, ManyChangesBetweenTicksCostOneReadAndOneSharedUpdate) {
   EXPECT_THAT(notified_, ElementsAre(ElementsAre(1))) << "one notification for 500 changes";
 }
 
+// WatchAttendance streams write update->wire(): gRPC copies a ByteBuffer by taking references to
+// its slices, so every stream sends the bytes serialized here once, whatever the subscriber count.
+TEST_F(HubTest, AnUpdateIsSerializedOnceAndEveryStreamsCopySharesItsBytes) {
+  Recorder a, b;
+  // As large as a real program's counts: gRPC copies a message of up to 23 bytes inline instead.
+  checked_in_[1] = 42;
+  title_ = std::string(200, 'x');
+  hub_->Subscribe(1, &a);
+  hub_->Subscribe(1, &b);
+  hub_->PublishNow();
+  ASSERT_EQ(a.updates.size(), 1u);
+  const Update& update = *a.updates[0];
+  ASSERT_EQ(&update, b.updates[0].get());
+  ASSERT_GT(update.wire().Length(), 200u);
+
+  grpc::ByteBuffer first(update.wire());   // what one stream hands gRPC
+  grpc::ByteBuffer second(update.wire());  // and another
+  grpc::Slice original, s1, s2;
+  ASSERT_TRUE(update.wire().TrySingleSlice(&original).ok());
+  ASSERT_TRUE(first.TrySingleSlice(&s1).ok());
+  ASSERT_TRUE(second.TrySingleSlice(&s2).ok());
+  EXPECT_EQ(s1.begin(), original.begin()) << "a stream's copy refers to the same bytes";
+  EXPECT_EQ(s2.begin(), original.begin());
+
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(original.begin()), original.size()),
+            update.message().SerializeAsString())
+      << "the bytes are the message";
+  v1::AttendanceUpdate parsed;
+  ASSERT_TRUE(parsed.ParseFromArray(original.begin(), static_cast<int>(original.size())));
+  EXPECT_TRUE(parsed.snapshot());
+  EXPECT_EQ(parsed.attendance().checkpoints(0).checked_in(), 42);
+}
+
 TEST_F(HubTest, NothingChangedMeansNoReadUntilTheHeartbeat) {
   Recorder r;
   hub_->Subscribe(1, &r);
@@ -106,8 +147,8 @@ TEST_F(HubTest, NothingChangedMeansNoReadUntilTheHeartbeat) {
   now_ += absl::Seconds(1);
   hub_->PublishNow();
   ASSERT_EQ(r.updates.size(), 2u);
-  EXPECT_TRUE(r.updates[1]->heartbeat());
-  EXPECT_EQ(r.updates[1]->sequence(), 1) << "the same counts, the same sequence";
+  EXPECT_TRUE(r.updates[1]->message().heartbeat());
+  EXPECT_EQ(r.updates[1]->message().sequence(), 1) << "the same counts, the same sequence";
   EXPECT_EQ(reads_[1], 1) << "a heartbeat reads nothing";
 }
 
@@ -127,6 +168,7 @@ TEST_F(HubTest, AChangeToAnIdleEventIsPublishedAtOnceByThePublisherThread) {
     absl::Mutex mu;
     std::vector<SharedUpdate> updates ABSL_GUARDED_BY(mu);
   } w;
+  hub_ = NewHub(/*run_publisher=*/true);
   hub_->Subscribe(1, &w);
   ASSERT_TRUE(w.AwaitCount(1)) << "a new stream's snapshot is read at once";
   now_ += absl::Hours(2);  // idle for longer than an interval (the publisher reads now_ under
@@ -168,14 +210,14 @@ TEST_F(HubTest, ChangesFromOtherReplicasAreReadButNotPassedOn) {
 
 TEST_F(HubTest, AFailedReadIsRetriedOnTheNextTick) {
   Recorder r;
-  hub_->Subscribe(1, &r);
   fail_reads_ = true;
+  hub_->Subscribe(1, &r);
   hub_->PublishNow();
   EXPECT_THAT(r.updates, IsEmpty());
   fail_reads_ = false;
   hub_->PublishNow();
   ASSERT_EQ(r.updates.size(), 1u);
-  EXPECT_TRUE(r.updates[0]->snapshot());
+  EXPECT_TRUE(r.updates[0]->message().snapshot());
 }
 
 TEST_F(HubTest, AfterLostNotificationsEveryWatchedEventIsReadAgain) {

@@ -50,11 +50,13 @@
 #include "server/api/server.h"
 #include "server/store/embedded_postgres.h"
 #include "tools/bench/fixture.h"
+#include "tools/bench/floor_server.h"
 #include "tools/bench/offline_bench.h"
 #include "tools/bench/observe.h"
 #include "tools/bench/pgbench_replay.h"
 #include "tools/bench/scan_load.h"
 #include "tools/bench/stats.h"
+#include "tools/bench/watch_bench.h"
 
 ABSL_FLAG(int, tickets, 2000, "registrations to create (and tickets to scan)");
 ABSL_FLAG(int, concurrency, 64, "Scan calls in flight, and pgbench clients");
@@ -547,13 +549,21 @@ int main(int argc, char** argv) {
       "  turnout-bench checkin [--tickets=2000] [--concurrency=64] [--seconds=10] "
       "[--durable=true]\n"
       "  turnout-bench offline [--offline_tickets=5000] [--upload_scans=10000]\n"
+      "  turnout-bench watch [--subscribers=10000] [--connections=100] [--scan_subscribers=1000]\n"
       "checkin: durable check-ins/s and latency through gRPC vs pgbench replaying the same SQL.\n"
       "offline: a door's verify + decide vs raw Ed25519 verify; bundle size and build time;\n"
-      "         UploadScans from three devices next to online Scan.");
+      "         UploadScans from three devices next to online Scan.\n"
+      "watch: WatchAttendance on turnout-server processes vs a bare gRPC fan-out of the same\n"
+      "       size: memory per subscriber, broadcast and scan-to-screen latency, scan throughput\n"
+      "       with watchers, across replicas. A quick look: --subscribers=200 --scan_subscribers=100\n"
+      "       --connections=10 --seconds=2 --scan_rate=50.");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   const std::string command = args.size() == 2 ? args[1] : "";
   if (command == "checkin") return turnout::bench::RunCheckin();
   if (command == "offline") return turnout::bench::RunOffline();
+  if (command == "watch") return turnout::bench::RunWatch();
+  // The bare fan-out `watch` runs as a child process of its own (floor_server.h).
+  if (command == "floor-server") return turnout::bench::RunFloorServer();
   std::cerr << absl::ProgramUsageMessage() << "\n";
   return 2;
 }

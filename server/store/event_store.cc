@@ -32,7 +32,7 @@ constexpr char kCheckpointColumns[] = R"(
   coalesce(s.capacity, e.capacity), coalesce(s.requires_selection, false),
   coalesce(s.allow_reentry, e.allow_reentry),
   us_of(coalesce(s.start_time - interval '30 minutes', e.doors_open_time)),
-  us_of(coalesce(s.end_time, e.end_time)), coalesce(s.room, ''))";
+  us_of(coalesce(s.end_time, e.end_time)), coalesce(s.room, ''), e.state)";
 
 EventRecord ReadEvent(const pqxx::row& r) {
   EventRecord e;
@@ -86,6 +86,7 @@ CheckpointRecord ReadCheckpoint(const pqxx::row& r) {
   c.open_time = FromMicros(r[7].as<int64_t>());
   c.close_time = FromMicros(r[8].as<int64_t>());
   c.room = r[9].as<std::string>();
+  c.event_state = r[10].as<int>();
   return c;
 }
 

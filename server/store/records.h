@@ -63,6 +63,7 @@ struct CheckpointRecord {
   absl::Time open_time;
   absl::Time close_time;
   std::string room;  // the session's; empty for the entrance
+  int event_state = 0;  // Event.State of its event: only a PUBLISHED event admits anyone
 };
 
 struct ChoiceRecord {

@@ -95,12 +95,15 @@ class Server:
             self.log.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def ctl(self, *args, token=None, check=True):
-        """Runs turnoutctl against this server; returns CompletedProcess (text)."""
+    def ctl(self, *args, token=None, check=True, tz=None):
+        """Runs turnoutctl against this server; returns CompletedProcess (text). `tz` sets the
+        machine's time zone ($TZ) the tool runs in."""
         cmd = [os.path.join(self.build_dir, "tools/turnoutctl"), "--server=" + self.target,
                "--token_file=" + os.path.join(self.data_dir, "admin.token")]
         env = dict(os.environ)
         env.pop("TURNOUT_TOKEN", None)
+        if tz:
+            env["TZ"] = tz
         if token:
             env["TURNOUT_TOKEN"] = token
         result = subprocess.run(cmd + list(args), capture_output=True, text=True, env=env,

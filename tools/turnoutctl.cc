@@ -477,9 +477,10 @@ absl::StatusOr<int> Scan(const Client& client, const Args& args) {
   if (const std::string checkpoint = absl::GetFlag(FLAGS_checkpoint); !checkpoint.empty()) {
     request.set_checkpoint(Qualify(request.event(), "checkpoints", checkpoint));
   }
-  if (absl::Status s = SetTime("at", absl::GetFlag(FLAGS_at), *request.mutable_scan_time());
-      !s.ok()) {
-    return s;
+  // Without --at the scan is made now, by the server's clock: scan_time stays unset (an empty
+  // one would read as 1970).
+  if (const std::string at = absl::GetFlag(FLAGS_at); !at.empty()) {
+    if (absl::Status s = SetTime("at", at, *request.mutable_scan_time()); !s.ok()) return s;
   }
   absl::StatusOr<v1::ScanResult> result = client.Scan(request);
   if (!result.ok()) return result.status();

@@ -215,17 +215,24 @@ class PythonClientTest(EventTestCase):
         code = self.register("Zona Horaria").ticket.code
         entered = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=30)
                    ).replace(microsecond=0)
-        at = entered.strftime("%Y-%m-%dT%H:%M:%SZ")
-        first = SERVER.ctl("scan", self.event.name, code, "--at=" + at, token=self.door_secret,
-                           tz="Asia/Tokyo")
+        iso = lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ")
+        first = SERVER.ctl("scan", self.event.name, code, "--at=" + iso(entered),
+                           token=self.door_secret, tz="Asia/Tokyo")
         self.assertRegex(first.stdout, r"status:\s+ADMITTED")
-        again = SERVER.ctl("scan", self.event.name, code, token=self.door_secret, tz="Asia/Tokyo",
-                           check=False)
-        self.assertRegex(again.stdout, r"status:\s+ALREADY_CHECKED_IN")
+        again = SERVER.ctl("scan", self.event.name, code,
+                           "--at=" + iso(entered + datetime.timedelta(minutes=1)),
+                           token=self.door_secret, tz="Asia/Tokyo", check=False)
+        self.assertRegex(again.stdout, r"status:\s+ALREADY_CHECKED_IN", again.stderr)
         venue = entered.astimezone(zoneinfo.ZoneInfo("America/Los_Angeles"))
-        self.assertIn("first entry:", again.stdout)
         self.assertRegex(again.stdout,
                          r"first entry:\s+" + re.escape(venue.strftime("%Y-%m-%d %H:%M")) + " at ")
+
+    def test_turnoutctl_scans_now_without_at(self):
+        """Without --at the scan is made now (no empty scan_time that reads as 1970)."""
+        code = self.register("Sin Hora").ticket.code
+        now = SERVER.ctl("scan", self.event.name, code, token=self.door_secret, check=False)
+        self.assertEqual(now.returncode, 0, now.stdout + now.stderr)
+        self.assertRegex(now.stdout, r"status:\s+ADMITTED")
 
     def test_retry_with_same_client_scan_id_counts_once(self):
         at, res = v1["attendance_service_pb2"], v1["resources_pb2"]

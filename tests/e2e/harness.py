@@ -23,7 +23,10 @@ def generate_stubs(out_dir):
         os.path.join("turnout/v1", f)
         for f in os.listdir(os.path.join(ROOT, "proto/turnout/v1"))
         if f.endswith(".proto"))
-    subprocess.run([sys.executable, "-m", "grpc_tools.protoc", "-I", os.path.join(ROOT, "proto"),
+    # Debian's protoc and gRPC plugin (protobuf-compiler, protobuf-compiler-grpc): the protoc that
+    # python3-grpc-tools bundles (3.5) predates proto3 `optional` fields.
+    subprocess.run(["protoc", "-I", os.path.join(ROOT, "proto"),
+                    "--plugin=protoc-gen-grpc_python=" + shutil.which("grpc_python_plugin"),
                     "--python_out", out_dir, "--grpc_python_out", out_dir, *protos],
                    check=True)
     if out_dir not in sys.path:

@@ -281,8 +281,9 @@ absl::StatusOr<DoorAnswer> OnlineFirstDoorEngine::DecideAndQueue(const DoorScan&
                      " is not in the offline bundle"));
   }
   const StoredBundle& bundle = store_->bundle();
-  const OfflineContext context{event_id_, &bundle.keys, &bundle.checkpoints, *where,
-                               options_.language};
+  OfflineContext context{event_id_, &bundle.keys, &bundle.checkpoints, *where, options_.language};
+  context.event_published =
+      bundle.event_state != v1::Event::DRAFT && bundle.event_state != v1::Event::CANCELED;
   absl::StatusOr<OfflineDecision> decision =
       DecideOffline(context, StoreKnowledge(*store_), {scan.code, scan.direction, at});
   if (!decision.ok()) return decision.status();

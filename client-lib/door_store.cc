@@ -63,6 +63,7 @@ constexpr char kMetaVersion[] = "bundle_version";
 constexpr char kMetaRefreshed[] = "bundle_refreshed_us";
 constexpr char kMetaTimeZone[] = "time_zone";
 constexpr char kMetaTitle[] = "title";
+constexpr char kMetaEventState[] = "event_state";
 constexpr char kMetaCountsThrough[] = "counts_through_seq";
 
 // SQLite's result as a status. What says the file is not a sound database is DataLoss, which Open
@@ -366,6 +367,9 @@ absl::Status DoorStore::LoadBundle() {
       if (key == kMetaEvent) b.event = value;
       if (key == kMetaTimeZone) b.time_zone = value;
       if (key == kMetaTitle) b.title = value;
+      if (key == kMetaEventState && absl::SimpleAtoi(value, &number)) {
+        b.event_state = static_cast<int>(number);
+      }
       if (key == kMetaVersion && absl::SimpleAtoi(value, &number)) b.version = number;
       if (key == kMetaRefreshed && absl::SimpleAtoi(value, &number)) {
         b.refreshed = absl::FromUnixMicros(number);
@@ -502,7 +506,8 @@ absl::Status DoorStore::ApplyBundle(const v1::OfflineBundle& bundle, absl::Time 
        {std::pair<const char*, std::string>{kMetaVersion, absl::StrCat(bundle.version())},
         {kMetaRefreshed, absl::StrCat(absl::ToUnixMicros(received))},
         {kMetaTimeZone, bundle.time_zone()},
-        {kMetaTitle, bundle.title()}}) {
+        {kMetaTitle, bundle.title()},
+        {kMetaEventState, absl::StrCat(static_cast<int>(bundle.event_state()))}}) {
     if (absl::Status s = SetMeta(key, value); !s.ok()) return s;
   }
   if (absl::Status s = txn.Commit(); !s.ok()) return s;

@@ -50,6 +50,8 @@ struct StoredBundle {
   absl::Time refreshed = absl::InfinitePast();  // the device's clock when it was last applied
   std::string time_zone;
   std::string title;
+  // The latest bundle's event_state (Event.State); STATE_UNSPECIFIED from an older server.
+  int event_state = 0;
   domain::KeyRing keys;
   std::vector<v1::Checkpoint> checkpoints;
 };

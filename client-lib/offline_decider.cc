@@ -35,6 +35,7 @@ absl::StatusOr<domain::CheckpointView> CheckpointViewOf(const OfflineContext& co
   }
   view.requires_selection = c.requires_selection();
   view.allow_reentry = c.allow_reentry();
+  view.event_published = context.event_published;
   if (c.has_open_time()) view.opens_at = FromProtoTime(c.open_time());
   if (c.has_close_time()) view.closes_at = FromProtoTime(c.close_time());
   return view;

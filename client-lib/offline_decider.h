@@ -52,6 +52,9 @@ struct OfflineContext {
   const std::vector<v1::Checkpoint>* checkpoints = nullptr;  // the bundle's (breakout titles)
   v1::Checkpoint checkpoint;                                 // where the scan is made
   std::string language;                                      // of the answer's message
+  // The bundle's event_state is PUBLISHED (or unset, from a server that did not send it); a
+  // DRAFT or CANCELED event admits nobody.
+  bool event_published = true;
 };
 
 struct OfflineRequest {

@@ -52,7 +52,8 @@ ABSL_FLAG(std::string, start, "", "start time, RFC 3339");
 ABSL_FLAG(std::string, end, "", "end time, RFC 3339");
 ABSL_FLAG(std::string, doors_open, "", "when doors open for check-in, RFC 3339");
 ABSL_FLAG(int32_t, capacity, 0, "event or room capacity; 0 means unlimited");
-ABSL_FLAG(bool, allow_reentry, false, "allow entering again after an exit");
+ABSL_FLAG(bool, allow_reentry, true,
+          "allow entering again after an exit; --noallow_reentry admits each ticket once");
 ABSL_FLAG(std::string, kind, "", "session kind: plenary|breakout|other");
 ABSL_FLAG(std::string, track, "", "session track");
 ABSL_FLAG(std::string, room, "", "session room");
@@ -468,9 +469,20 @@ absl::StatusOr<int> ManageSecret(const Client& client, const Args& args) {
   return kExitOk;
 }
 
+// The time zone of the event named on the command line, in which its times are shown.
+absl::StatusOr<absl::TimeZone> EventZone(const Client& client, const std::string& event) {
+  v1::GetEventRequest get;
+  get.set_name(event);
+  absl::StatusOr<v1::Event> got = client.GetEvent(get);
+  if (!got.ok()) return got.status();
+  return Zone(got->time_zone());
+}
+
 absl::StatusOr<int> Scan(const Client& client, const Args& args) {
   v1::ScanRequest request;
   request.set_event(EventArg(args[0]));
+  absl::StatusOr<absl::TimeZone> zone = EventZone(client, request.event());
+  if (!zone.ok()) return zone.status();
   request.set_code(args[1]);
   request.set_client_scan_id(client::NewRequestId());
   request.set_language(absl::GetFlag(FLAGS_language));
@@ -479,13 +491,14 @@ absl::StatusOr<int> Scan(const Client& client, const Args& args) {
   if (const std::string checkpoint = absl::GetFlag(FLAGS_checkpoint); !checkpoint.empty()) {
     request.set_checkpoint(Qualify(request.event(), "checkpoints", checkpoint));
   }
-  if (absl::Status s = SetTime("at", absl::GetFlag(FLAGS_at), *request.mutable_scan_time());
-      !s.ok()) {
-    return s;
+  // Without --at the scan is made now, by the server's clock: scan_time stays unset (an empty
+  // one would read as 1970).
+  if (const std::string at = absl::GetFlag(FLAGS_at); !at.empty()) {
+    if (absl::Status s = SetTime("at", at, *request.mutable_scan_time()); !s.ok()) return s;
   }
   absl::StatusOr<v1::ScanResult> result = client.Scan(request);
   if (!result.ok()) return result.status();
-  PrintTable(ScanResultRows(*result));
+  PrintTable(ScanResultRows(*result, *zone));
   return ScanExitCode(*result);
 }
 
@@ -507,6 +520,8 @@ absl::StatusOr<int> Search(const Client& client, const Args& args) {
 absl::StatusOr<int> WalkIn(const Client& client, const Args& args) {
   v1::CheckInWalkInRequest request;
   request.set_event(EventArg(args[0]));
+  absl::StatusOr<absl::TimeZone> zone = EventZone(client, request.event());
+  if (!zone.ok()) return zone.status();
   request.set_client_scan_id(client::NewRequestId());
   request.set_language(absl::GetFlag(FLAGS_language));
   if (const std::string checkpoint = absl::GetFlag(FLAGS_checkpoint); !checkpoint.empty()) {
@@ -517,7 +532,7 @@ absl::StatusOr<int> WalkIn(const Client& client, const Args& args) {
   if (!response.ok()) return response.status();
   Table rows = {{"registration:", response->registration().name()},
                 {"ticket:", response->ticket().code()}};
-  for (auto& row : ScanResultRows(response->result())) rows.push_back(std::move(row));
+  for (auto& row : ScanResultRows(response->result(), *zone)) rows.push_back(std::move(row));
   PrintTable(rows);
   return ScanExitCode(response->result());
 }
@@ -720,11 +735,11 @@ constexpr Command kCommands[] = {
     {"Events and program", "events list", "", "", 0, 0, EventsList},
     {"", "events get", "EVENT", "", 1, 1, EventsGet},
     {"", "events create", "--title= --venue= --time_zone= --start= --end= [--doors_open=]",
-     "[--capacity=] [--allow_reentry]", 0, 0, EventsCreate},
+     "[--capacity=] [--noallow_reentry]", 0, 0, EventsCreate},
     {"", "events publish", "EVENT", "", 1, 1, EventsPublish},
     {"", "sessions list", "EVENT", "", 1, 1, SessionsList},
     {"", "sessions create", "EVENT --title= --kind=plenary|breakout --start= --end=",
-     "[--track= --room= --round= --capacity= --requires_selection --allow_reentry]", 1, 1,
+     "[--track= --room= --round= --capacity= --requires_selection --noallow_reentry]", 1, 1,
      SessionsCreate},
     {"", "checkpoints", "EVENT", "", 1, 1, Checkpoints},
     {"", "demo", "",

@@ -87,7 +87,7 @@ Table ConfirmationRows(const v1::RegisterResponse& response) {
   return rows;
 }
 
-Table ScanResultRows(const v1::ScanResult& result) {
+Table ScanResultRows(const v1::ScanResult& result, absl::TimeZone event_zone) {
   Table rows = {{"status:", v1::ScanResult::Status_Name(result.status())},
                 {"message:", result.message()}};
   if (!result.display_name().empty()) rows.push_back({"name:", result.display_name()});
@@ -98,9 +98,8 @@ Table ScanResultRows(const v1::ScanResult& result) {
     rows.push_back({"breakouts:", Choices(result.session_choices())});
   }
   if (result.has_first_entry_time()) {
-    rows.push_back(
-        {"first entry:", absl::StrCat(FormatTime(result.first_entry_time(), absl::LocalTimeZone()),
-                                      " at ", result.first_entry_checkpoint())});
+    rows.push_back({"first entry:", absl::StrCat(FormatTime(result.first_entry_time(), event_zone),
+                                                 " at ", result.first_entry_checkpoint())});
   }
   if (result.replayed())
     rows.push_back({"replayed:", "yes (answer to an earlier, identical scan)"});

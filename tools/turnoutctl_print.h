@@ -36,8 +36,9 @@ void PrintEvent(const v1::Event& event);
 // the attendee's manage secret, which is shown this once (the server keeps only a hash).
 Table ConfirmationRows(const v1::RegisterResponse& response);
 // What the door volunteer sees, as "key: value" rows: status, message, name, flags, breakouts,
-// first entry.
-Table ScanResultRows(const v1::ScanResult& result);
+// first entry. `event_zone` is the event's time zone (Event.time_zone, see Zone()): the first entry
+// reads as the clock at the venue, whatever zone the machine running the tool is set to.
+Table ScanResultRows(const v1::ScanResult& result, absl::TimeZone event_zone);
 // One row per checkpoint: registered, checked in, inside, capacity.
 void PrintAttendance(const v1::Attendance& attendance);
 void PrintKeys(const std::vector<v1::SigningKeyInfo>& keys);

@@ -156,7 +156,7 @@ store::SessionRecord SessionFrom(const v1::Session& in, int64_t event_id) {
   s.end_time = FromProtoTime(in.end_time());
   s.capacity = in.capacity();
   s.requires_selection = in.requires_selection();
-  s.allow_reentry = true;
+  s.allow_reentry = in.has_allow_reentry() ? in.allow_reentry() : true;
   return s;
 }
 
@@ -226,7 +226,7 @@ ServerUnaryReactor* EventServiceImpl::CreateEvent(CallbackServerContext* ctx,
                                                  : e.start_time - absl::Hours(1);
     e.capacity = in.capacity();
     e.state = in.state() == v1::Event::STATE_UNSPECIFIED ? v1::Event::DRAFT : in.state();
-    e.allow_reentry = true;
+    e.allow_reentry = in.has_allow_reentry() ? in.allow_reentry() : true;
     RETURN_IF_ERROR(CheckEvent(e));
     return call.Transaction([&](pqxx::work& txn) -> absl::Status {
       ASSIGN_OR_RETURN(store::EventRecord created,

@@ -1,6 +1,8 @@
 #include "server/api/scan_batcher.h"
 
 #include <algorithm>
+#include <cstddef>
+#include <optional>
 
 #include "server/api/server_metrics.h"
 
@@ -54,20 +56,43 @@ void ScanBatcher::RunBatches(pqxx::connection* conn) {
       return std::tie(a.input.code, a.input.registration_id) <
              std::tie(b.input.code, b.input.registration_id);
     });
-    std::vector<absl::StatusOr<store::ScanOutcome>> outcomes;
+    CommitBatch(conn, batch);
+  }
+}
+
+void ScanBatcher::CommitBatch(pqxx::connection* conn, std::vector<Job>& batch) {
+  std::vector<absl::StatusOr<store::ScanOutcome>> outcomes;
+  while (!batch.empty()) {
+    // The job whose statements failed, if one did: it fails alone, and the rest run again
+    // without it in a fresh transaction (the failed one rolled back all of them).
+    std::optional<size_t> failed;
     const absl::Status committed = store::Database::InTransaction(conn, [&](pqxx::work& txn) {
       outcomes.clear();  // a retried transaction decides everything again
-      for (const Job& job : batch)
-        outcomes.push_back(store::PgScanStore::RecordScan(txn, job.input));
+      failed.reset();
+      for (size_t i = 0; i < batch.size(); ++i) {
+        try {
+          outcomes.push_back(store::PgScanStore::RecordScan(txn, batch[i].input));
+        } catch (const pqxx::transaction_rollback&) {
+          throw;  // a deadlock or serialization failure: the whole batch is retried
+        } catch (const pqxx::broken_connection&) {
+          throw;  // no scan's fault
+        } catch (const std::exception&) {
+          failed = i;  // this scan's own SQL or data
+          throw;
+        }
+      }
       return absl::OkStatus();
     });
-    for (size_t i = 0; i < batch.size(); ++i) {
-      if (!committed.ok()) {
-        batch[i].done(committed);
-      } else {
-        batch[i].done(std::move(outcomes[i]));
-      }
+    if (committed.ok()) {
+      for (size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(outcomes[i]));
+      return;
     }
+    if (!failed.has_value()) {
+      for (Job& job : batch) job.done(committed);
+      return;
+    }
+    batch[*failed].done(committed);
+    batch.erase(batch.begin() + static_cast<std::ptrdiff_t>(*failed));
   }
 }
 

@@ -2,9 +2,12 @@
 // one after another in one transaction, so one durable commit (one WAL flush) serves many scans.
 // Alone, a scan still runs at once in a transaction of its own.
 //
-// Each scan is answered only after the transaction holding it has committed. A failed transaction
-// fails every scan in it with the same status; doors retry with the same client_scan_id, which
-// never counts twice.
+// Each scan is answered only after the transaction holding it has committed. A scan whose own
+// statements fail (a constraint, a data error) fails alone: the transaction is rolled back and the
+// others run again without it, so one poisoned scan never takes the scans batched with it down.
+// A transaction that fails for everyone (the connection lost, conflicts retried in vain) fails
+// every scan in it with the same status; doors retry with the same client_scan_id, which never
+// counts twice.
 #ifndef TURNOUT_SERVER_API_SCAN_BATCHER_H_
 #define TURNOUT_SERVER_API_SCAN_BATCHER_H_
 
@@ -41,6 +44,9 @@ class ScanBatcher {
     Done done;
   };
   void RunBatches(pqxx::connection* conn);
+  // Records `batch` in one transaction, in its order, and answers every job; a job whose scan
+  // throws is answered with the error and the rest are committed without it.
+  void CommitBatch(pqxx::connection* conn, std::vector<Job>& batch);
 
   store::Database* const db_;
   const int max_batch_;

@@ -55,7 +55,9 @@ bool IsSpanish(absl::string_view language) {
 }
 
 bool InWindow(const TicketView& ticket, const CheckpointView& checkpoint, absl::Time at) {
-  return at >= checkpoint.opens_at && at < checkpoint.closes_at && at <= ticket.not_after;
+  // A draft is not open yet and a canceled event is not held: neither has a check-in window.
+  return checkpoint.event_published && at >= checkpoint.opens_at && at < checkpoint.closes_at &&
+         at <= ticket.not_after;
 }
 
 bool RegisteredForCheckpoint(const TicketView& ticket, const CheckpointView& checkpoint) {

@@ -70,6 +70,9 @@ struct CheckpointView {
   absl::Time opens_at = absl::InfinitePast();
   absl::Time closes_at = absl::InfiniteFuture();
   bool allow_reentry = true;
+  // The event is PUBLISHED. A DRAFT or CANCELED event has no check-in window: an entry anywhere
+  // in it is OUTSIDE_CHECKIN_WINDOW (an exit is still recorded).
+  bool event_published = true;
 };
 
 // The ticket's presence at this checkpoint before the scan.
@@ -101,7 +104,8 @@ struct ScanDecision {
 //   3 REVOKED       superseded by a reissue, or key_revoked
 //   4 WRONG_EVENT   ticket.event_id != checkpoint.event_id
 //   5 CANCELED      registration canceled
-//   6 OUTSIDE_CHECKIN_WINDOW  at < opens_at, at >= closes_at, or at > ticket.not_after
+//   6 OUTSIDE_CHECKIN_WINDOW  !event_published (a DRAFT or CANCELED event), at < opens_at,
+//                   at >= closes_at, or at > ticket.not_after
 //   7 NOT_REGISTERED_FOR_SESSION  registration waitlisted, or a session checkpoint that
 //                   requires_selection and is not in confirmed_session_ids
 //   8 ALREADY_CHECKED_IN  inside, or ever_admitted and !allow_reentry

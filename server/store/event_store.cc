@@ -37,7 +37,8 @@ constexpr char kCheckpointColumns[] = R"(
   coalesce(s.capacity, e.capacity), coalesce(s.requires_selection, false),
   coalesce(s.allow_reentry, e.allow_reentry),
   us_of(coalesce(s.start_time - interval '30 minutes', e.doors_open_time)),
-  us_of(coalesce(s.end_time, e.end_time)), coalesce(s.room, ''), e.purge_time IS NOT NULL)";
+  us_of(coalesce(s.end_time, e.end_time)), coalesce(s.room, ''), e.purge_time IS NOT NULL,
+  e.state)";
 
 EventRecord ReadEvent(const pqxx::row& r) {
   EventRecord e;
@@ -93,6 +94,7 @@ CheckpointRecord ReadCheckpoint(const pqxx::row& r) {
   c.close_time = FromMicros(r[8].as<int64_t>());
   c.room = r[9].as<std::string>();
   c.event_purged = r[10].as<bool>();
+  c.event_state = r[11].as<int>();
   return c;
 }
 

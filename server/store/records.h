@@ -66,6 +66,7 @@ struct CheckpointRecord {
   absl::Time close_time;
   std::string room;  // the session's; empty for the entrance
   bool event_purged = false;  // the event's personal data was purged: no more scans
+  int event_state = 0;  // Event.State of its event: only a PUBLISHED event admits anyone
 };
 
 struct ChoiceRecord {

@@ -98,27 +98,42 @@ struct ChosenSession {
   int32_t capacity = 0;
 };
 
-// Checks the chosen sessions (breakouts of this event, one per round) and locks their rows, in id
-// order so that concurrent registrations never deadlock.
-absl::StatusOr<std::vector<ChosenSession>> LockChosenSessions(pqxx::work& txn, int64_t event_id,
-                                                              std::vector<int64_t> session_ids) {
+// Locks the rows of `session_ids` (sessions of the event), each once, in id order: the last step
+// of the lock order in registration_store.h. Returns the round and capacity of those that exist.
+std::map<int64_t, ChosenSession> LockSessions(pqxx::work& txn, int64_t event_id,
+                                              std::vector<int64_t> session_ids) {
+  std::sort(session_ids.begin(), session_ids.end());
+  session_ids.erase(std::unique(session_ids.begin(), session_ids.end()), session_ids.end());
+  std::map<int64_t, ChosenSession> locked;
+  for (int64_t id : session_ids) {
+    pqxx::result r = txn.exec_prepared("session_lock", event_id, id);
+    if (!r.empty()) locked[id] = ChosenSession{id, r[0][0].as<int32_t>(), r[0][1].as<int32_t>()};
+  }
+  return locked;
+}
+
+// Checks the chosen sessions (breakouts of this event, one per round) among the `locked` ones, in
+// id order.
+absl::StatusOr<std::vector<ChosenSession>> CheckChosenSessions(
+    int64_t event_id, std::vector<int64_t> session_ids,
+    const std::map<int64_t, ChosenSession>& locked) {
   std::sort(session_ids.begin(), session_ids.end());
   std::vector<ChosenSession> chosen;
   std::map<int32_t, int64_t> by_round;
   for (int64_t id : session_ids) {
-    pqxx::result r = txn.exec_prepared("session_lock", event_id, id);
-    if (r.empty()) {
+    auto it = locked.find(id);
+    if (it == locked.end()) {
       return absl::InvalidArgumentError(absl::StrCat("session_choices: events/", event_id,
                                                      "/sessions/", id,
                                                      " is not a session of this event"));
     }
-    ChosenSession s{id, r[0][0].as<int32_t>(), r[0][1].as<int32_t>()};
+    const ChosenSession& s = it->second;
     if (s.round <= 0) {
       return absl::InvalidArgumentError(
           absl::StrCat("session_choices: events/", event_id, "/sessions/", id,
                        " is not a breakout (it belongs to no round) and cannot be chosen"));
     }
-    if (auto [it, fresh] = by_round.emplace(s.round, id); !fresh) {
+    if (auto [at, fresh] = by_round.emplace(s.round, id); !fresh) {
       return absl::InvalidArgumentError(
           absl::StrCat("session_choices: two sessions chosen for round ", s.round,
                        "; choose at most one breakout per round"));
@@ -148,27 +163,41 @@ void PromoteSession(pqxx::work& txn, int64_t event_id, int64_t session_id) {
   if (free > 0) txn.exec_prepared("session_promote", event_id, session_id, free);
 }
 
-// Fills freed places of the event with the earliest waitlisted registrations, then gives the
-// promoted their breakout seats where seats are free.
-void PromoteEvent(pqxx::work& txn, int64_t event_id) {
+// Fills freed places of the event with the earliest waitlisted registrations (locking the event
+// row first) and returns their ids.
+std::vector<int64_t> PromoteRegistrations(pqxx::work& txn, int64_t event_id) {
+  std::vector<int64_t> promoted;
   pqxx::result e = txn.exec_prepared("event_lock", event_id);
-  if (e.empty()) return;
+  if (e.empty()) return promoted;
   const int32_t capacity = e[0][0].as<int32_t>();
   const int64_t taken = txn.exec_prepared("event_confirmed_count", event_id)[0][0].as<int64_t>();
   const int64_t free = capacity <= 0 ? std::numeric_limits<int32_t>::max() : capacity - taken;
-  if (free <= 0) return;
-  std::vector<int64_t> promoted;
+  if (free <= 0) return promoted;
   for (const pqxx::row& r : txn.exec_prepared("registration_promote", event_id, free)) {
     promoted.push_back(r[0].as<int64_t>());
   }
-  if (promoted.empty()) return;
+  return promoted;
+}
+
+// The sessions the registrations chose.
+std::vector<int64_t> SessionsChosenBy(pqxx::work& txn, int64_t event_id,
+                                      const std::vector<int64_t>& registration_ids) {
   std::vector<int64_t> sessions;
-  for (const pqxx::row& r : txn.exec_prepared("choices_get", event_id, IdsLiteral(promoted))) {
+  if (registration_ids.empty()) return sessions;
+  for (const pqxx::row& r :
+       txn.exec_prepared("choices_get", event_id, IdsLiteral(registration_ids))) {
     sessions.push_back(r[1].as<int64_t>());
   }
-  std::sort(sessions.begin(), sessions.end());
-  sessions.erase(std::unique(sessions.begin(), sessions.end()), sessions.end());
-  for (int64_t session_id : sessions) PromoteSession(txn, event_id, session_id);
+  return sessions;
+}
+
+// Fills freed places of the event with the earliest waitlisted registrations, then gives the
+// promoted their breakout seats where seats are free.
+void PromoteEvent(pqxx::work& txn, int64_t event_id) {
+  const std::vector<int64_t> promoted = PromoteRegistrations(txn, event_id);
+  const std::map<int64_t, ChosenSession> sessions =
+      LockSessions(txn, event_id, SessionsChosenBy(txn, event_id, promoted));
+  for (const auto& [session_id, session] : sessions) PromoteSession(txn, event_id, session_id);
 }
 
 // Signs a new code for the registration, valid until kTicketOuterBound after `event_end`.
@@ -195,11 +224,20 @@ void LoadChoices(pqxx::work& txn, RegistrationRecord& reg) {
   }
 }
 
-// Deletes the choice of a round and lets the next waitlisted take its seat.
+// Deletes the choice of a round and lets the next waitlisted take its seat. The session's row is
+// locked already. Its seat is offered whatever the choice's status was when read: a concurrent
+// promotion may have confirmed it since, and offering a seat that is not free changes nothing.
 void ReleaseChoice(pqxx::work& txn, int64_t event_id, int64_t registration_id,
                    const ChoiceRecord& choice) {
   txn.exec_prepared("choice_delete", event_id, registration_id, choice.round);
-  if (choice.status == kConfirmed) PromoteSession(txn, event_id, choice.session_id);
+  PromoteSession(txn, event_id, choice.session_id);
+}
+
+// The sessions of a registration's choices.
+std::vector<int64_t> SessionsOf(const std::vector<ChoiceRecord>& choices) {
+  std::vector<int64_t> ids;
+  for (const ChoiceRecord& c : choices) ids.push_back(c.session_id);
+  return ids;
 }
 
 std::string LikePrefix(const std::string& prefix) {
@@ -227,12 +265,14 @@ void PgRegistrationStore::RegisterStatements() {
   AddStatements({
       {"event_for_registration",
        "SELECT capacity, state, us_of(end_time), us_of(purge_time) FROM events WHERE id = $1"},
-      {"event_lock", "SELECT capacity FROM events WHERE id = $1 FOR UPDATE"},
+      // FOR NO KEY UPDATE: the rows stay referable (inserts that name them take KEY SHARE),
+      // while writers of seats and places queue behind each other.
+      {"event_lock", "SELECT capacity FROM events WHERE id = $1 FOR NO KEY UPDATE"},
       {"event_end", "SELECT us_of(end_time) FROM events WHERE id = $1"},
       {"event_confirmed_count",
        "SELECT count(*) FROM registrations WHERE event_id = $1 AND status = 1"},
       {"session_lock",
-       "SELECT round, capacity FROM sessions WHERE event_id = $1 AND id = $2 FOR UPDATE"},
+       "SELECT round, capacity FROM sessions WHERE event_id = $1 AND id = $2 FOR NO KEY UPDATE"},
       // Confirmed choices belong only to confirmed registrations: a waitlisted registration's
       // choices wait with it, and a canceled one's are deleted.
       {"session_confirmed_count", R"(
@@ -261,7 +301,7 @@ void PgRegistrationStore::RegisterStatements() {
       {"registration_get", get.c_str()},
       {"registration_by_request", by_request.c_str()},
       {"registration_lock",
-       "SELECT status FROM registrations WHERE event_id = $1 AND id = $2 FOR UPDATE"},
+       "SELECT status FROM registrations WHERE event_id = $1 AND id = $2 FOR NO KEY UPDATE"},
       {"registration_set_status",
        "UPDATE registrations SET status = $3, update_time = now() WHERE event_id = $1 AND id = $2"},
       {"registration_secret_hash",
@@ -367,7 +407,8 @@ absl::StatusOr<Registered> PgRegistrationStore::Register(pqxx::work& txn, int64_
     const int64_t taken = txn.exec_prepared("event_confirmed_count", event_id)[0][0].as<int64_t>();
     if (taken >= capacity) status = kWaitlisted;
   }
-  auto chosen = LockChosenSessions(txn, event_id, input.session_ids);
+  auto chosen = CheckChosenSessions(event_id, input.session_ids,
+                                    LockSessions(txn, event_id, input.session_ids));
   if (!chosen.ok()) return chosen.status();
 
   pqxx::result inserted = txn.exec_prepared(
@@ -423,6 +464,9 @@ absl::Status PgRegistrationStore::SetManageSecretHash(pqxx::work& txn, int64_t e
 absl::StatusOr<RegistrationRecord> PgRegistrationStore::Cancel(pqxx::work& txn, int64_t event_id,
                                                                int64_t id,
                                                                const DataKey& data_key) {
+  // The lock order of registration_store.h: the event (its places may be given to the
+  // waitlisted), the registration, then the sessions.
+  if (txn.exec_prepared("event_lock", event_id).empty()) return RegistrationNotFound(event_id, id);
   pqxx::result locked = txn.exec_prepared("registration_lock", event_id, id);
   if (locked.empty()) return RegistrationNotFound(event_id, id);
   // The purge locks every registration row of its event: this waited for it.
@@ -432,8 +476,18 @@ absl::StatusOr<RegistrationRecord> PgRegistrationStore::Cancel(pqxx::work& txn, 
     auto reg = Get(txn, event_id, id, data_key);
     if (!reg.ok()) return reg.status();
     txn.exec_prepared("registration_set_status", event_id, id, kCanceled);
-    for (const ChoiceRecord& c : reg->choices) ReleaseChoice(txn, event_id, id, c);
-    if (before == kConfirmed) PromoteEvent(txn, event_id);
+    std::vector<int64_t> promoted;
+    if (before == kConfirmed) promoted = PromoteRegistrations(txn, event_id);
+    std::vector<int64_t> sessions = SessionsOf(reg->choices);
+    for (int64_t s : SessionsChosenBy(txn, event_id, promoted)) sessions.push_back(s);
+    const std::map<int64_t, ChosenSession> locked_sessions = LockSessions(txn, event_id, sessions);
+    for (const ChoiceRecord& c : reg->choices) {
+      txn.exec_prepared("choice_delete", event_id, id, c.round);
+    }
+    // Seats freed by the canceled, and seats for the newly confirmed, in session id order.
+    for (const auto& [session_id, session] : locked_sessions) {
+      PromoteSession(txn, event_id, session_id);
+    }
   }
   return Get(txn, event_id, id, data_key);
 }
@@ -441,6 +495,8 @@ absl::StatusOr<RegistrationRecord> PgRegistrationStore::Cancel(pqxx::work& txn, 
 absl::StatusOr<RegistrationRecord> PgRegistrationStore::UpdateChoices(
     pqxx::work& txn, int64_t event_id, int64_t id, const std::vector<int64_t>& session_ids,
     const DataKey& data_key) {
+  // The lock order of registration_store.h: the registration, then every session this changes
+  // (those chosen and those left), in id order.
   pqxx::result locked = txn.exec_prepared("registration_lock", event_id, id);
   if (locked.empty()) return RegistrationNotFound(event_id, id);
   // The purge locks every registration row of its event: this waited for it.
@@ -451,10 +507,12 @@ absl::StatusOr<RegistrationRecord> PgRegistrationStore::UpdateChoices(
         absl::StrCat("registration events/", event_id, "/registrations/", id,
                      " is canceled; register again to choose breakouts"));
   }
-  auto chosen = LockChosenSessions(txn, event_id, session_ids);
-  if (!chosen.ok()) return chosen.status();
   auto current = Get(txn, event_id, id, data_key);
   if (!current.ok()) return current.status();
+  std::vector<int64_t> sessions = SessionsOf(current->choices);
+  sessions.insert(sessions.end(), session_ids.begin(), session_ids.end());
+  auto chosen = CheckChosenSessions(event_id, session_ids, LockSessions(txn, event_id, sessions));
+  if (!chosen.ok()) return chosen.status();
 
   std::map<int32_t, int64_t> wanted;
   for (const ChosenSession& s : *chosen) wanted[s.round] = s.session_id;

@@ -50,6 +50,13 @@ struct SearchMatch {
   bool checked_in = false;
 };
 
+// Lock order. Every call that changes registrations, places or seats locks rows in this order,
+// skipping what it does not need, so that no two of them wait for each other in a cycle:
+//   1. the event's row, when places in the event may change hands (Register of an event with a
+//      capacity, Cancel, PromoteWaitlisted);
+//   2. registration rows: the one the call is about, then those a promotion confirms;
+//   3. session rows, in id order, each before any choice of that session is written.
+// The locks are FOR NO KEY UPDATE, so that rows inserted meanwhile may still refer to them.
 class PgRegistrationStore {
  public:
   static void RegisterStatements();

@@ -18,6 +18,7 @@ using domain::ScanStatus;
 constexpr int kRegistrationConfirmed = 1;
 constexpr int kRegistrationWaitlisted = 2;
 constexpr int kChoiceConfirmed = 1;
+constexpr int kEventPublished = 2;  // Event.State
 
 int StoredDirection(Direction d) { return d == Direction::kExit ? 2 : 1; }
 
@@ -363,6 +364,7 @@ absl::StatusOr<ScanOutcome> PgScanStore::RecordScan(pqxx::work& txn, const ScanI
   view.opens_at = checkpoint->open_time;
   view.closes_at = checkpoint->close_time;
   view.allow_reentry = checkpoint->allow_reentry;
+  view.event_published = checkpoint->event_state == kEventPublished;
 
   // Lock order, the same for every scan: the ticket's presence row, then the checkpoint row.
   const int64_t reg_id = lookup->registration_id;

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zoneinfo
 import unittest
 import uuid
 
@@ -203,8 +204,9 @@ class EventTestCase(ServerTestCase):
                             state=res.Event.PUBLISHED),
             request_id="e2e-" + uuid.uuid4().hex), metadata=cls.admin)
         adm = v1["admin_service_pb2"]
-        cls.door = harness.bearer(cls.stubs.admin.CreateDeviceToken(adm.CreateDeviceTokenRequest(
-            role=adm.ROLE_DOOR, event=cls.event.name, label="e2e door"), metadata=cls.admin).secret)
+        cls.door_secret = cls.stubs.admin.CreateDeviceToken(adm.CreateDeviceTokenRequest(
+            role=adm.ROLE_DOOR, event=cls.event.name, label="e2e door"), metadata=cls.admin).secret
+        cls.door = harness.bearer(cls.door_secret)
 
     def register(self, name, email=""):
         rs, res = v1["registration_service_pb2"], v1["resources_pb2"]
@@ -242,6 +244,30 @@ class PythonClientTest(EventTestCase):
         again = self.scan(code)
         self.assertEqual(res.ScanResult.Status.Name(again.status), "ALREADY_CHECKED_IN")
         self.assertTrue(again.HasField("first_entry_time"))
+
+    def test_turnoutctl_shows_the_first_entry_in_the_events_time_zone(self):
+        """A door laptop set to another zone still reads the entry time of the event's venue."""
+        code = self.register("Zona Horaria").ticket.code
+        entered = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=30)
+                   ).replace(microsecond=0)
+        iso = lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ")
+        first = SERVER.ctl("scan", self.event.name, code, "--at=" + iso(entered),
+                           token=self.door_secret, tz="Asia/Tokyo")
+        self.assertRegex(first.stdout, r"status:\s+ADMITTED")
+        again = SERVER.ctl("scan", self.event.name, code,
+                           "--at=" + iso(entered + datetime.timedelta(minutes=1)),
+                           token=self.door_secret, tz="Asia/Tokyo", check=False)
+        self.assertRegex(again.stdout, r"status:\s+ALREADY_CHECKED_IN", again.stderr)
+        venue = entered.astimezone(zoneinfo.ZoneInfo("America/Los_Angeles"))
+        self.assertRegex(again.stdout,
+                         r"first entry:\s+" + re.escape(venue.strftime("%Y-%m-%d %H:%M")) + " at ")
+
+    def test_turnoutctl_scans_now_without_at(self):
+        """Without --at the scan is made now (no empty scan_time that reads as 1970)."""
+        code = self.register("Sin Hora").ticket.code
+        now = SERVER.ctl("scan", self.event.name, code, token=self.door_secret, check=False)
+        self.assertEqual(now.returncode, 0, now.stdout + now.stderr)
+        self.assertRegex(now.stdout, r"status:\s+ADMITTED")
 
     def test_retry_with_same_client_scan_id_counts_once(self):
         at, res = v1["attendance_service_pb2"], v1["resources_pb2"]

@@ -23,7 +23,10 @@ def generate_stubs(out_dir):
         os.path.join("turnout/v1", f)
         for f in os.listdir(os.path.join(ROOT, "proto/turnout/v1"))
         if f.endswith(".proto"))
-    subprocess.run([sys.executable, "-m", "grpc_tools.protoc", "-I", os.path.join(ROOT, "proto"),
+    # Debian's protoc and gRPC plugin (protobuf-compiler, protobuf-compiler-grpc): the protoc that
+    # python3-grpc-tools bundles (3.5) predates proto3 `optional` fields.
+    subprocess.run(["protoc", "-I", os.path.join(ROOT, "proto"),
+                    "--plugin=protoc-gen-grpc_python=" + shutil.which("grpc_python_plugin"),
                     "--python_out", out_dir, "--grpc_python_out", out_dir, *protos],
                    check=True)
     if out_dir not in sys.path:
@@ -101,12 +104,15 @@ class Server:
             self.log.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def ctl(self, *args, token=None, check=True):
-        """Runs turnoutctl against this server; returns CompletedProcess (text)."""
+    def ctl(self, *args, token=None, check=True, tz=None):
+        """Runs turnoutctl against this server; returns CompletedProcess (text). `tz` sets the
+        machine's time zone ($TZ) the tool runs in."""
         cmd = [os.path.join(self.build_dir, "tools/turnoutctl"), "--server=" + self.target,
                "--token_file=" + os.path.join(self.data_dir, "admin.token")]
         env = dict(os.environ)
         env.pop("TURNOUT_TOKEN", None)
+        if tz:
+            env["TZ"] = tz
         if token:
             env["TURNOUT_TOKEN"] = token
         result = subprocess.run(cmd + list(args), capture_output=True, text=True, env=env,

@@ -1,6 +1,7 @@
 // The door, end to end through the real Scan RPC: every ScanResult status of docs/design.md, the
 // scan log, idempotent retries, re-entry, annulment, search, walk-ins, exact counts, and 32 doors
 // scanning one ticket at the same instant.
+#include <chrono>
 #include <map>
 #include <memory>
 #include <pqxx/pqxx>
@@ -150,6 +151,106 @@ TEST_F(CheckinTest, ExitsAreNeverRefusedAndReentryAfterAnExitIsAdmitted) {
   const v1::CheckpointAttendance counts = CountsAt();
   EXPECT_EQ(counts.checked_in(), 1) << "one person, however often they came in";
   EXPECT_EQ(counts.inside(), 1);
+}
+
+TEST_F(CheckinTest, AnEventCreatedWithoutReentryAdmitsEachTicketOnce) {
+  v1::CreateEventRequest create;
+  v1::Event& e = *create.mutable_event();
+  e.set_title("Los Angeles");
+  e.set_time_zone("America/Los_Angeles");
+  *e.mutable_start_time() = event_.start_time();
+  *e.mutable_end_time() = event_.end_time();
+  *e.mutable_doors_open_time() = event_.doors_open_time();
+  e.set_state(v1::Event::PUBLISHED);
+  e.set_allow_reentry(false);
+  v1::Event created;
+  ASSERT_TRUE(server_.events().CreateEvent(server_.AdminContext().get(), create, &created).ok());
+  EXPECT_FALSE(created.allow_reentry());
+  v1::GetEventRequest get;
+  get.set_name(created.name());
+  v1::Event read;
+  ASSERT_TRUE(server_.events().GetEvent(server_.AdminContext().get(), get, &read).ok());
+  EXPECT_FALSE(read.allow_reentry()) << "stored as sent";
+
+  event_ = created;
+  door_ = server_.NewToken(v1::ROLE_DOOR, event_.name());
+  const std::string code = server_.Register(event_.name(), "Ana Flores").ticket().code();
+  ASSERT_FALSE(code.empty());
+  EXPECT_EQ(StatusOf(Enter(code)), "ADMITTED");
+  EXPECT_EQ(StatusOf(Exit(code)), "EXIT_RECORDED");
+  EXPECT_EQ(StatusOf(Enter(code)), "ALREADY_CHECKED_IN") << "re-entry is off";
+  EXPECT_EQ(CountsAt().inside(), 0);
+}
+
+TEST_F(CheckinTest, ASessionCreatedWithoutReentryAdmitsEachTicketOnceToItsRoom) {
+  v1::CreateSessionRequest create;
+  create.set_parent(event_.name());
+  v1::Session& s = *create.mutable_session();
+  s.set_title("Plenary");
+  s.set_kind(v1::Session::PLENARY);
+  *s.mutable_start_time() = ToProtoTime(absl::Now() - absl::Minutes(10));
+  *s.mutable_end_time() = ToProtoTime(absl::Now() + absl::Hours(1));
+  s.set_allow_reentry(false);
+  v1::Session created;
+  ASSERT_TRUE(server_.events().CreateSession(server_.AdminContext().get(), create, &created).ok());
+  EXPECT_FALSE(created.allow_reentry());
+  EXPECT_TRUE(event_.allow_reentry()) << "an event created without the field allows re-entry";
+
+  const std::string code = server_.Register(event_.name(), "Ana Flores").ticket().code();
+  ASSERT_FALSE(code.empty());
+  EXPECT_EQ(StatusOf(Enter(code, created.checkpoint())), "ADMITTED");
+  EXPECT_EQ(StatusOf(Exit(code, created.checkpoint())), "EXIT_RECORDED");
+  EXPECT_EQ(StatusOf(Enter(code, created.checkpoint())), "ALREADY_CHECKED_IN");
+  EXPECT_EQ(StatusOf(Enter(code)), "ADMITTED");
+  EXPECT_EQ(StatusOf(Exit(code)), "EXIT_RECORDED");
+  EXPECT_EQ(StatusOf(Enter(code)), "ADMITTED") << "the event's entrance still allows re-entry";
+}
+
+TEST_F(CheckinTest, ACanceledEventAdmitsNobodyButStillRecordsExits) {
+  const std::string ana = server_.Register(event_.name(), "Ana Flores").ticket().code();
+  const std::string bea = server_.Register(event_.name(), "Bea Quintanilla").ticket().code();
+  const v1::Session plenary = server_.NewSession(event_.name(), "Plenary", 0, 0, false);
+  ASSERT_EQ(StatusOf(Enter(ana)), "ADMITTED");
+  v1::UpdateEventRequest cancel;
+  cancel.mutable_event()->set_name(event_.name());
+  cancel.mutable_event()->set_state(v1::Event::CANCELED);
+  cancel.mutable_update_mask()->add_paths("state");
+  v1::Event canceled;
+  ASSERT_TRUE(server_.events().UpdateEvent(server_.AdminContext().get(), cancel, &canceled).ok());
+
+  EXPECT_EQ(StatusOf(Enter(bea)), "OUTSIDE_CHECKIN_WINDOW");
+  EXPECT_EQ(StatusOf(Exit(ana)), "EXIT_RECORDED") << "whoever is inside can still leave";
+  EXPECT_EQ(StatusOf(Enter(ana)), "OUTSIDE_CHECKIN_WINDOW");
+  EXPECT_EQ(StatusOf(Enter(bea, plenary.checkpoint())), "OUTSIDE_CHECKIN_WINDOW");
+  const v1::CheckpointAttendance counts = CountsAt();
+  EXPECT_EQ(counts.checked_in(), 1);
+  EXPECT_EQ(counts.inside(), 0);
+}
+
+TEST_F(CheckinTest, ADraftEventAdmitsNobody) {
+  v1::CreateEventRequest create;
+  v1::Event& e = *create.mutable_event();
+  e.set_title("Los Angeles");
+  e.set_time_zone("America/Los_Angeles");
+  *e.mutable_start_time() = event_.start_time();
+  *e.mutable_end_time() = event_.end_time();
+  *e.mutable_doors_open_time() = event_.doors_open_time();
+  e.set_state(v1::Event::DRAFT);
+  ASSERT_TRUE(server_.events().CreateEvent(server_.AdminContext().get(), create, &event_).ok());
+  door_ = server_.NewToken(v1::ROLE_DOOR, event_.name());
+  const std::string ana = server_.Register(event_.name(), "Ana Flores").ticket().code();
+  ASSERT_FALSE(HasFailure());
+
+  EXPECT_EQ(StatusOf(Enter(ana)), "OUTSIDE_CHECKIN_WINDOW");
+  EXPECT_EQ(CountsAt().checked_in(), 0);
+
+  v1::UpdateEventRequest publish;
+  publish.mutable_event()->set_name(event_.name());
+  publish.mutable_event()->set_state(v1::Event::PUBLISHED);
+  publish.mutable_update_mask()->add_paths("state");
+  v1::Event published;
+  ASSERT_TRUE(server_.events().UpdateEvent(server_.AdminContext().get(), publish, &published).ok());
+  EXPECT_EQ(StatusOf(Enter(ana)), "ADMITTED") << "published, the doors are open";
 }
 
 TEST_F(CheckinTest, ATicketOfAnotherEventIsWrongEventAndNamesNobody) {
@@ -1133,6 +1234,71 @@ TEST_F(CheckinTest, ConcurrentScansOfManyTicketsAreEachAdmittedAndCountedOnce) {
     EXPECT_EQ(counts.inside(), kTickets);
     EXPECT_EQ(ScanRows(), rows + kTickets);
   }
+}
+
+// One scan whose SQL fails must not take the scans committed with it down. The database refuses
+// one scan's row (a trigger, standing in for any constraint or data error); a session-level
+// advisory lock that every scan's insert waits on holds the first batch until the others have
+// queued behind it, so the failing scan shares a transaction with the rest (one scan runner).
+TEST(CheckinBatchTest, OneFailingScanFailsAloneAndTheRestOfItsBatchIsAdmittedAndStored) {
+  constexpr int kScans = 24;
+  TestServer server([](api::ServerOptions& o) { o.db_workers = 3; });  // one scan runner
+  const v1::Event event = server.NewEvent("Oakland");
+  const std::string door = server.NewToken(v1::ROLE_DOOR, event.name());
+  std::vector<v1::ScanRequest> requests;
+  for (int i = 0; i < kScans; ++i) {
+    v1::ScanRequest req;
+    req.set_event(event.name());
+    req.set_code(server.Register(event.name(), absl::StrCat("Person ", i)).ticket().code());
+    req.set_direction(v1::SCAN_DIRECTION_ENTRY);
+    req.set_client_scan_id(i == kScans / 2 ? "poisoned" : absl::StrCat("scan-", i));
+    requests.push_back(req);
+  }
+  ASSERT_FALSE(HasFailure());
+  server.Execute(R"(
+      CREATE FUNCTION refuse_poisoned_scan() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM pg_advisory_xact_lock_shared(4242);
+        IF NEW.client_scan_id = 'poisoned' THEN
+          RAISE EXCEPTION 'this scan cannot be stored';
+        END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER refuse_poisoned_scan BEFORE INSERT ON scans
+        FOR EACH ROW EXECUTE FUNCTION refuse_poisoned_scan();)");
+  pqxx::connection gate(server.database());
+  pqxx::nontransaction(gate).exec("SELECT pg_advisory_lock(4242)");
+
+  std::vector<std::pair<grpc::Status, v1::ScanResult>> results(kScans);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kScans; ++i) {
+    threads.emplace_back([&, i] {
+      results[i].first =
+          server.checkin().Scan(TestServer::Context(door).get(), requests[i], &results[i].second);
+    });
+  }
+  // The first batch waits on the gate; give the others time to queue behind it.
+  while (server.QueryInt("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'advisory'") ==
+         0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  pqxx::nontransaction(gate).exec("SELECT pg_advisory_unlock(4242)");
+  for (std::thread& t : threads) t.join();
+
+  for (int i = 0; i < kScans; ++i) {
+    const auto& [status, result] = results[i];
+    if (i == kScans / 2) {
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::INTERNAL) << status.error_message();
+      continue;
+    }
+    EXPECT_TRUE(status.ok()) << i << ": " << status.error_code() << " " << status.error_message();
+    EXPECT_EQ(StatusOf(result), "ADMITTED") << i;
+    EXPECT_EQ(result.display_name(), absl::StrCat("Person ", i)) << "answers not mixed up";
+  }
+  EXPECT_EQ(server.QueryInt("SELECT count(*) FROM scans WHERE status = 1"), kScans - 1);
+  EXPECT_EQ(server.QueryInt("SELECT count(*) FROM scans WHERE client_scan_id = 'poisoned'"), 0);
+  EXPECT_EQ(server.CountsAt(event).checked_in(), kScans - 1);
 }
 
 }  // namespace

@@ -1,13 +1,14 @@
 // The randomized model test: random sequences of registrations, ticket changes, capacity changes,
-// event moves, key rotations and door scans, run against the real server through gRPC and, after
-// every step, compared with a reference model (model/reference_model.h): the status of every scan
-// and the registered / checked_in / inside / capacity counts of every checkpoint
-// (AttendanceService.GetAttendance).
+// event moves, the event taken back to DRAFT and published again, key rotations and door scans,
+// run against the real server through gRPC and, after every step, compared with a reference model
+// (model/reference_model.h): the status of every scan and the registered / checked_in / inside /
+// capacity counts of every checkpoint (AttendanceService.GetAttendance).
 //
 // The model follows README.md ("The scanning rules"), made precise where the rules meet in time:
 //   - an exit of a genuine ticket of this event is EXIT_RECORDED right after the INVALID check,
 //     whatever became of the registration or the code (canceled, reissued, key revoked);
 //   - check-in windows follow the event's current times: moving an event keeps its tickets valid;
+//   - an event that is not published (a DRAFT) has no window: every entry is refused;
 //   - a ticket's scans at a checkpoint take effect in canonical order (scan_time, then arrival): a
 //     scan that arrives late re-decides the later ones, and so does an annulment; ADMITTED,
 //     ALREADY_CHECKED_IN and EXIT_RECORDED scans take part, other refusals are final;

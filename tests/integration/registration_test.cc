@@ -2,17 +2,26 @@
 // promotion, breakout choices, the roster list, imports that are all-or-nothing, tickets read back
 // from their QR code by an independent decoder, and the attendee's own access: the ticket code
 // shows what the door shows, the manage secret opens the rest (docs/design.md, "Self-service").
+#include <atomic>
 #include <cctype>
+#include <functional>
+#include <pqxx/pqxx>
+#include <random>
 #include <set>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "client-lib/qr_image.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/domain/base32.h"
+#include "server/store/data_key.h"
+#include "server/store/pg.h"
+#include "server/store/registration_store.h"
 #include "tests/support/test_server.h"
 
 namespace turnout::testing {
@@ -237,6 +246,96 @@ TEST_F(RegistrationTest, UpdateSessionChoicesRejectsTwoSessionsOfOneRoundAndChan
     chosen.insert(c.session());
   }
   EXPECT_THAT(chosen, UnorderedElementsAre(media.name(), health.name()));
+}
+
+// The id at the end of a resource name: "events/3/sessions/12" -> 12.
+int64_t IdOf(const std::string& name) {
+  int64_t id = 0;
+  EXPECT_TRUE(absl::SimpleAtoi(name.substr(name.rfind('/') + 1), &id)) << name;
+  return id;
+}
+
+// Register, Cancel and UpdateChoices lock rows in one order (registration_store.h), so that
+// however they interleave on the same event and breakouts none waits for another in a cycle.
+// The store is driven directly, one connection per thread and no retry, so a deadlock that
+// PostgreSQL breaks (after deadlock_timeout) is seen here as what it is, not as a slow retry.
+TEST_F(RegistrationTest, RegisterCancelAndUpdateChoicesNeverDeadlock) {
+  constexpr int kThreads = 8;
+  constexpr int kRounds = 12;
+  const v1::Event event = server_.NewEvent("Los Angeles", /*capacity=*/6);
+  std::vector<std::vector<int64_t>> by_round(2);  // three small breakouts per round
+  for (int round = 1; round <= 2; ++round) {
+    for (int i = 0; i < 3; ++i) {
+      const v1::Session s = server_.NewSession(event.name(), absl::StrCat("Track ", round, i),
+                                               round, /*capacity=*/2, true);
+      by_round[round - 1].push_back(IdOf(s.name()));
+    }
+  }
+  ASSERT_FALSE(HasFailure());
+  const int64_t event_id = IdOf(event.name());
+  const store::DataKey data_key = store::DataKey::Random();
+  const domain::SigningKey key = domain::GenerateSigningKey(
+      static_cast<uint16_t>(server_.QueryInt("SELECT min(key_id) FROM signing_keys")));
+
+  std::atomic<int> deadlocks{0};
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      auto conn = store::Connect(server_.database());
+      if (!conn.ok()) {
+        ++failures;
+        return;
+      }
+      std::mt19937 rng(t);
+      auto pick = [&] {
+        return std::vector<int64_t>{by_round[0][rng() % 3], by_round[1][rng() % 3]};
+      };
+      // Runs one store call in a transaction of its own; no retry.
+      auto run = [&](const std::function<absl::Status(pqxx::work&)>& body) {
+        try {
+          pqxx::work txn(**conn);
+          if (body(txn).ok()) {
+            txn.commit();
+          } else {
+            ++failures;
+          }
+        } catch (const pqxx::deadlock_detected&) {
+          ++deadlocks;
+        } catch (const std::exception&) {
+          ++failures;
+        }
+      };
+      for (int i = 0; i < kRounds; ++i) {
+        int64_t id = 0;
+        run([&](pqxx::work& txn) {
+          store::NewRegistration input;
+          input.display_name = absl::StrCat("Person ", t, "-", i);
+          input.session_ids = pick();
+          auto r = store::PgRegistrationStore::Register(txn, event_id, input, data_key, key);
+          if (r.ok()) id = r->registration.id;
+          return r.status();
+        });
+        if (id == 0) continue;
+        run([&](pqxx::work& txn) {
+          return store::PgRegistrationStore::UpdateChoices(txn, event_id, id, pick(), data_key)
+              .status();
+        });
+        if (i % 3 == 2) continue;  // some stay, so the waitlists are promoted from
+        run([&](pqxx::work& txn) {
+          return store::PgRegistrationStore::Cancel(txn, event_id, id, data_key).status();
+        });
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(deadlocks.load(), 0);
+  EXPECT_EQ(failures.load(), 0);
+  // The seats add up: no breakout holds more confirmed choices than it has seats.
+  EXPECT_EQ(server_.QueryInt(absl::StrCat(
+                "SELECT count(*) FROM (SELECT session_id FROM session_choices WHERE event_id = ",
+                event_id, " AND status = 1 GROUP BY session_id HAVING count(*) > 2) full_rooms")),
+            0);
 }
 
 TEST_F(RegistrationTest, ListRegistrationsPagesThroughEveryoneOnce) {

@@ -189,6 +189,7 @@ TEST_F(DoorStoreTest, BundlesApplyInFullAndByDelta) {
   full.set_version(10);
   full.set_full(true);
   full.set_time_zone("America/Los_Angeles");
+  full.set_event_state(v1::Event::PUBLISHED);
   v1::SigningPublicKey* key = full.add_keys();
   key->set_key_id(1);
   key->set_public_key(std::string(32, 'k'));
@@ -212,6 +213,7 @@ TEST_F(DoorStoreTest, BundlesApplyInFullAndByDelta) {
   *delta.mutable_checkpoints() = full.checkpoints();
   delta.add_checkpoints()->set_name("events/1/checkpoints/2");
   delta.add_revoked_tickets("bbbbbbbbbbbbbbbbbbbbbbbb");
+  delta.set_event_state(v1::Event::CANCELED);
   v1::OfflineRosterEntry* changed = delta.add_entries();
   changed->set_lookup_key("lookup-two......");
   changed->set_sealed_entry("sealed again");
@@ -222,8 +224,10 @@ TEST_F(DoorStoreTest, BundlesApplyInFullAndByDelta) {
   EXPECT_TRUE(*store->TicketRevoked("bbbbbbbbbbbbbbbbbbbbbbbb"));
   EXPECT_THAT(store->bundle().checkpoints, SizeIs(2));
   EXPECT_TRUE(store->bundle().keys.Find(1)->revoked);
+  EXPECT_EQ(store->bundle().event_state, v1::Event::CANCELED) << "a delta carries the state too";
 
   full.set_version(20);
+  full.set_event_state(v1::Event::DRAFT);
   full.mutable_entries()->DeleteSubrange(1, 1);
   ASSERT_TRUE(store->ApplyBundle(full, now_).ok());
   EXPECT_FALSE(store->SealedEntry("lookup-two......")->has_value()) << "a full one replaces all";
@@ -236,6 +240,7 @@ TEST_F(DoorStoreTest, BundlesApplyInFullAndByDelta) {
   store = Open();
   EXPECT_EQ(store->bundle().version, 20) << "kept across a reopen";
   EXPECT_EQ(store->bundle().time_zone, "America/Los_Angeles");
+  EXPECT_EQ(store->bundle().event_state, v1::Event::DRAFT);
 }
 
 TEST_F(DoorStoreTest, AStoreOfAnotherEventWithScansQueuedIsNotEmptied) {

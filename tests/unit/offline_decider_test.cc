@@ -159,6 +159,27 @@ TEST_F(OfflineDeciderTest, AdmitsAConfirmedTicketAndShowsWhatTheServerShows) {
   EXPECT_EQ(BreakoutsOf(d.result.session_choices(), checkpoints_).at(0).name(), breakout_.name());
 }
 
+// The bundle says the event is a DRAFT or CANCELED: the door admits nobody, as the server would,
+// and still lets people out.
+TEST_F(OfflineDeciderTest, AnEventThatIsNotPublishedAdmitsNobodyButLetsPeopleOut) {
+  const std::string code = Issue("Ana Flores", v1::Registration::CONFIRMED);
+  OfflineContext context{kEvent, &ring_, &checkpoints_, entrance_, "en"};
+  context.event_published = false;
+  for (const v1::Checkpoint& at : {entrance_, room_, breakout_}) {
+    context.checkpoint = at;
+    absl::StatusOr<OfflineDecision> entry =
+        DecideOffline(context, knowledge_, {code, v1::SCAN_DIRECTION_ENTRY, now_});
+    ASSERT_TRUE(entry.ok()) << entry.status();
+    EXPECT_EQ(StatusOf(*entry), "OUTSIDE_CHECKIN_WINDOW") << at.title();
+    EXPECT_EQ(entry->inside_delta, 0);
+  }
+  context.checkpoint = entrance_;
+  absl::StatusOr<OfflineDecision> exit =
+      DecideOffline(context, knowledge_, {code, v1::SCAN_DIRECTION_EXIT, now_});
+  ASSERT_TRUE(exit.ok()) << exit.status();
+  EXPECT_EQ(StatusOf(*exit), "EXIT_RECORDED");
+}
+
 TEST_F(OfflineDeciderTest, MessagesAreInTheDoorsLanguage) {
   const std::string code = Issue("Ana", v1::Registration::CONFIRMED);
   const OfflineContext context{kEvent, &ring_, &checkpoints_, entrance_, "es"};

@@ -120,6 +120,11 @@ CheckpointView NoReentry(CheckpointView c) {
   c.allow_reentry = false;
   return c;
 }
+// At an event that is not PUBLISHED: a DRAFT, or CANCELED.
+CheckpointView EventNotPublished(CheckpointView c) {
+  c.event_published = false;
+  return c;
+}
 
 // --- Presence at the checkpoint before the scan. ---
 
@@ -243,6 +248,25 @@ const Row kRows[] = {
      Entry(kDoorsClose), ScanStatus::kOutsideCheckinWindow},
     {"WindowBeatsAlreadyInside", Ticket(), Entrance(), Inside(), Entry(kDoorsClose),
      ScanStatus::kOutsideCheckinWindow},
+    // A DRAFT or CANCELED event has no check-in window: nobody is admitted, anywhere.
+    {"EntryAtUnpublishedEvent", Ticket(), EventNotPublished(Entrance()), NeverEntered(), Entry(),
+     ScanStatus::kOutsideCheckinWindow},
+    {"EntryToRoomOfUnpublishedEvent", Ticket(), EventNotPublished(Breakout(kChosenBreakout)),
+     NeverEntered(), Entry(), ScanStatus::kOutsideCheckinWindow},
+    {"UnpublishedEventBeatsWaitlisted", Waitlisted(Ticket()), EventNotPublished(Entrance()),
+     NeverEntered(), Entry(), ScanStatus::kOutsideCheckinWindow},
+    {"UnpublishedEventBeatsAlreadyInside", Ticket(), EventNotPublished(Entrance()), Inside(),
+     Entry(), ScanStatus::kOutsideCheckinWindow},
+    {"UnpublishedEventBeatsFull", Ticket(), EventNotPublished(WithRoom(Plenary(), 50, 50)),
+     NeverEntered(), Entry(), ScanStatus::kOutsideCheckinWindow},
+    {"CanceledBeatsUnpublishedEvent", Canceled(Ticket()), EventNotPublished(Entrance()),
+     NeverEntered(), Entry(), ScanStatus::kCanceled},
+    {"WrongEventBeatsUnpublishedEvent", ForOtherEvent(Ticket()), EventNotPublished(Entrance()),
+     NeverEntered(), Entry(), ScanStatus::kWrongEvent},
+    {"RevokedBeatsUnpublishedEvent", Superseded(Ticket()), EventNotPublished(Entrance()),
+     NeverEntered(), Entry(), ScanStatus::kRevoked},
+    {"ExitAtUnpublishedEvent", Ticket(), EventNotPublished(Entrance()), Inside(), Exit(),
+     ScanStatus::kExitRecorded},
 
     // 7 NOT_REGISTERED_FOR_SESSION.
     {"WaitlistedAtEntrance", Waitlisted(Ticket()), Entrance(), NeverEntered(), Entry(),

@@ -86,6 +86,9 @@ Operation Generator::Next(const Model& model) {
       break;
     case Kind::kRotateKey:
       break;
+    case Kind::kSetPublished:
+      op.published = !model.published();
+      break;
   }
   return op;
 }
@@ -118,6 +121,8 @@ Kind Generator::PickKind(const Model& model) {
       {Kind::kSetCapacity, 8},
       {Kind::kMoveEvent, moved_days_ + 2 <= kMaxMoveDays ? 4 : 0},
       {Kind::kRotateKey, 1},
+      // A draft is published again soon, so that most scans meet an open event.
+      {Kind::kSetPublished, model.published() ? 2 : 40},
   };
   int total = 0;
   for (const auto& [kind, weight] : weights) {

@@ -62,6 +62,8 @@ absl::string_view KindName(Operation::Kind kind) {
       return "move";
     case Kind::kRotateKey:
       return "rotate-key";
+    case Kind::kSetPublished:
+      return "publish";
   }
   return "?";
 }
@@ -135,6 +137,8 @@ std::string Operation::ToString() const {
       return absl::StrCat("move event and sessions +", days, "d");
     case Kind::kRotateKey:
       return "rotate signing key, revoke the old one";
+    case Kind::kSetPublished:
+      return published ? "publish the event" : "take the event back to DRAFT";
   }
   return "?";
 }

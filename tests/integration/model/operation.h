@@ -63,6 +63,7 @@ struct Operation {
     kSetCapacity,     // the capacity of `place` (the entrance: the event's) becomes `capacity`
     kMoveEvent,       // the event and its sessions move `days` days later
     kRotateKey,       // a new signing key, and the one it replaces is revoked
+    kSetPublished,    // the event is published (`published`) or taken back to DRAFT
   };
 
   Kind kind = Kind::kScan;
@@ -76,6 +77,7 @@ struct Operation {
   absl::Duration at;
   int capacity = 0;
   int days = 0;
+  bool published = true;
 
   // One line, e.g. "s12: scan r3 exit @B1 t=+2h05m dev=2" or "register r4 choices=[B2,B3]".
   std::string ToString() const;

@@ -215,7 +215,8 @@ ScanStatus Model::Decide(const PresentedCode& code, Place place, Direction direc
   const Code& presented = r.codes.at(code.code_index);
   if (presented.superseded || KeyRevoked(presented.key_id)) return v1::ScanResult::REVOKED;
   if (r.status == v1::Registration::CANCELED) return v1::ScanResult::CANCELED;
-  if (!InWindow(place, at)) return v1::ScanResult::OUTSIDE_CHECKIN_WINDOW;
+  // A draft event has no check-in window at all.
+  if (!published_ || !InWindow(place, at)) return v1::ScanResult::OUTSIDE_CHECKIN_WINDOW;
   if (r.status == v1::Registration::WAITLISTED) return v1::ScanResult::NOT_REGISTERED_FOR_SESSION;
   if (IsBreakout(place)) {
     const bool chose_it = std::any_of(r.choices.begin(), r.choices.end(), [&](const Choice& c) {

@@ -108,6 +108,9 @@ class Model {
   // The event and its sessions.
   void SetCapacity(Place place, int capacity);  // the entrance: the event's capacity
   void MoveEvent(absl::Duration by);
+  // PUBLISHED, or back to DRAFT: a draft admits nobody.
+  void SetPublished(bool published) { published_ = published; }
+  bool published() const { return published_; }
   const Program& program() const { return program_; }
   absl::Time doors_open() const { return program_.doors_open; }
 
@@ -152,6 +155,7 @@ class Model {
   std::map<int, Registration> registrations_;
   std::vector<Model::ScanRecord> scans_;  // in arrival order
   std::set<uint32_t> revoked_keys_;
+  bool published_ = true;
   int64_t changes_ = 0;  // orders the breakout choices
 };
 

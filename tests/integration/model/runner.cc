@@ -167,6 +167,8 @@ StepOutcome Runner::ApplyToBoth(const Operation& op) {
       return MoveEvent(op);
     case Kind::kRotateKey:
       return RotateKey();
+    case Kind::kSetPublished:
+      return SetPublished(op);
   }
   return Skipped();
 }
@@ -410,6 +412,20 @@ StepOutcome Runner::SetCapacity(const Operation& op) {
   }
   if (auto m = CheckCall("Update capacity", status)) return Failed(*m);
   model_.SetCapacity(op.place, op.capacity);
+  return StepOutcome{};
+}
+
+StepOutcome Runner::SetPublished(const Operation& op) {
+  v1::UpdateEventRequest req;
+  req.mutable_event()->set_name(event_.name());
+  req.mutable_event()->set_state(op.published ? v1::Event::PUBLISHED : v1::Event::DRAFT);
+  req.mutable_update_mask()->add_paths("state");
+  v1::Event updated;
+  if (auto m = CheckCall("UpdateEvent", server_.events().UpdateEvent(server_.AdminContext().get(),
+                                                                     req, &updated))) {
+    return Failed(*m);
+  }
+  model_.SetPublished(op.published);
   return StepOutcome{};
 }
 

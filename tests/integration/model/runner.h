@@ -79,6 +79,7 @@ class Runner {
   StepOutcome Annul(const Operation& op);
   StepOutcome SetCapacity(const Operation& op);
   StepOutcome MoveEvent(const Operation& op);
+  StepOutcome SetPublished(const Operation& op);
   StepOutcome RotateKey();
   std::optional<Mismatch> CompareRegistrations();
   // "CONFIRMED, B1 confirmed, B3 waitlisted", as the server has it.

@@ -229,6 +229,8 @@ ALTER TABLE scans ADD COLUMN code_hash text NOT NULL DEFAULT '',
 UPDATE scans SET code_length = octet_length(raw_code) WHERE raw_code <> '';
 ALTER TABLE scans ALTER COLUMN raw_code TYPE text USING '';
 ALTER TABLE scans DROP COLUMN raw_code;
+)sql";
+
 // Purging an event's personal data (purge_store.h) erases its breakout choices, of which some
 // counts are tallies: they are kept per session, and the counts add them to the live rows (none
 // are left once an event is purged). Administrative actions leave one audit row each: who (the

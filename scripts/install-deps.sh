@@ -59,5 +59,6 @@ if ((${#missing[@]} > 0)); then
 fi
 if ${need_buf}; then
   echo "install-deps: installing buf ${buf_version} from npm"
-  npm install --global --prefix /usr/local --no-fund --no-audit "@bufbuild/buf@${buf_version}"
+  npm install --global --prefix /usr/local --no-fund --no-audit --ignore-scripts \
+    "@bufbuild/buf@${buf_version}"
 fi

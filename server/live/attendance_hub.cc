@@ -123,6 +123,9 @@ void AttendanceHub::PublishNow() {
 }
 
 void AttendanceHub::Publish(int64_t event_id, const v1::Attendance& counts, bool heartbeat) {
+  // The time is read before the first Offer: a subscriber may act on its update at once, and what
+  // it does next (a change, a clock a test moves) must not be what last_sent records.
+  const absl::Time now = options_.now();
   Feed& feed = feeds_[event_id];
   auto update = std::make_shared<v1::AttendanceUpdate>();
   update->set_sequence(++feed.sequence);
@@ -135,7 +138,7 @@ void AttendanceHub::Publish(int64_t event_id, const v1::Attendance& counts, bool
   for (Subscriber* s : feed.subscribers) {
     s->Offer(feed.waiting_for_snapshot.erase(s) > 0 ? feed.snapshot : feed.latest);
   }
-  feed.last_sent = options_.now();
+  feed.last_sent = now;
 }
 
 }  // namespace turnout::live

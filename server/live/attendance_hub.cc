@@ -6,7 +6,7 @@ namespace turnout::live {
 
 AttendanceHub::AttendanceHub(ReadCounts read, Notify notify, HubOptions options)
     : read_(std::move(read)), notify_(std::move(notify)), options_(std::move(options)) {
-  thread_ = std::thread([this] { Run(); });
+  if (options_.publisher_thread) thread_ = std::thread([this] { Run(); });
 }
 
 AttendanceHub::~AttendanceHub() {
@@ -15,7 +15,7 @@ AttendanceHub::~AttendanceHub() {
     stopping_ = true;
     wake_ = true;
   }
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
 }
 
 void AttendanceHub::Run() {

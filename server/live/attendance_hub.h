@@ -56,6 +56,9 @@ struct HubOptions {
   // A heartbeat at least this often when nothing changes.
   absl::Duration heartbeat = absl::Seconds(15);
   std::function<absl::Time()> now = [] { return absl::Now(); };
+  // Whether the hub runs its own publisher thread. Off, only PublishNow publishes: tests that tick
+  // by hand turn it off, so that no tick of the thread's comes between theirs.
+  bool publisher_thread = true;
 };
 
 class AttendanceHub {

@@ -23,11 +23,16 @@ class Recorder final : public Subscriber {
 
 class HubTest : public ::testing::Test {
  protected:
-  HubTest() {
+  HubTest() { MakeHub(/*publisher_thread=*/false); }
+
+  // Tests tick by hand (PublishNow), without the publisher thread, unless they test the thread.
+  void MakeHub(bool publisher_thread) {
+    hub_.reset();
     HubOptions options;
-    options.interval = absl::Hours(1);  // the thread stays out of the way; tests tick by hand
+    options.interval = absl::Hours(1);  // the thread, when on, ticks only when woken
     options.heartbeat = absl::Seconds(15);
     options.now = [this] { return now_; };
+    options.publisher_thread = publisher_thread;
     hub_ = std::make_unique<AttendanceHub>(
         [this](int64_t event_id) -> absl::StatusOr<v1::Attendance> {
           ++reads_[event_id];
@@ -127,6 +132,7 @@ TEST_F(HubTest, AChangeToAnIdleEventIsPublishedAtOnceByThePublisherThread) {
     absl::Mutex mu;
     std::vector<SharedUpdate> updates ABSL_GUARDED_BY(mu);
   } w;
+  MakeHub(/*publisher_thread=*/true);
   hub_->Subscribe(1, &w);
   ASSERT_TRUE(w.AwaitCount(1)) << "a new stream's snapshot is read at once";
   now_ += absl::Hours(2);  // idle for longer than an interval (the publisher reads now_ under

@@ -15,7 +15,9 @@ std::string ResourceName::Event() const { return absl::StrCat("events/", event_i
 
 absl::StatusOr<ResourceName> ParseResourceName(absl::string_view name) {
   std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
-  bool well_formed = (parts.size() == 2 || parts.size() == 4) && parts[0] == "events";
+  // "events/1/events/2" would read as the event "events/1": an event's children are never events.
+  bool well_formed = (parts.size() == 2 || (parts.size() == 4 && parts[2] != "events")) &&
+                     parts[0] == "events";
   for (absl::string_view part : parts) {
     bool has_space = absl::c_any_of(part, [](char c) { return absl::ascii_isspace(c); });
     if (part.empty() || has_space) well_formed = false;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages that building and testing Turnout needs.
+# Installs the Debian 12 packages that building and testing Turnout needs, and buf from npm.
 # Fast when everything is already installed: it asks dpkg first and runs apt only for what is missing.
 set -euo pipefail
 
@@ -13,6 +13,7 @@ packages=(
   python3 python3-grpcio python3-grpc-tools python3-nacl python3-h2
   chromium chromium-driver python3-selenium fonts-dejavu-core
   ca-certificates openssl nginx
+  clang-14 libclang-rt-14-dev grpc-proto
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
@@ -32,17 +33,32 @@ for package in "${packages[@]}"; do
   [[ -n "${installed[${package}]:-}" ]] || missing+=("${package}")
 done
 
-if ((${#missing[@]} == 0)); then
-  echo "install-deps: all ${#packages[@]} build and test packages are installed"
+# buf (proto lint and breaking-change check, buf curl) comes from the npm registry, pinned, into
+# /usr/local; npm from Debian where the machine has none (a nodejs from elsewhere brings its own).
+buf_version=1.75.0
+need_buf=false
+[[ "$(/usr/local/bin/buf --version 2>/dev/null)" == "${buf_version}" ]] || need_buf=true
+if ${need_buf} && ! command -v npm >/dev/null 2>&1; then missing+=(npm); fi
+
+if ((${#missing[@]} == 0)) && ! ${need_buf}; then
+  echo "install-deps: all ${#packages[@]} build and test packages and buf ${buf_version} are installed"
   exit 0
 fi
 
-echo "install-deps: missing packages: ${missing[*]}"
 if ((EUID != 0)); then
+  echo "install-deps: missing: ${missing[*]} $(${need_buf} && echo "buf ${buf_version}")" >&2
   echo "install-deps: installing them needs root; run: sudo $0" >&2
   exit 1
 fi
 
 export DEBIAN_FRONTEND=noninteractive
-apt-get update
-apt-get install -y --no-install-recommends "${missing[@]}"
+if ((${#missing[@]} > 0)); then
+  echo "install-deps: missing packages: ${missing[*]}"
+  apt-get update
+  apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+if ${need_buf}; then
+  echo "install-deps: installing buf ${buf_version} from npm"
+  npm install --global --prefix /usr/local --no-fund --no-audit --ignore-scripts \
+    "@bufbuild/buf@${buf_version}"
+fi

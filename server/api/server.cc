@@ -15,6 +15,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "server/api/names.h"
+#include "grpc/health/v1/health.pb.h"
 #include "server/api/request_status_interceptor.h"
 #include "server/store/audit_store.h"
 #include "server/store/bundle_store.h"
@@ -81,6 +82,20 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot read \"", path, "\""));
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// gRPC serves grpc.health.v1.Health (EnableDefaultHealthCheckService) without a protobuf
+// descriptor, and reflection describes services only from the generated pool. The descriptor comes
+// from grpc-proto's health.proto, compiled in (proto/CMakeLists.txt); naming it here links it in
+// and makes sure it declares the methods gRPC's own Health service serves.
+absl::Status CheckHealthDescriptor() {
+  const google::protobuf::ServiceDescriptor* health =
+      grpc::health::v1::HealthCheckRequest::descriptor()->file()->FindServiceByName("Health");
+  if (health == nullptr || health->FindMethodByName("Check") == nullptr ||
+      health->FindMethodByName("Watch") == nullptr) {
+    return absl::InternalError("grpc.health.v1.Health is missing from the descriptor pool");
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -170,6 +185,7 @@ absl::Status TurnoutServer::Init(const ServerOptions& options) {
     ssl.pem_key_cert_pairs.push_back({private_key, cert});
     creds = grpc::SslServerCredentials(ssl);
   }
+  RETURN_IF_ERROR(CheckHealthDescriptor());
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;

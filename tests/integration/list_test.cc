@@ -170,7 +170,8 @@ TEST_F(ListTest, ASessionCreatedWhilePagingIsNotDuplicatedAndSkipsNothing) {
   }
   ASSERT_FALSE(HasFailure());
 
-  for (const auto& [page_size, event] : paged) {
+  for (const auto& [page_size, paged_event] : paged) {
+    const v1::Event& event = paged_event;  // C++17 lambdas cannot capture a structured binding
     SCOPED_TRACE(absl::StrCat("page_size ", page_size));
     const std::vector<std::string> rows = ListAll(Sessions(event), page_size, [&] {
       NewSession(event, "Breakfast", 0);   // before every row returned so far

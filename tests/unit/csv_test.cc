@@ -207,6 +207,9 @@ TEST(RosterRowsFromCsvTest, RejectsEmptyFilesAndBadEventNames) {
   EXPECT_THAT(RosterError("display_name\r\n").message(), HasSubstr("no rows"));
   EXPECT_EQ(RosterRowsFromCsv("display_name\nAna\n", "1").status().code(),
             absl::StatusCode::kInvalidArgument);
+  // A child collection named "events" is no event (found by tests/fuzz/fuzz_names).
+  EXPECT_EQ(RosterRowsFromCsv("display_name\nAna\n", "events/1/events/2").status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(RosterRowsFromCsvTest, PassesSyntaxErrorsThrough) {

@@ -62,8 +62,8 @@ TEST(DeriveEntryKeysTest, ReadsCodesAsTheVerifierDoes) {
 }
 
 TEST(DeriveEntryKeysTest, RefusesWhatIsNotACode) {
-  for (const std::string bad : {std::string(""), std::string("HELLO"), std::string(139, 'A'),
-                                std::string(141, 'A'), std::string(140, '1')}) {
+  for (const std::string& bad : {std::string(""), std::string("HELLO"), std::string(139, 'A'),
+                                 std::string(141, 'A'), std::string(140, '1')}) {
     EXPECT_FALSE(DeriveEntryKeys(bad).ok()) << bad;
   }
 }
@@ -88,7 +88,7 @@ TEST(SealEntryTest, EveryEntryOfABundleHasOneSize) {
   const size_t size = PaddedEntrySize(300);
   EXPECT_EQ(size % kEntryPaddingStep, 0u);
   EXPECT_GE(size, 302u);
-  for (const std::string entry : {std::string(""), std::string("Li"), std::string(300, 'x')}) {
+  for (const std::string& entry : {std::string(""), std::string("Li"), std::string(300, 'x')}) {
     const EntryKeys keys = *DeriveEntryKeys(NewCode());
     const std::string sealed = SealEntry(keys, entry, size);
     EXPECT_EQ(sealed.size(), size + kSealOverheadBytes);

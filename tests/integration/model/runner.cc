@@ -456,8 +456,9 @@ StepOutcome Runner::MoveEvent(const Operation& op) {
     return Failed(*m);
   }
   for (const auto& [place, session] : model_.program().sessions) {
+    const std::string& name = sessions_[place];  // C++17 lambdas cannot capture `place`
     const auto found = std::find_if(listed.sessions().begin(), listed.sessions().end(),
-                                    [&](const v1::Session& s) { return s.name() == sessions_[place]; });
+                                    [&](const v1::Session& s) { return s.name() == name; });
     if (found == listed.sessions().end() || FromProtoTime(found->start_time()) != session.start) {
       return Failed(Mismatch{"move", absl::StrCat("session ", sessions_[place],
                                                   " did not move with its event")});

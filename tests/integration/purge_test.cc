@@ -500,11 +500,13 @@ TEST(PurgeForcedTest, AForcedPurgeOfARunningEventRefusesEveryLaterChange) {
 // The automatic purge at start-up: an event that ended more than --retention_days ago is purged
 // when the server starts; one that ended more recently, and one running, are not.
 TEST(RetentionTest, AtStartAnEventPastTheRetentionIsPurgedAndOthersAreNot) {
-  TestServer server([](api::ServerOptions& o) {
-    o.retention_days = 30;
+  // The events are made while the server keeps everything (no pass could purge them half-made);
+  // the restart then runs the server with a 30-day retention, whose pass at start purges.
+  int retention_days = 0;
+  TestServer server([&retention_days](api::ServerOptions& o) {
+    o.retention_days = retention_days;
     o.retention_check_interval = absl::Hours(1);  // only the pass at start, in this test
   });
-  // Created while the server runs: the pass at its start has gone by.
   const v1::Event old = server.NewEvent("Forty days ago", 0, -absl::Hours(24 * 40));
   const v1::Event recent = server.NewEvent("Ten days ago", 0, -absl::Hours(24 * 10));
   const v1::Event running = server.NewEvent("Today");
@@ -514,6 +516,7 @@ TEST(RetentionTest, AtStartAnEventPastTheRetentionIsPurgedAndOthersAreNot) {
   ASSERT_FALSE(::testing::Test::HasFailure());
   EXPECT_FALSE(GetEvent(server, old.name()).has_purge_time());
 
+  retention_days = 30;
   server.Restart();
   v1::Event purged;
   for (int i = 0; i < 100 && !purged.has_purge_time(); ++i) {

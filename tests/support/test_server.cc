@@ -47,6 +47,9 @@ void TestServer::Start() {
   options.database = database_;
   options.durable = false;  // irrelevant for an external database
   options.db_workers = 16;
+  // Tests make events in the past (a report, a postponement): nothing purges them behind the
+  // test's back. The retention tests turn it on.
+  options.retention_days = 0;
   if (tweak_) tweak_(options);
   absl::StatusOr<std::unique_ptr<api::TurnoutServer>> server = api::TurnoutServer::Start(options);
   if (!server.ok()) Die(absl::StrCat("cannot start the server: ", server.status().ToString()));

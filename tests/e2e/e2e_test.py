@@ -50,22 +50,13 @@ def ts(text):
     return t
 
 
-class Stubs:
-    def __init__(self, channel):
-        self.events = v1["event_service_pb2_grpc"].EventServiceStub(channel)
-        self.registrations = v1["registration_service_pb2_grpc"].RegistrationServiceStub(channel)
-        self.checkin = v1["checkin_service_pb2_grpc"].CheckinServiceStub(channel)
-        self.attendance = v1["attendance_service_pb2_grpc"].AttendanceServiceStub(channel)
-        self.admin = v1["admin_service_pb2_grpc"].AdminServiceStub(channel)
-
-
 class ServerTestCase(unittest.TestCase):
     """Tests talking to the module's server as ADMIN, through a channel of their own."""
 
     @classmethod
     def setUpClass(cls):
         cls.channel = SERVER.channel()
-        cls.stubs = Stubs(cls.channel)
+        cls.stubs = harness.Stubs(cls.channel, v1)
         cls.admin = harness.bearer(SERVER.admin_token)
 
 

@@ -132,3 +132,15 @@ def free_port():
 
 def bearer(token):
     return [("authorization", "Bearer " + token)]
+
+
+class Stubs:
+    """A stub per Turnout service on `channel`; `v1` maps module names to the generated modules
+    (generate_stubs)."""
+
+    def __init__(self, channel, v1):
+        self.events = v1["event_service_pb2_grpc"].EventServiceStub(channel)
+        self.registrations = v1["registration_service_pb2_grpc"].RegistrationServiceStub(channel)
+        self.checkin = v1["checkin_service_pb2_grpc"].CheckinServiceStub(channel)
+        self.attendance = v1["attendance_service_pb2_grpc"].AttendanceServiceStub(channel)
+        self.admin = v1["admin_service_pb2_grpc"].AdminServiceStub(channel)

@@ -80,22 +80,13 @@ def sample(samples, name, **labels):
     return samples.get((name, frozenset(labels.items())), 0.0)
 
 
-class Stubs:
-    def __init__(self, channel):
-        self.events = v1["event_service_pb2_grpc"].EventServiceStub(channel)
-        self.registrations = v1["registration_service_pb2_grpc"].RegistrationServiceStub(channel)
-        self.checkin = v1["checkin_service_pb2_grpc"].CheckinServiceStub(channel)
-        self.attendance = v1["attendance_service_pb2_grpc"].AttendanceServiceStub(channel)
-        self.admin = v1["admin_service_pb2_grpc"].AdminServiceStub(channel)
-
-
 class LimitsTestCase(unittest.TestCase):
     """An event of its own, open now, with a DOOR token."""
 
     @classmethod
     def setUpClass(cls):
         cls.channel = SERVER.channel()
-        cls.stubs = Stubs(cls.channel)
+        cls.stubs = harness.Stubs(cls.channel, v1)
         cls.admin = harness.bearer(SERVER.admin_token)
         ev, res = v1["event_service_pb2"], v1["resources_pb2"]
         now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
@@ -336,7 +327,7 @@ class SlowConnectionsTest(LimitsTestCase):
                 self.assertEqual(self.scan(code).status, res.ScanResult.ALREADY_CHECKED_IN)
             with SERVER.channel() as fresh:
                 cs = v1["checkin_service_pb2"]
-                result = Stubs(fresh).checkin.Scan(cs.ScanRequest(
+                result = harness.Stubs(fresh, v1).checkin.Scan(cs.ScanRequest(
                     event=self.event.name, code=code, client_scan_id=uuid.uuid4().hex),
                     metadata=self.door, timeout=10)
                 self.assertEqual(result.status, res.ScanResult.ALREADY_CHECKED_IN)

@@ -1,7 +1,13 @@
 #include "tools/bench/fixture.h"
 
+#include <stdlib.h>
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <thread>
@@ -26,6 +32,21 @@ void SetTime(absl::Time t, google::protobuf::Timestamp* ts) {
 }
 
 }  // namespace
+
+absl::StatusOr<std::unique_ptr<BenchDir>> BenchDir::Make(absl::string_view name, bool keep) {
+  std::string templ = absl::StrCat("/tmp/turnout-bench-", name, "-XXXXXX");
+  if (mkdtemp(templ.data()) == nullptr || chmod(templ.c_str(), 0755) != 0) {
+    return absl::InternalError(
+        absl::StrCat("temporary directory ", templ, ": ", std::strerror(errno)));
+  }
+  return std::unique_ptr<BenchDir>(new BenchDir(std::move(templ), keep));
+}
+
+BenchDir::~BenchDir() {
+  if (keep_) return;
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
 
 absl::StatusOr<int64_t> LastId(absl::string_view name) {
   int64_t id = 0;

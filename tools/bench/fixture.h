@@ -4,6 +4,7 @@
 #define TURNOUT_TOOLS_BENCH_FIXTURE_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,25 @@
 #include "tools/bench/scan_load.h"
 
 namespace turnout::bench {
+
+// A data directory under /tmp for one bench run ("/tmp/turnout-bench-<name>-XXXXXX"), which the
+// PostgreSQL system user may enter when the bench runs as root; removed when this goes away,
+// unless kept (--keep_data_dir, to read the logs).
+class BenchDir {
+ public:
+  static absl::StatusOr<std::unique_ptr<BenchDir>> Make(absl::string_view name, bool keep);
+  ~BenchDir();
+  BenchDir(const BenchDir&) = delete;
+  BenchDir& operator=(const BenchDir&) = delete;
+
+  const std::string& path() const { return path_; }
+
+ private:
+  BenchDir(std::string path, bool keep) : path_(std::move(path)), keep_(keep) {}
+
+  const std::string path_;
+  const bool keep_;
+};
 
 struct Fixture {
   std::string event;  // "events/{id}"

@@ -1,7 +1,6 @@
 #include "tools/bench/offline_bench.h"
 
 #include <sodium.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -190,19 +189,12 @@ int RunOffline() {
   const double door_rate = Median(door_rates);
 
   // 2 and 3: an in-process server on an embedded, durable PostgreSQL.
-  char templ[] = "/tmp/turnout-bench-offline-XXXXXX";
-  if (mkdtemp(templ) == nullptr || chmod(templ, 0755) != 0) {
-    std::cerr << "turnout-bench: temporary directory: " << std::strerror(errno) << "\n";
+  absl::StatusOr<std::unique_ptr<BenchDir>> dir = BenchDir::Make("offline", /*keep=*/false);
+  if (!dir.ok()) {
+    std::cerr << "turnout-bench: " << dir.status().message() << "\n";
     return 1;
   }
-  const std::string data_dir = templ;
-  struct Cleanup {
-    std::string dir;
-    ~Cleanup() {
-      std::error_code ec;
-      fs::remove_all(dir, ec);
-    }
-  } cleanup{data_dir};
+  const std::string data_dir = (*dir)->path();
   auto fail = [](absl::string_view what, const absl::Status& s) {
     std::cerr << "turnout-bench: " << what << ": " << s.message() << "\n";
     return 1;

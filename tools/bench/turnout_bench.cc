@@ -16,7 +16,6 @@
 // stats.h). Before each phase the database is vacuumed, analyzed and checkpointed. With
 // --pgbench_reference a third phase runs pgbench with only the server's --db_workers connections.
 // Exits 0 when it measured (targets missed or not), non-zero on any error.
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -309,23 +308,17 @@ int RunCheckin() {
 
   // The data directory: as root, the PostgreSQL system user must be able to enter it.
   std::string data_dir = absl::GetFlag(FLAGS_data_dir);
-  const bool temporary = data_dir.empty();
-  if (temporary) {
-    char templ[] = "/tmp/turnout-bench-XXXXXX";
-    if (mkdtemp(templ) == nullptr || chmod(templ, 0755) != 0) {
-      std::cerr << "turnout-bench: temporary directory: " << std::strerror(errno) << "\n";
+  std::unique_ptr<BenchDir> temporary;
+  if (data_dir.empty()) {
+    absl::StatusOr<std::unique_ptr<BenchDir>> made =
+        BenchDir::Make("checkin", absl::GetFlag(FLAGS_keep_data_dir));
+    if (!made.ok()) {
+      std::cerr << "turnout-bench: " << made.status().message() << "\n";
       return 1;
     }
-    data_dir = templ;
+    temporary = *std::move(made);
+    data_dir = temporary->path();
   }
-  struct Cleanup {
-    std::string dir;
-    bool remove;
-    ~Cleanup() {
-      std::error_code ec;
-      if (remove) fs::remove_all(dir, ec);
-    }
-  } cleanup{data_dir, temporary && !absl::GetFlag(FLAGS_keep_data_dir)};
   auto fail = [](absl::string_view what, const absl::Status& s) {
     std::cerr << "turnout-bench: " << what << ": " << s.message() << "\n";
     return 1;
@@ -535,7 +528,7 @@ int RunCheckin() {
   for (const std::string& e : grpc_result.error_samples) {
     std::cout << "  gRPC error: " << e << "\n";
   }
-  if (!cleanup.remove && temporary) std::cout << "  kept " << data_dir << "\n";
+  if (temporary && absl::GetFlag(FLAGS_keep_data_dir)) std::cout << "  kept " << data_dir << "\n";
   std::cout.flush();
   return (errors > 0 || g.count == 0 || p.count == 0) ? 1 : 0;
 }

@@ -1,6 +1,5 @@
 #include "tools/bench/watch_bench.h"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -256,20 +255,13 @@ int RunWatch() {
     return 2;
   }
 
-  char templ[] = "/tmp/turnout-bench-watch-XXXXXX";
-  if (mkdtemp(templ) == nullptr || chmod(templ, 0755) != 0) {
-    std::cerr << "turnout-bench: temporary directory: " << std::strerror(errno) << "\n";
+  absl::StatusOr<std::unique_ptr<BenchDir>> dir =
+      BenchDir::Make("watch", absl::GetFlag(FLAGS_keep_data_dir));
+  if (!dir.ok()) {
+    std::cerr << "turnout-bench: " << dir.status().message() << "\n";
     return 1;
   }
-  const std::string data_dir = templ;
-  struct Cleanup {
-    std::string dir;
-    bool remove;
-    ~Cleanup() {
-      std::error_code ec;
-      if (remove) fs::remove_all(dir, ec);
-    }
-  } cleanup{data_dir, !absl::GetFlag(FLAGS_keep_data_dir)};
+  const std::string data_dir = (*dir)->path();
   auto fail = [&](absl::string_view what, const absl::Status& s) {
     std::cerr << "turnout-bench watch: " << what << ": " << s.message() << " (logs in " << data_dir
               << "; --keep_data_dir keeps them)\n";

@@ -60,7 +60,6 @@ void RegisterAllStatements() {
     store::PgScanStore::RegisterStatements();
     store::PgTokenStore::RegisterStatements();
     store::PgKeyStore::RegisterStatements();
-    store::PgSearchNames::RegisterStatements();
     store::PgBundleStore::RegisterStatements();
     store::PgReportStore::RegisterStatements();
     store::PgPurgeStore::RegisterStatements();

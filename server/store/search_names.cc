@@ -5,6 +5,7 @@
 
 #include "server/domain/validation.h"
 #include "server/store/pg.h"
+#include "server/store/query.h"
 
 namespace turnout::store {
 namespace {
@@ -16,27 +17,22 @@ struct StaleName {
 };
 
 // Rows after ($1, $2) in primary key order whose form is older than $3; at most $4.
-constexpr char kSelectStale[] = R"(
+constexpr Query kSelectStale{"search_names_stale", R"(
     SELECT event_id, id, display_name FROM registrations
     WHERE (event_id, id) > ($1, $2) AND search_version < $3
-    ORDER BY event_id, id LIMIT $4)";
+    ORDER BY event_id, id LIMIT $4)"};
 
 StaleName ReadStaleName(const pqxx::row& r) {
-  return {r[0].as<int64_t>(), r[1].as<int64_t>(), r[2].as<std::string>()};
+  return {Column<int64_t>(r, "event_id"), Column<int64_t>(r, "id"),
+          Column<std::string>(r, "display_name")};
 }
 
-constexpr char kUpdate[] = R"(
+// Sets ($1, $2)'s search form to $3 computed by rules version $4, unless it is already current.
+constexpr Query kUpdate{"search_name_update", R"(
     UPDATE registrations SET search_name = $3, search_version = $4
-    WHERE event_id = $1 AND id = $2 AND search_version < $4)";
+    WHERE event_id = $1 AND id = $2 AND search_version < $4)"};
 
 }  // namespace
-
-void PgSearchNames::RegisterStatements() {
-  AddStatements({
-      {"search_names_stale", kSelectStale},
-      {"search_name_update", kUpdate},
-  });
-}
 
 absl::StatusOr<int64_t> PgSearchNames::RenormalizeAll(pqxx::connection& conn, int batch) {
   int64_t updated = 0;
@@ -47,14 +43,13 @@ absl::StatusOr<int64_t> PgSearchNames::RenormalizeAll(pqxx::connection& conn, in
     absl::Status status = Database::InTransaction(&conn, [&](pqxx::work& txn) -> absl::Status {
       stale.clear();  // InTransaction may run this again
       batch_updated = 0;
-      for (const pqxx::row& r : txn.exec_prepared("search_names_stale", last.event_id, last.id,
-                                                  domain::kSearchNormalizationVersion, batch)) {
+      for (const pqxx::row& r : Run(txn, kSelectStale, last.event_id, last.id,
+                                        domain::kSearchNormalizationVersion, batch)) {
         stale.push_back(ReadStaleName(r));
       }
       for (const StaleName& s : stale) {
-        batch_updated += txn.exec_prepared("search_name_update", s.event_id, s.id,
-                                           domain::NormalizeForSearch(s.display_name),
-                                           domain::kSearchNormalizationVersion)
+        batch_updated += Run(txn, kUpdate, s.event_id, s.id, domain::NormalizeForSearch(s.display_name),
+                             domain::kSearchNormalizationVersion)
                              .affected_rows();
       }
       return absl::OkStatus();

@@ -17,8 +17,6 @@ namespace turnout::store {
 
 class PgSearchNames {
  public:
-  static void RegisterStatements();
-
   // Recomputes the search form of every registration whose search_version is older than
   // domain::kSearchNormalizationVersion, in transactions of at most `batch` rows so that no lock is
   // held long. Returns the number of rows updated (0 once every row is current). Safe when

@@ -20,7 +20,7 @@ constexpr int kRegistrationWaitlisted = 2;
 constexpr int kChoiceConfirmed = 1;
 constexpr int kEventPublished = 2;  // Event.State
 
-int StoredDirection(Direction d) { return d == Direction::kExit ? 2 : 1; }
+int StoredDirection(Direction d) { return domain::Stored(d); }
 
 domain::RegistrationStatus RegistrationStatusOf(int stored) {
   switch (stored) {
@@ -239,9 +239,9 @@ void Settle(pqxx::work& txn, int64_t event_id, int64_t checkpoint_id, int64_t re
 
 }  // namespace
 
-int StoredScanStatus(ScanStatus status) { return static_cast<int>(status) + 1; }
+int StoredScanStatus(ScanStatus status) { return domain::Stored(status); }
 
-ScanStatus ScanStatusFromStored(int stored) { return static_cast<ScanStatus>(stored - 1); }
+ScanStatus ScanStatusFromStored(int stored) { return domain::FromStored<ScanStatus>(stored); }
 
 void PgScanStore::RegisterStatements() {
   AddStatements({

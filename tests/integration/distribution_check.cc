@@ -109,12 +109,11 @@ bool PairsDistributionColumns(const std::string& table, const ForeignKey& fk) {
 void CheckDistributed(const std::string& name, const Table& table,
                       std::vector<std::string>& breaches) {
   const std::string column = DistributionColumn(name);
-  const bool has_primary_key =
-      std::any_of(table.unique_indexes.begin(), table.unique_indexes.end(),
-                  [](const UniqueIndex& i) { return i.primary; });
+  const bool has_primary_key = std::any_of(table.unique_indexes.begin(), table.unique_indexes.end(),
+                                           [](const UniqueIndex& i) { return i.primary; });
   if (!has_primary_key) {
-    breaches.push_back(absl::StrCat("table ", name, ": has no primary key; it must start with ",
-                                    column));
+    breaches.push_back(
+        absl::StrCat("table ", name, ": has no primary key; it must start with ", column));
   }
   for (const UniqueIndex& index : table.unique_indexes) {
     if (index.primary && index.columns.front() != column) {
@@ -127,11 +126,10 @@ void CheckDistributed(const std::string& name, const Table& table,
   }
   for (const ForeignKey& fk : table.foreign_keys) {
     if (IsGlobal(fk.referenced_table) || PairsDistributionColumns(name, fk)) continue;
-    breaches.push_back(absl::StrCat("table ", name, ": foreign key ", fk.name, " ",
-                                    List(fk.columns), " -> ", fk.referenced_table, " ",
-                                    List(fk.referenced_columns), " does not pair ", column,
-                                    " with ", fk.referenced_table, ".",
-                                    DistributionColumn(fk.referenced_table)));
+    breaches.push_back(absl::StrCat(
+        "table ", name, ": foreign key ", fk.name, " ", List(fk.columns), " -> ",
+        fk.referenced_table, " ", List(fk.referenced_columns), " does not pair ", column, " with ",
+        fk.referenced_table, ".", DistributionColumn(fk.referenced_table)));
   }
 }
 

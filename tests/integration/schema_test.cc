@@ -33,13 +33,12 @@ TEST(DistributionTest, EveryTableOfTheMigratedSchemaIsDistributableByEvent) {
        txn.exec("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")) {
     tables.push_back(r[0].as<std::string>());
   }
-  EXPECT_THAT(tables,
-              UnorderedElementsAre(
-                  // distributed by event
-                  "events", "sessions", "checkpoints", "registrations", "session_choices",
-                  "tickets", "presence", "scans", "purged_session_counts", "audit_log",
-                  // global
-                  "tokens", "signing_keys", "schema_migrations"));
+  EXPECT_THAT(tables, UnorderedElementsAre(
+                          // distributed by event
+                          "events", "sessions", "checkpoints", "registrations", "session_choices",
+                          "tickets", "presence", "scans", "purged_session_counts", "audit_log",
+                          // global
+                          "tokens", "signing_keys", "schema_migrations"));
   EXPECT_THAT(GlobalTables(), UnorderedElementsAre("tokens", "signing_keys", "schema_migrations"));
 }
 
@@ -177,10 +176,10 @@ TEST(Migration7Test, KeysTheAuditLogByEventAndKeepsEveryRowAndRequestId) {
 
   // The audit log lists as before, old entries first.
   v1::ListAuditEntriesResponse listed;
-  ASSERT_TRUE(server.admin()
-                  .ListAuditEntries(server.AdminContext().get(), v1::ListAuditEntriesRequest(),
-                                    &listed)
-                  .ok());
+  ASSERT_TRUE(
+      server.admin()
+          .ListAuditEntries(server.AdminContext().get(), v1::ListAuditEntriesRequest(), &listed)
+          .ok());
   ASSERT_EQ(listed.entries_size(), 4);
   EXPECT_EQ(listed.entries(0).target(), "tokens/10");
   EXPECT_EQ(listed.entries(1).target(), "events/1");
@@ -193,8 +192,7 @@ TEST(Migration7Test, KeysTheAuditLogByEventAndKeepsEveryRowAndRequestId) {
   again.mutable_event()->clear_name();
   again.set_request_id("create-oakland");
   v1::Event replayed;
-  ASSERT_TRUE(
-      server.events().CreateEvent(server.AdminContext().get(), again, &replayed).ok());
+  ASSERT_TRUE(server.events().CreateEvent(server.AdminContext().get(), again, &replayed).ok());
   EXPECT_EQ(replayed.name(), "events/1");
   EXPECT_EQ(replayed.title(), "Oakland");
 
@@ -205,8 +203,7 @@ TEST(Migration7Test, KeysTheAuditLogByEventAndKeepsEveryRowAndRequestId) {
   v1::PurgePersonalDataResponse purged;
   ASSERT_TRUE(server.admin().PurgePersonalData(server.AdminContext().get(), purge, &purged).ok());
   pqxx::work txn(conn);
-  EXPECT_EQ(txn.exec1("SELECT event_id, target FROM audit_log ORDER BY id DESC LIMIT 1")[0]
-                .as<int64_t>(),
+  EXPECT_EQ(txn.exec1("SELECT event_id FROM audit_log ORDER BY id DESC LIMIT 1")[0].as<int64_t>(),
             2);
 }
 

@@ -341,6 +341,7 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRegistratio
       entry.actor_token_id = principal_.token_id;
       entry.action = v1::AuditEntry::REGISTRATIONS_IMPORTED;
       entry.target = EventName(event_id);
+      entry.event_id = event_id;
       entry.count = counts.imported();
       entry.detail = absl::StrCat(rows_.size(), " rows, ", counts.already_imported(),
                                   " imported before");

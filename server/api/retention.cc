@@ -23,6 +23,7 @@ absl::StatusOr<store::PurgeOutcome> PurgeAndAudit(pqxx::connection* conn, const 
       entry.actor_token_id = req.actor_token_id;
       entry.action = v1::AuditEntry::PERSONAL_DATA_PURGED;
       entry.target = EventName(req.event_id);
+      entry.event_id = req.event_id;
       entry.count = outcome.registrations_purged;
       entry.detail = outcome.already_purged ? absl::StrCat(req.detail, req.detail.empty() ? "" : "; ",
                                                            "purged before")

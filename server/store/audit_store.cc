@@ -7,8 +7,8 @@ namespace turnout::store {
 void PgAuditStore::RegisterStatements() {
   AddStatements({
       {"audit_insert", R"(
-          INSERT INTO audit_log (actor_token_id, action, target, count, detail)
-          VALUES (NULLIF($1::bigint, 0), $2, $3, $4, $5))"},
+          INSERT INTO audit_log (event_id, actor_token_id, action, target, count, detail)
+          VALUES ($1, NULLIF($2::bigint, 0), $3, $4, $5, $6))"},
       {"audit_list", R"(
           SELECT id, us_of(action_time), coalesce(actor_token_id, 0), action, target, count, detail
           FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2)"},
@@ -16,7 +16,8 @@ void PgAuditStore::RegisterStatements() {
 }
 
 void PgAuditStore::Record(pqxx::work& txn, const AuditRecord& e) {
-  txn.exec_prepared("audit_insert", e.actor_token_id, e.action, e.target, e.count, e.detail);
+  txn.exec_prepared("audit_insert", e.event_id, e.actor_token_id, e.action, e.target, e.count,
+                    e.detail);
 }
 
 std::vector<AuditRecord> PgAuditStore::List(pqxx::work& txn, int64_t after_id, int limit) {

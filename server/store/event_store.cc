@@ -134,8 +134,10 @@ void PgEventStore::RegisterStatements() {
           INSERT INTO events (title, venue, time_zone, start_time, end_time, doors_open_time,
                               capacity, state, allow_reentry, request_id)
           VALUES ($1, $2, $3, ts_of($4), ts_of($5), ts_of($6), $7, $8, $9, NULLIF($10, ''))
-          ON CONFLICT (request_id) DO NOTHING
           RETURNING id)"},
+      // Calls with one request_id take turns (events are distributed by id: no unique index
+      // spans them); the next one finds what the first created.
+      {"event_request_lock", "SELECT pg_advisory_xact_lock(74110016, hashtext($1))"},
       {"entrance_insert", "INSERT INTO checkpoints (event_id, session_id) VALUES ($1, NULL)"},
       {"event_get", get_event.c_str()},
       {"event_by_request", event_by_request.c_str()},
@@ -179,13 +181,14 @@ void PgEventStore::RegisterStatements() {
 
 absl::StatusOr<EventRecord> PgEventStore::CreateEvent(pqxx::work& txn, const EventRecord& e,
                                                       absl::string_view request_id) {
+  if (!request_id.empty()) {  // a request_id used before: answer with what it created
+    txn.exec_prepared("event_request_lock", std::string(request_id));
+    pqxx::result existing = txn.exec_prepared("event_by_request", std::string(request_id));
+    if (!existing.empty()) return ReadEvent(existing[0]);
+  }
   pqxx::result inserted = txn.exec_prepared(
       "event_insert", e.title, e.venue, e.time_zone, ToMicros(e.start_time), ToMicros(e.end_time),
       ToMicros(e.doors_open_time), e.capacity, e.state, e.allow_reentry, std::string(request_id));
-  if (inserted.empty()) {  // the request_id was used before: answer with what it created
-    pqxx::result existing = txn.exec_prepared("event_by_request", std::string(request_id));
-    return ReadEvent(existing[0]);
-  }
   const int64_t id = inserted[0][0].as<int64_t>();
   txn.exec_prepared("entrance_insert", id);
   return GetEvent(txn, id);

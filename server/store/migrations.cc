@@ -256,6 +256,29 @@ CREATE TABLE audit_log (
 );
 )sql";
 
+// Distribution by event (deploy/SCALING.md, "Distribution by event"): every table but tokens and
+// signing_keys is keyed by event_id first (events by id), and every unique constraint and every
+// foreign key between them includes it, so that each can be distributed by event, co-located;
+// tokens and signing_keys stay global (reference tables). What broke that rule:
+// - events.request_id was unique across events: CreateEvent now takes an advisory lock on the
+//   request_id and looks it up (PgEventStore::CreateEvent), through a plain index.
+// - tokens.event_id referenced events: a reference table cannot reference a distributed one. No
+//   event is ever deleted, and CreateDeviceToken reads the event in the token's transaction.
+// - audit_log was global: its rows are filed by event, 0 for actions on global resources (tokens,
+//   signing keys). The rows before this take the event their target names ("events/{id}").
+//   Listing the whole log pages by id, through audit_log_by_id.
+constexpr char kDistributionByEvent[] = R"sql(
+ALTER TABLE events DROP CONSTRAINT events_request_id_key;
+CREATE INDEX events_by_request ON events (request_id) WHERE request_id IS NOT NULL;
+ALTER TABLE tokens DROP CONSTRAINT tokens_event_id_fkey;
+ALTER TABLE audit_log ADD COLUMN event_id bigint NOT NULL DEFAULT 0;
+UPDATE audit_log SET event_id = substring(target FROM '^events/([0-9]+)$')::bigint
+  WHERE target ~ '^events/[0-9]+$';
+ALTER TABLE audit_log ALTER COLUMN event_id DROP DEFAULT;
+ALTER TABLE audit_log DROP CONSTRAINT audit_log_pkey, ADD PRIMARY KEY (event_id, id);
+CREATE INDEX audit_log_by_id ON audit_log (id);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& Migrations() {
@@ -266,6 +289,7 @@ const std::vector<Migration>& Migrations() {
       {4, "offline bundle versions", kBundleVersions},
       {5, "manage secrets; refused scans keep no raw text", kPrivacy},
       {6, "purged session counts and the audit log", kPurgeAndAudit},
+      {7, "every event table keyed by event_id for distribution", kDistributionByEvent},
   };
   return *migrations;
 }

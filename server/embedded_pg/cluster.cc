@@ -136,8 +136,7 @@ absl::Status EnsureCluster(const fs::path& bin_dir, const ClusterLayout& layout,
   } else if (absl::Status status = MakePrivateDir(pg_dir, run_as); !status.ok()) {
     return status;
   }
-  return WriteFileAtomically(pg_dir / "turnout.conf", TurnoutConf(layout.run_dir, durable),
-                             run_as);
+  return WriteFileAtomically(pg_dir / "turnout.conf", TurnoutConf(layout.run_dir, durable), run_as);
 }
 
 absl::Status CreateDatabase(const std::string& admin_conninfo, absl::string_view name) {

@@ -15,6 +15,7 @@
 #include "server/embedded_pg/config.h"
 #include "server/embedded_pg/layout.h"
 #include "server/embedded_pg/pg_log.h"
+#include "server/util/status_macros.h"
 
 namespace turnout::store {
 namespace {
@@ -24,83 +25,59 @@ namespace epg = ::turnout::embedded_pg;
 
 // The account that runs postgres: the system user when we are root, else ourselves.
 absl::StatusOr<epg::Account> ResolveAccount(const EmbeddedPostgresOptions& options) {
-  absl::StatusOr<epg::AccountChoice> choice = epg::ChooseAccount(geteuid(), options.system_user);
-  if (!choice.ok()) return choice.status();
-  return choice->run_as_system_user ? epg::EnsureSystemUser(choice->system_user)
-                                    : epg::CurrentAccount();
+  ASSIGN_OR_RETURN(const epg::AccountChoice choice,
+                   epg::ChooseAccount(geteuid(), options.system_user));
+  return choice.run_as_system_user ? epg::EnsureSystemUser(choice.system_user)
+                                   : epg::CurrentAccount();
 }
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<EmbeddedPostgres>> EmbeddedPostgres::Start(
     const EmbeddedPostgresOptions& options) {
-  absl::StatusOr<epg::ClusterLayout> layout = epg::LayoutFor(options.data_dir);
-  if (!layout.ok()) return layout.status();
-  if (absl::Status status = epg::CheckDatabaseName(options.database); !status.ok()) {
-    return status;
-  }
-  absl::StatusOr<fs::path> bin_dir = epg::FindBinDir();
-  if (!bin_dir.ok()) return bin_dir.status();
+  ASSIGN_OR_RETURN(const epg::ClusterLayout layout, epg::LayoutFor(options.data_dir));
+  RETURN_IF_ERROR(epg::CheckDatabaseName(options.database));
+  ASSIGN_OR_RETURN(const fs::path bin_dir, epg::FindBinDir());
 
-  absl::StatusOr<epg::Account> account = ResolveAccount(options);
-  if (!account.ok()) return account.status();
-  const std::string role = account->name;
+  ASSIGN_OR_RETURN(const epg::Account account, ResolveAccount(options));
   std::optional<epg::Account> run_as;  // set when we are root
-  if (geteuid() == 0) run_as = *account;
+  if (geteuid() == 0) run_as = account;
   const epg::Account* run_as_ptr = run_as ? &*run_as : nullptr;
 
   std::error_code ec;
-  const bool existed = fs::exists(layout->data_dir, ec);
-  fs::create_directories(layout->data_dir, ec);
+  const bool existed = fs::exists(layout.data_dir, ec);
+  fs::create_directories(layout.data_dir, ec);
   if (ec) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "cannot create data directory ", layout->data_dir.string(), ": ", ec.message()));
+        "cannot create data directory ", layout.data_dir.string(), ": ", ec.message()));
   }
   if (!existed) {
-    chmod(layout->data_dir.c_str(), 0755);  // whatever the umask, the postgres user must enter it
+    chmod(layout.data_dir.c_str(), 0755);  // whatever the umask, the postgres user must enter it
   }
-  absl::StatusOr<epg::DataDirLock> lock = epg::DataDirLock::Acquire(layout->data_dir);
-  if (!lock.ok()) return lock.status();
-  if (run_as_ptr != nullptr) {
-    if (absl::Status status = epg::CheckReachable(layout->data_dir, *run_as_ptr); !status.ok()) {
-      return status;
-    }
-  }
-  if (absl::Status status = epg::MakePrivateDir(layout->run_dir, run_as_ptr); !status.ok()) {
-    return status;
-  }
-  if (absl::Status status =
-          epg::EnsureCluster(*bin_dir, *layout, role, options.durable, run_as_ptr);
-      !status.ok()) {
-    return status;
-  }
-  if (absl::Status status = epg::AwaitPreviousPostmaster(*layout); !status.ok()) return status;
+  ASSIGN_OR_RETURN(epg::DataDirLock lock, epg::DataDirLock::Acquire(layout.data_dir));
+  if (run_as_ptr != nullptr) RETURN_IF_ERROR(epg::CheckReachable(layout.data_dir, *run_as_ptr));
+  RETURN_IF_ERROR(epg::MakePrivateDir(layout.run_dir, run_as_ptr));
+  RETURN_IF_ERROR(epg::EnsureCluster(bin_dir, layout, account.name, options.durable, run_as_ptr));
+  RETURN_IF_ERROR(epg::AwaitPreviousPostmaster(layout));
 
-  absl::StatusOr<std::unique_ptr<epg::PgLog>> log = epg::PgLog::Open(layout->log_path);
-  if (!log.ok()) return log.status();
   epg::Launch launch;
-  launch.argv = {(*bin_dir / "postgres").string(), "-D", layout->pg_dir.string()};
-  launch.pg_dir = fs::weakly_canonical(layout->pg_dir, ec);  // as /proc/<pid>/cwd reads
+  ASSIGN_OR_RETURN(launch.log, epg::PgLog::Open(layout.log_path));
+  launch.argv = {(bin_dir / "postgres").string(), "-D", layout.pg_dir.string()};
+  launch.pg_dir = fs::weakly_canonical(layout.pg_dir, ec);  // as /proc/<pid>/cwd reads
   launch.run_as = run_as;
-  launch.log = *std::move(log);
 
   std::unique_ptr<EmbeddedPostgres> pg(new EmbeddedPostgres(
-      *std::move(lock), layout->run_dir.string(), role, options.database));
+      std::move(lock), layout.run_dir.string(), account.name, options.database));
   pg->supervisor_ = std::make_unique<epg::Supervisor>(std::move(launch));
   // On failure, ~EmbeddedPostgres stops whatever was started.
-  if (absl::Status status = pg->supervisor_->AwaitReady(pg->ConnectionString("postgres"));
-      !status.ok()) {
-    return status;
-  }
-  if (absl::Status status = pg->CreateDatabase(options.database); !status.ok()) return status;
-  if (absl::Status status = epg::Checkpoint(pg->ConnectionString("postgres")); !status.ok()) {
-    return status;
-  }
+  RETURN_IF_ERROR(pg->supervisor_->AwaitReady(pg->ConnectionString("postgres")));
+  RETURN_IF_ERROR(pg->CreateDatabase(options.database));
+  RETURN_IF_ERROR(epg::Checkpoint(pg->ConnectionString("postgres")));
   return pg;
 }
 
-EmbeddedPostgres::EmbeddedPostgres(epg::DataDirLock lock, std::string socket_dir,
-                                   std::string role, std::string database)
+EmbeddedPostgres::EmbeddedPostgres(epg::DataDirLock lock, std::string socket_dir, std::string role,
+                                   std::string database)
     : socket_dir_(std::move(socket_dir)),
       role_(std::move(role)),
       database_(std::move(database)),

@@ -98,7 +98,7 @@ class EmbeddedPostgres {
   const std::string role_;
   const std::string database_;
 
-  absl::Mutex mu_;  // serializes Stop()
+  absl::Mutex mu_;                                      // serializes Stop()
   embedded_pg::DataDirLock lock_ ABSL_GUARDED_BY(mu_);  // released by Stop()
   // Set once by Start() before the object is shared.
   std::unique_ptr<embedded_pg::Supervisor> supervisor_;

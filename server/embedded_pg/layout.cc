@@ -11,9 +11,7 @@ namespace turnout::embedded_pg {
 
 namespace fs = std::filesystem;
 
-fs::path ClusterLayout::socket_path() const {
-  return run_dir / absl::StrCat(".s.PGSQL.", kPort);
-}
+fs::path ClusterLayout::socket_path() const { return run_dir / absl::StrCat(".s.PGSQL.", kPort); }
 
 fs::path ClusterLayout::socket_lock_path() const {
   return run_dir / absl::StrCat(".s.PGSQL.", kPort, ".lock");

@@ -23,8 +23,8 @@ namespace fs = std::filesystem;
 absl::StatusOr<DataDirLock> DataDirLock::Acquire(const fs::path& data_dir) {
   const int fd = open(data_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "cannot open data directory ", data_dir.string(), ": ", std::strerror(errno)));
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot open data directory ", data_dir.string(), ": ", std::strerror(errno)));
   }
   DataDirLock lock(fd);  // closes fd on the error path
   if (flock(fd, LOCK_EX | LOCK_NB) != 0) {

@@ -83,10 +83,9 @@ absl::Status Supervisor::AwaitReady(const std::string& conninfo, absl::Duration 
     {
       absl::MutexLock lock(&mu_);
       if (exits_ > 0) {
-        return absl::InternalError(absl::StrCat("the embedded PostgreSQL ", last_exit_,
-                                                " while starting; end of ",
-                                                launch_.log->path().string(), ":\n",
-                                                launch_.log->TailSinceOpen()));
+        return absl::InternalError(
+            absl::StrCat("the embedded PostgreSQL ", last_exit_, " while starting; end of ",
+                         launch_.log->path().string(), ":\n", launch_.log->TailSinceOpen()));
       }
     }
     try {
@@ -98,10 +97,10 @@ absl::Status Supervisor::AwaitReady(const std::string& conninfo, absl::Duration 
       last_error = std::string(absl::StripAsciiWhitespace(e.what()));
     }
     if (absl::Now() > deadline) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          "the embedded PostgreSQL did not accept connections within ",
-          absl::FormatDuration(timeout), " (last error: ", last_error, "); end of ",
-          launch_.log->path().string(), ":\n", launch_.log->TailSinceOpen()));
+      return absl::DeadlineExceededError(
+          absl::StrCat("the embedded PostgreSQL did not accept connections within ",
+                       absl::FormatDuration(timeout), " (last error: ", last_error, "); end of ",
+                       launch_.log->path().string(), ":\n", launch_.log->TailSinceOpen()));
     }
     absl::SleepFor(absl::Milliseconds(20));
   }
@@ -109,11 +108,12 @@ absl::Status Supervisor::AwaitReady(const std::string& conninfo, absl::Duration 
 
 bool Supervisor::AwaitExit(absl::Duration timeout) {
   absl::MutexLock lock(&mu_);
-  return mu_.AwaitWithTimeout(
-      absl::Condition(
-          +[](Supervisor* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) { return self->pid_ == 0; },
-          this),
-      timeout);
+  return mu_.AwaitWithTimeout(absl::Condition(
+                                  +[](Supervisor* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
+                                    return self->pid_ == 0;
+                                  },
+                                  this),
+                              timeout);
 }
 
 void Supervisor::SignalPostgres(int sig) {

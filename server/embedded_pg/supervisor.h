@@ -39,10 +39,10 @@ inline constexpr absl::Duration kImmediateShutdownTimeout = absl::Seconds(5);
 
 // What the supervisor needs to (re)start postgres.
 struct Launch {
-  std::vector<std::string> argv;     // postgres -D <data_dir/pg>
-  std::filesystem::path pg_dir;      // its working directory once it runs, canonical
-  std::optional<Account> run_as;     // set when we are root
-  std::unique_ptr<PgLog> log;        // receives postgres's stdout and stderr
+  std::vector<std::string> argv;  // postgres -D <data_dir/pg>
+  std::filesystem::path pg_dir;   // its working directory once it runs, canonical
+  std::optional<Account> run_as;  // set when we are root
+  std::unique_ptr<PgLog> log;     // receives postgres's stdout and stderr
 };
 
 class Supervisor {

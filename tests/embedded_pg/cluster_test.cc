@@ -47,8 +47,8 @@ TEST(ClusterTest, AnExistingClusterGetsAFreshTurnoutConf) {
   std::ofstream(layout->pg_dir / "PG_VERSION") << "15\n";
   std::ofstream(layout->pg_dir / "turnout.conf") << "fsync = off\n";
 
-  ASSERT_TRUE(EnsureCluster("/nonexistent/bin", *layout, "turnout", /*durable=*/true, nullptr)
-                  .ok()) << "initdb is not run for an existing cluster";
+  ASSERT_TRUE(EnsureCluster("/nonexistent/bin", *layout, "turnout", /*durable=*/true, nullptr).ok())
+      << "initdb is not run for an existing cluster";
   std::ifstream in(layout->pg_dir / "turnout.conf");
   const std::string conf((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_EQ(conf, TurnoutConf(layout->run_dir, /*durable=*/true));

@@ -40,7 +40,8 @@ TEST(ConfigTest, TurnoutConfKeepsRowValuesOutOfTheLog) {
 }
 
 TEST(ConfigTest, OnlyANonDurableClusterTurnsFsyncOff) {
-  for (const char* setting : {"fsync = off", "synchronous_commit = off", "full_page_writes = off"}) {
+  for (const char* setting :
+       {"fsync = off", "synchronous_commit = off", "full_page_writes = off"}) {
     EXPECT_THAT(TurnoutConf("/d/run", /*durable=*/false), HasSubstr(setting));
     EXPECT_THAT(TurnoutConf("/d/run", /*durable=*/true), Not(HasSubstr(setting)));
   }
@@ -58,11 +59,11 @@ TEST(ConfigTest, PostgresqlConfIncludesTurnoutConfUnconditionally) {
 }
 
 TEST(ConfigTest, InitdbArgv) {
-  EXPECT_THAT(InitdbArgv("/usr/lib/postgresql/15/bin", "/d/pg.initdb", "turnout", "C.UTF-8",
-                         /*durable=*/true),
-              ElementsAre("/usr/lib/postgresql/15/bin/initdb", "-D", "/d/pg.initdb",
-                          "--auth=trust", "--username=turnout", "-E", "UTF8",
-                          "--locale=C.UTF-8", "--no-instructions"));
+  EXPECT_THAT(
+      InitdbArgv("/usr/lib/postgresql/15/bin", "/d/pg.initdb", "turnout", "C.UTF-8",
+                 /*durable=*/true),
+      ElementsAre("/usr/lib/postgresql/15/bin/initdb", "-D", "/d/pg.initdb", "--auth=trust",
+                  "--username=turnout", "-E", "UTF8", "--locale=C.UTF-8", "--no-instructions"));
   const std::vector<std::string> fast = InitdbArgv("/b", "/d", "me", "C", /*durable=*/false);
   EXPECT_EQ(fast.back(), "--no-sync");
   EXPECT_THAT(fast, ::testing::Contains("--locale=C"));
@@ -80,11 +81,8 @@ TEST(ConfigTest, ConfString) {
     const char* value;
     const char* quoted;
   } cases[] = {
-      {"", "''"},
-      {"/d/run", "'/d/run'"},
-      {"a'b", "'a''b'"},
-      {"''", "''''''"},
-      {"back\\slash", "'back\\slash'"},
+      {"", "''"},       {"/d/run", "'/d/run'"},           {"a'b", "'a''b'"},
+      {"''", "''''''"}, {"back\\slash", "'back\\slash'"},
   };
   for (const auto& c : cases) EXPECT_EQ(ConfString(c.value), c.quoted) << c.value;
 }

@@ -31,11 +31,7 @@ TEST(LayoutTest, NormalizesThePath) {
     const char* data_dir;
     const char* normalized;
   } cases[] = {
-      {"/a/b", "/a/b"},
-      {"/a/b/", "/a/b"},
-      {"/a/./b//", "/a/b"},
-      {"/a/x/../b", "/a/b"},
-      {"/", "/"},
+      {"/a/b", "/a/b"}, {"/a/b/", "/a/b"}, {"/a/./b//", "/a/b"}, {"/a/x/../b", "/a/b"}, {"/", "/"},
   };
   for (const auto& c : cases) {
     absl::StatusOr<ClusterLayout> layout = LayoutFor(c.data_dir);
@@ -61,7 +57,8 @@ TEST(LayoutTest, RefusesAPathTooLongForTheSocket) {
 
   const absl::StatusOr<ClusterLayout> too_long = LayoutFor(longest + "d");
   EXPECT_EQ(too_long.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(too_long.status().message(), HasSubstr("too long for a Unix socket (108 of at most 107"));
+  EXPECT_THAT(too_long.status().message(),
+              HasSubstr("too long for a Unix socket (108 of at most 107"));
   EXPECT_THAT(too_long.status().message(), HasSubstr("--data_dir"));
 }
 

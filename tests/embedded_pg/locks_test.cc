@@ -44,8 +44,7 @@ TEST(DataDirLockTest, AnotherProcessIsRefusedToo) {
   const pid_t child = fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
-    _exit(DataDirLock::Acquire(dir.path()).status().code() ==
-                  absl::StatusCode::kFailedPrecondition
+    _exit(DataDirLock::Acquire(dir.path()).status().code() == absl::StatusCode::kFailedPrecondition
               ? 0
               : 1);
   }

@@ -66,7 +66,8 @@ TEST(PgLogTest, ReadLogTail) {
   std::ofstream(path) << "one\ntwo\nthree\n";
   EXPECT_EQ(ReadLogTail(path, 4, 100), "two\nthree\n");
   EXPECT_EQ(ReadLogTail(path, 0, 8), "o\nthree\n");
-  EXPECT_EQ(ReadLogTail(path, 1000, 100), "one\ntwo\nthree\n") << "shorter than the offset: rotated";
+  EXPECT_EQ(ReadLogTail(path, 1000, 100), "one\ntwo\nthree\n")
+      << "shorter than the offset: rotated";
 }
 
 TEST(PgLogTest, AnUnwritableLogIsAPrecondition) {

@@ -66,7 +66,7 @@ TEST(PostgresProcessesTest, FindsLivePostgresWorkingInTheCluster) {
   const fs::path cluster = dir.path() + "/data/pg";
   const fs::path other_cluster = dir.path() + "/other/pg";
   FakeProc proc(dir.path() + "/proc");
-  proc.Add(101, "postgres", 'S', cluster);        // the postmaster's backend
+  proc.Add(101, "postgres", 'S', cluster);  // the postmaster's backend
   proc.Add(102, "postgres", 'R', cluster);
   proc.Add(201, "postgres", 'S', other_cluster);  // another cluster's
   proc.Add(301, "postgres", 'Z', cluster);        // already dead, not reaped

@@ -18,7 +18,8 @@ namespace {
 using ::testing::HasSubstr;
 
 TEST(ProcessTest, RunCapturesOutputAndStatus) {
-  absl::StatusOr<RunResult> result = embedded_pg::Run({"/bin/sh", "-c", "echo out; echo err >&2; exit 3"});
+  absl::StatusOr<RunResult> result =
+      embedded_pg::Run({"/bin/sh", "-c", "echo out; echo err >&2; exit 3"});
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->output, "out\nerr\n");
   EXPECT_FALSE(Succeeded(*result));
@@ -30,8 +31,8 @@ TEST(ProcessTest, RunCapturesOutputAndStatus) {
 }
 
 TEST(ProcessTest, RunKeepsTheEndOfLongOutput) {
-  absl::StatusOr<RunResult> result =
-      embedded_pg::Run({"/bin/sh", "-c", "i=0; while [ $i -lt 5000 ]; do echo line $i; i=$((i+1)); done"});
+  absl::StatusOr<RunResult> result = embedded_pg::Run(
+      {"/bin/sh", "-c", "i=0; while [ $i -lt 5000 ]; do echo line $i; i=$((i+1)); done"});
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_LE(result->output.size(), 8192u + 4);
   EXPECT_THAT(result->output, HasSubstr("line 4999\n"));

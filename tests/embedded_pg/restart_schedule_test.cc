@@ -17,12 +17,10 @@ TEST(RestartScheduleTest, RestartDelay) {
     int restarts;
     absl::Duration delay;
   } cases[] = {
-      {-1, absl::ZeroDuration()},       {0, absl::ZeroDuration()},
-      {1, absl::Milliseconds(100)},     {2, absl::Milliseconds(200)},
-      {3, absl::Milliseconds(400)},     {4, absl::Milliseconds(800)},
-      {5, absl::Milliseconds(1600)},    {6, absl::Milliseconds(3200)},
-      {7, absl::Seconds(5)},            {8, absl::Seconds(5)},
-      {1000000, absl::Seconds(5)},
+      {-1, absl::ZeroDuration()},    {0, absl::ZeroDuration()},     {1, absl::Milliseconds(100)},
+      {2, absl::Milliseconds(200)},  {3, absl::Milliseconds(400)},  {4, absl::Milliseconds(800)},
+      {5, absl::Milliseconds(1600)}, {6, absl::Milliseconds(3200)}, {7, absl::Seconds(5)},
+      {8, absl::Seconds(5)},         {1000000, absl::Seconds(5)},
   };
   for (const auto& c : cases) EXPECT_EQ(RestartDelay(c.restarts), c.delay) << c.restarts;
 }

@@ -20,9 +20,9 @@
 #include "server/api/services.h"
 #include "server/api/server_metrics.h"
 #include "server/api/stream_slots.h"
+#include "server/embedded_pg/embedded_postgres.h"
 #include "server/live/attendance_hub.h"
 #include "server/live/pg_notifier.h"
-#include "server/store/embedded_postgres.h"
 
 namespace turnout::api {
 

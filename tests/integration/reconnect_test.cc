@@ -17,7 +17,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/store/embedded_postgres.h"
+#include "server/embedded_pg/embedded_postgres.h"
 #include "server/store/pg.h"
 #include "tests/support/test_postgres.h"
 

@@ -19,7 +19,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
-#include "server/store/embedded_postgres.h"
+#include "server/embedded_pg/embedded_postgres.h"
 
 namespace turnout::testing {
 

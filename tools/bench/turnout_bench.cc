@@ -47,7 +47,7 @@
 #include "absl/time/time.h"
 #include "client-lib/client.h"
 #include "server/api/server.h"
-#include "server/store/embedded_postgres.h"
+#include "server/embedded_pg/embedded_postgres.h"
 #include "tools/bench/fixture.h"
 #include "tools/bench/floor_server.h"
 #include "tools/bench/offline_bench.h"

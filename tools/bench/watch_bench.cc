@@ -21,7 +21,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "client-lib/client.h"
-#include "server/store/embedded_postgres.h"
+#include "server/embedded_pg/embedded_postgres.h"
 #include "tools/bench/fixture.h"
 #include "tools/bench/paced_scans.h"
 #include "tools/bench/process.h"

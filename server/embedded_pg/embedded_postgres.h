@@ -19,21 +19,30 @@
 //
 // Thread-safe. Installs no signal handlers; the owner calls Stop() (or destroys the object) on
 // shutdown.
-#ifndef TURNOUT_SERVER_STORE_EMBEDDED_POSTGRES_H_
-#define TURNOUT_SERVER_STORE_EMBEDDED_POSTGRES_H_
-
-#include <sys/types.h>
+//
+// This class only puts the pieces of server/embedded_pg/ together, one file per job:
+//   layout.h              the data directory's layout and the checks on its path
+//   account.h             who runs postgres (a system user when we are root)
+//   locks.h               one server per data directory; a previous postgres still stopping
+//   config.h, cluster.h   initdb, turnout.conf, the database, the checkpoint after start
+//   pg_log.h              pg.log and its tail in error messages
+//   supervisor.h          the thread that runs postgres and restarts it (restart_schedule.h,
+//                         postgres_processes.h, process.h)
+// It keeps the name turnout::store::EmbeddedPostgres: to its users it is the store's default
+// database.
+#ifndef TURNOUT_SERVER_EMBEDDED_PG_EMBEDDED_POSTGRES_H_
+#define TURNOUT_SERVER_EMBEDDED_PG_EMBEDDED_POSTGRES_H_
 
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/time/time.h"
+#include "server/embedded_pg/locks.h"
+#include "server/embedded_pg/supervisor.h"
 
 namespace turnout::store {
 
@@ -82,35 +91,19 @@ class EmbeddedPostgres {
   absl::Status Stop();
 
  private:
-  struct Launch;  // what the supervisor needs to (re)start postgres; defined in the .cc
-
-  EmbeddedPostgres(std::unique_ptr<Launch> launch, std::string socket_dir, std::string role,
+  EmbeddedPostgres(embedded_pg::DataDirLock lock, std::string socket_dir, std::string role,
                    std::string database);
 
-  // Body of the supervisor thread: runs postgres and restarts it with backoff until Stop().
-  void Supervise();
-  // Waits until postgres accepts connections, fails early if it exits during start-up.
-  absl::Status AwaitReady();
-  // Waits (at most `timeout`) for the supervisor to reap the current postgres.
-  bool AwaitExit(absl::Duration timeout);
-
-  const std::unique_ptr<Launch> launch_;
   const std::string socket_dir_;
   const std::string role_;
   const std::string database_;
 
-  absl::Mutex mu_;
-  pid_t pid_ ABSL_GUARDED_BY(mu_) = 0;  // the running postmaster, not yet reaped; 0 if none
-  int exits_ ABSL_GUARDED_BY(mu_) = 0;  // how many times postgres has exited (or failed to spawn)
-  std::string last_exit_ ABSL_GUARDED_BY(mu_);  // how it last exited, for error messages
-  bool started_ ABSL_GUARDED_BY(mu_) = false;   // Start() succeeded: restart postgres when it dies
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-
-  absl::Mutex stop_mu_;  // serializes Stop(); held while waiting for postgres to exit
-  bool stopped_ ABSL_GUARDED_BY(stop_mu_) = false;
-  std::thread supervisor_;  // set once by Start(), joined by Stop()
+  absl::Mutex mu_;                                      // serializes Stop()
+  embedded_pg::DataDirLock lock_ ABSL_GUARDED_BY(mu_);  // released by Stop()
+  // Set once by Start() before the object is shared.
+  std::unique_ptr<embedded_pg::Supervisor> supervisor_;
 };
 
 }  // namespace turnout::store
 
-#endif  // TURNOUT_SERVER_STORE_EMBEDDED_POSTGRES_H_
+#endif  // TURNOUT_SERVER_EMBEDDED_PG_EMBEDDED_POSTGRES_H_

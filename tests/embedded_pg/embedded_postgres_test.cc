@@ -1,5 +1,5 @@
 // The embedded PostgreSQL supervisor against the real PostgreSQL 15 binaries.
-#include "server/store/embedded_postgres.h"
+#include "server/embedded_pg/embedded_postgres.h"
 
 #include <fcntl.h>
 #include <signal.h>

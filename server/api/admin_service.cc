@@ -80,7 +80,7 @@ void ToProto(const store::AuditRecord& e, v1::AuditEntry* out) {
 // Re-reads the keys once a change has committed, so this replica never signs with an uncommitted
 // key.
 absl::Status ReloadKeys(const Call& call, const ServiceDeps& deps) {
-  return call.Transaction([&](pqxx::work& txn) { return deps.keys->Reload(txn, *deps.data_key); });
+  return call.Transaction([&](pqxx::work& txn) { return deps.keys->Reload(txn, *deps.data_key, deps.clock->Now()); });
 }
 
 }  // namespace
@@ -152,7 +152,8 @@ ServerUnaryReactor* AdminServiceImpl::RevokeDeviceToken(CallbackServerContext* c
     RETURN_IF_ERROR(call.Transaction([&](pqxx::work& txn) -> absl::Status {
       ASSIGN_OR_RETURN(store::TokenRecord token, store::PgTokenStore::Get(txn, token_id));
       RETURN_IF_ERROR(MayManage(call.principal, static_cast<Role>(token.role), token.event_id));
-      ASSIGN_OR_RETURN(store::TokenRecord revoked, store::PgTokenStore::Revoke(txn, token_id));
+      ASSIGN_OR_RETURN(store::TokenRecord revoked,
+                       store::PgTokenStore::Revoke(txn, token_id, deps_.clock->Now()));
       ToProto(revoked, resp);
       Audit(txn, call.principal, v1::AuditEntry::TOKEN_REVOKED, TokenName(token_id), 0,
             TokenDetail(revoked));
@@ -169,7 +170,8 @@ ServerUnaryReactor* AdminServiceImpl::RotateSigningKey(CallbackServerContext* ct
   return RunUnary(ctx, deps_, [this, resp](Call& call) -> absl::Status {
     RETURN_IF_ERROR(call.principal.Require({Role::kAdmin}));
     RETURN_IF_ERROR(call.Transaction([&](pqxx::work& txn) -> absl::Status {
-      ASSIGN_OR_RETURN(store::SigningKeyRecord k, store::PgKeyStore::Rotate(txn, *deps_.data_key));
+      ASSIGN_OR_RETURN(store::SigningKeyRecord k,
+                       store::PgKeyStore::Rotate(txn, *deps_.data_key, deps_.clock->Now()));
       ToProto(k, resp);
       Audit(txn, call.principal, v1::AuditEntry::SIGNING_KEY_ROTATED, SigningKeyName(k.key.key_id));
       return absl::OkStatus();
@@ -204,7 +206,7 @@ ServerUnaryReactor* AdminServiceImpl::RevokeSigningKey(CallbackServerContext* ct
     const auto key_id = static_cast<uint16_t>(req->key_id());
     RETURN_IF_ERROR(call.Transaction([&](pqxx::work& txn) -> absl::Status {
       ASSIGN_OR_RETURN(store::SigningKeyRecord k,
-                       store::PgKeyStore::Revoke(txn, *deps_.data_key, key_id));
+                       store::PgKeyStore::Revoke(txn, *deps_.data_key, key_id, deps_.clock->Now()));
       // Attendees get a code that works: GetTicket and Register replays answer the new one.
       ASSIGN_OR_RETURN(domain::SigningKey active, store::PgKeyStore::Active(txn, *deps_.data_key));
       ASSIGN_OR_RETURN(int reissued,
@@ -229,7 +231,7 @@ ServerUnaryReactor* AdminServiceImpl::PurgePersonalData(CallbackServerContext* c
     purge.force = req->force();
     purge.actor_token_id = call.principal.token_id;
     purge.detail = req->force() ? "forced" : "";
-    ASSIGN_OR_RETURN(store::PurgeOutcome done, PurgeAndAudit(call.conn, purge, deps_.now()));
+    ASSIGN_OR_RETURN(store::PurgeOutcome done, PurgeAndAudit(call.conn, purge, deps_.clock->Now()));
     resp->set_registrations_purged(done.registrations_purged);
     *resp->mutable_purge_time() = ToProtoTime(done.purge_time);
     // After the commit, on a connection of its own: VACUUM cannot run in a transaction.

@@ -295,7 +295,7 @@ class AttendanceExporter final : public grpc::ServerWriteReactor<v1::ExportAtten
 
 absl::StatusOr<v1::Attendance> ReadAttendance(pqxx::work& txn, int64_t event_id, absl::Time now) {
   ASSIGN_OR_RETURN(std::vector<store::CheckpointCountsRecord> counts,
-                   store::PgScanStore::Attendance(txn, event_id));
+                   store::PgScanStore::Attendance(txn, event_id, now));
   v1::Attendance attendance;
   attendance.set_event(EventName(event_id));
   for (const store::CheckpointCountsRecord& c : counts) ToProto(c, attendance.add_checkpoints());
@@ -312,7 +312,7 @@ ServerUnaryReactor* AttendanceServiceImpl::GetAttendance(CallbackServerContext* 
     ASSIGN_OR_RETURN(int64_t event_id, ParseEventName("event", req->event()));
     RETURN_IF_ERROR(call.principal.Require(kReaders, event_id));
     return call.Transaction([&](pqxx::work& txn) -> absl::Status {
-      ASSIGN_OR_RETURN(*resp, ReadAttendance(txn, event_id, deps_.now()));
+      ASSIGN_OR_RETURN(*resp, ReadAttendance(txn, event_id, deps_.clock->Now()));
       return absl::OkStatus();
     });
   });

@@ -64,7 +64,7 @@ absl::StatusOr<Principal> Authenticator::Authenticate(pqxx::connection* conn,
     return absl::UnauthenticatedError(
         "the authorization metadata must be \"Bearer tnt_...\" with a token from turnoutctl");
   }
-  const absl::Time now = absl::Now();
+  const absl::Time now = clock_->Now();
   {
     absl::MutexLock lock(&mu_);
     if (auto it = cache_.find(secret); it != cache_.end() && it->second.expires > now) {

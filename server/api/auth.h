@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "server/util/clock.h"
 
 namespace turnout::api {
 
@@ -34,8 +35,10 @@ struct Principal {
 
 class Authenticator {
  public:
-  // A revoked token may keep working on other replicas for this long.
+  // A revoked token may keep working on other replicas for this long, on `clock`.
   static constexpr absl::Duration kCacheTtl = absl::Seconds(5);
+
+  explicit Authenticator(const util::Clock* clock = util::Clock::Real()) : clock_(clock) {}
 
   // `authorization` is the metadata value ("Bearer tnt_..."); empty gives the anonymous principal.
   absl::StatusOr<Principal> Authenticate(pqxx::connection* conn, const std::string& authorization);
@@ -46,6 +49,7 @@ class Authenticator {
     Principal principal;
     absl::Time expires;
   };
+  const util::Clock* const clock_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Cached> cache_ ABSL_GUARDED_BY(mu_);
 };

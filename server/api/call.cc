@@ -72,7 +72,7 @@ grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* ctx, ServiceDeps
   // Anonymous calls are refused here, on the gRPC thread, once their address has spent its budget:
   // a flood of them never reaches the database queue.
   if (admitted.ok() && authorization.empty() && deps.anonymous_limiter != nullptr) {
-    admitted = deps.anonymous_limiter->Take(PeerAddress(peer), deps.now());
+    admitted = deps.anonymous_limiter->Take(PeerAddress(peer), deps.clock->Now());
   }
   if (!admitted.ok()) {
     finish(admitted);

@@ -15,6 +15,7 @@
 #include "server/store/data_key.h"
 #include "server/store/key_store.h"
 #include "server/store/pg.h"
+#include "server/util/clock.h"
 
 namespace turnout::live {
 class AttendanceHub;
@@ -41,7 +42,8 @@ struct ServiceDeps {
   ServerMetrics* metrics = nullptr;
   live::AttendanceHub* hub = nullptr;
   std::string replica_name;  // ServerOptions::replica_name, resolved
-  std::function<absl::Time()> now = [] { return absl::Now(); };
+  // The clock of every rule that depends on time (ServerOptions::clock).
+  const util::Clock* clock = util::Clock::Real();
   // Called after a change to an event's counts (the live fan-out hooks in here).
   std::function<void(int64_t event_id)> on_counts_changed = [](int64_t) {};
 };

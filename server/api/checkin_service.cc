@@ -79,7 +79,7 @@ absl::StatusOr<domain::VerifiedCode> Verify(const ServiceDeps& deps, const Call&
   domain::VerifiedCode verified = domain::VerifyTicketCode(code, deps.keys->Ring());
   if (verified.check == domain::CodeCheck::kUnknownKey) {
     RETURN_IF_ERROR(
-        call.Transaction([&](pqxx::work& txn) { return deps.keys->Reload(txn, *deps.data_key); }));
+        call.Transaction([&](pqxx::work& txn) { return deps.keys->Reload(txn, *deps.data_key, deps.clock->Now()); }));
     verified = domain::VerifyTicketCode(code, deps.keys->Ring());
   }
   return verified;
@@ -154,6 +154,7 @@ absl::StatusOr<store::ScanInput> UploadedScanInput(const ServiceDeps& deps, cons
   RETURN_IF_ERROR(CheckTime("scan.scan_time", scan.scan_time(), true, true));
   in.scanned_at = FromProtoTime(scan.scan_time());
   RETURN_IF_ERROR(CheckScanTime(in.scanned_at, now));
+  in.received_at = now;
   if (!v1::ScanResult::Status_IsValid(offline.device_status())) {
     return absl::InvalidArgumentError("device_status: is not a ScanResult status");
   }
@@ -204,9 +205,10 @@ ServerUnaryReactor* CheckinServiceImpl::Scan(CallbackServerContext* ctx, const v
     RETURN_IF_ERROR(CheckScanIdAndLanguage(req->client_scan_id(), req->language()));
     in.client_scan_id = req->client_scan_id();
     RETURN_IF_ERROR(CheckTime("scan_time", req->scan_time(), req->has_scan_time(), false));
-    const absl::Time now = deps_.now();
+    const absl::Time now = deps_.clock->Now();
     in.scanned_at = req->has_scan_time() ? FromProtoTime(req->scan_time()) : now;
     in.scanned_now = !req->has_scan_time();
+    in.received_at = now;
     RETURN_IF_ERROR(CheckScanTime(in.scanned_at, now));
     if (!req->registration().empty()) {
       if (!req->code().empty()) {
@@ -258,7 +260,7 @@ ServerUnaryReactor* CheckinServiceImpl::UploadScans(CallbackServerContext* ctx,
       return absl::InvalidArgumentError(absl::StrCat(
           "scans: at most ", kMaxUploadScans, " per upload; send the rest in another call"));
     }
-    const absl::Time now = deps_.now();
+    const absl::Time now = deps_.clock->Now();
     // Each scan is checked on its own: a bad one is answered on its row, the others go on.
     std::vector<absl::StatusOr<store::ScanInput>> inputs;
     for (const v1::OfflineScan& offline : req->scans()) {
@@ -330,7 +332,7 @@ ServerUnaryReactor* CheckinServiceImpl::GetOfflineBundle(CallbackServerContext* 
       ASSIGN_OR_RETURN(std::vector<store::CheckpointRecord> checkpoints,
                        store::PgEventStore::ListCheckpoints(txn, event_id));
       ASSIGN_OR_RETURN(*resp, BuildOfflineBundle(event, checkpoints, deps_.keys->Ring(), rows,
-                                                 deps_.now()));
+                                                 deps_.clock->Now()));
       return absl::OkStatus();
     });
   });
@@ -344,8 +346,8 @@ ServerUnaryReactor* CheckinServiceImpl::AnnulScan(CallbackServerContext* ctx,
     ASSIGN_OR_RETURN(ChildName scan, ParseChildName("scan", req->scan(), "scans"));
     RETURN_IF_ERROR(call.principal.Require(kDoorRoles, scan.event_id));
     RETURN_IF_ERROR(call.Transaction([&](pqxx::work& txn) {
-      return PgScanStore::Annul(txn, scan.event_id, scan.id, call.principal.token_id, deps_.now(),
-                                kAnnulWindow);
+      return PgScanStore::Annul(txn, scan.event_id, scan.id, call.principal.token_id,
+                                deps_.clock->Now(), kAnnulWindow);
     }));
     resp->set_scan(req->scan());
     deps_.on_counts_changed(scan.event_id);
@@ -415,9 +417,10 @@ ServerUnaryReactor* CheckinServiceImpl::CheckInWalkIn(CallbackServerContext* ctx
     in.device_id = call.principal.token_id;
     ASSIGN_OR_RETURN(in.checkpoint_id, ParseCheckpoint(req->checkpoint(), event_id));
     in.client_scan_id = req->client_scan_id();
-    const absl::Time now = deps_.now();
+    const absl::Time now = deps_.clock->Now();
     in.scanned_at = now;
     in.scanned_now = true;
+    in.received_at = now;
     std::optional<domain::SigningKey> key = deps_.keys->Active();
     if (!key) return absl::UnavailableError("no signing key is loaded yet; retry");
     store::ScanOutcome out;

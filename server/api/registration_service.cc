@@ -196,7 +196,7 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRegistratio
       Finish(FinishStatus(*ctx_, checked, deps_.metrics));
       return;
     }
-    started_ = absl::Now();
+    started_ = deps_.clock->Now();
     const bool queued = deps_.db->Submit([this](pqxx::connection* conn) {
       try {
         Admit(conn);
@@ -240,7 +240,7 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRegistratio
                        kMaxImportBytes >> 20, " MiB; split the file (nothing was imported)")));
       return;
     }
-    if (absl::Now() - started_ > kMaxImportDuration) {
+    if (deps_.clock->Now() - started_ > kMaxImportDuration) {
       Finish(grpc::Status(
           grpc::StatusCode::RESOURCE_EXHAUSTED,
           absl::StrCat("an import must be sent within ", absl::FormatDuration(kMaxImportDuration),
@@ -381,7 +381,9 @@ ServerUnaryReactor* RegistrationServiceImpl::Register(CallbackServerContext* ctx
     if (call.principal.authenticated() && !staff) {
       RETURN_IF_ERROR(call.principal.Require({Role::kAdmin, Role::kOrganizer}, event_id));
     }
-    if (!staff) RETURN_IF_ERROR(deps_.public_limiter->Take(PeerAddress(call.peer), deps_.now()));
+    if (!staff) {
+      RETURN_IF_ERROR(deps_.public_limiter->Take(PeerAddress(call.peer), deps_.clock->Now()));
+    }
     if (req->request_id().empty()) {
       return absl::InvalidArgumentError(
           "request_id: is required, so that a retried registration registers nobody twice");

@@ -60,11 +60,12 @@ std::string FreshRequestId() {
 class RequestStatusInterceptor final : public grpc::experimental::Interceptor {
  public:
   RequestStatusInterceptor(std::string method, ServerMetrics* metrics, std::ostream* log,
-                           RateLimiter* refusal_lines)
+                           RateLimiter* refusal_lines, const util::Clock* clock)
       : method_(std::move(method)),
         metrics_(metrics),
         log_(log),
         refusal_lines_(refusal_lines),
+        clock_(clock),
         start_(absl::Now()) {}
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
@@ -105,7 +106,7 @@ class RequestStatusInterceptor final : public grpc::experimental::Interceptor {
     }
     const bool refusal = status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED;
     if (log_ != nullptr && ServerSide(status.error_code()) &&
-        (!refusal || refusal_lines_->Take("", absl::Now()).ok())) {
+        (!refusal || refusal_lines_->Take("", clock_->Now()).ok())) {
       // One write per line, so that lines of concurrent calls never interleave.
       *log_ << absl::StrFormat(
                    "turnout-server: request_id=%s method=%s code=%s ms=%d message=\"%s\"\n",
@@ -119,7 +120,8 @@ class RequestStatusInterceptor final : public grpc::experimental::Interceptor {
   ServerMetrics* const metrics_;
   std::ostream* const log_;
   RateLimiter* const refusal_lines_;
-  const absl::Time start_;
+  const util::Clock* const clock_;
+  const absl::Time start_;  // latency, on the real clock
   std::string request_id_;
 };
 
@@ -127,9 +129,11 @@ class RequestStatusInterceptor final : public grpc::experimental::Interceptor {
 
 // A flood of refusals writes a few lines a second, not one per call.
 RequestStatusInterceptorFactory::RequestStatusInterceptorFactory(ServerMetrics* metrics,
-                                                                 std::ostream* log)
+                                                                 std::ostream* log,
+                                                                 const util::Clock* clock)
     : metrics_(metrics),
       log_(log),
+      clock_(clock),
       refusal_lines_(std::make_unique<RateLimiter>(/*per_second=*/5, /*burst=*/20, "log",
                                                    "refusals to log")) {}
 
@@ -142,7 +146,7 @@ grpc::experimental::Interceptor* RequestStatusInterceptorFactory::CreateServerIn
   absl::string_view method = info->method();
   const size_t slash = method.rfind('/');
   return new RequestStatusInterceptor(std::string(method.substr(slash + 1)), metrics_, log_,
-                                      refusal_lines_.get());
+                                      refusal_lines_.get(), clock_);
 }
 
 }  // namespace turnout::api

@@ -22,6 +22,7 @@
 #include <ostream>
 
 #include "server/api/rate_limiter.h"
+#include "server/util/clock.h"
 
 namespace turnout::api {
 
@@ -31,13 +32,15 @@ class RequestStatusInterceptorFactory final
     : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
   // `log` receives the log lines (std::cerr in the server).
-  RequestStatusInterceptorFactory(ServerMetrics* metrics, std::ostream* log);
+  RequestStatusInterceptorFactory(ServerMetrics* metrics, std::ostream* log,
+                                  const util::Clock* clock = util::Clock::Real());
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override;
 
  private:
   ServerMetrics* const metrics_;
   std::ostream* const log_;
+  const util::Clock* const clock_;  // paces refusal_lines_
   std::unique_ptr<RateLimiter> refusal_lines_;
 };
 

@@ -62,7 +62,7 @@ absl::Status RetentionTask::Pass() {
     conn_.reset();
     ASSIGN_OR_RETURN(conn_, store::Connect(options_.connection));
   }
-  const absl::Time now = options_.now();
+  const absl::Time now = options_.clock->Now();
   std::vector<int64_t> due;
   RETURN_IF_ERROR(store::Database::InTransaction(conn_.get(), [&](pqxx::work& txn) {
     due = store::PgPurgeStore::EventsEndedBy(
@@ -77,7 +77,7 @@ absl::Status RetentionTask::Pass() {
     req.event_id = event_id;
     req.detail = detail;
     req.audit_repeat = false;  // another replica purged it meanwhile
-    absl::StatusOr<store::PurgeOutcome> done = PurgeAndAudit(conn_.get(), req, options_.now());
+    absl::StatusOr<store::PurgeOutcome> done = PurgeAndAudit(conn_.get(), req, options_.clock->Now());
     if (!done.ok()) {
       std::cerr << "turnout-server: automatic purge of " << EventName(event_id) << ": "
                 << done.status().message() << "\n";

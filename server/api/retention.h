@@ -17,6 +17,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "server/store/purge_store.h"
+#include "server/util/clock.h"
 
 namespace turnout::api {
 
@@ -43,7 +44,7 @@ class RetentionTask {
     std::string connection;  // libpq connection string
     absl::Duration retention;  // positive
     absl::Duration interval = absl::Hours(1);
-    std::function<absl::Time()> now = [] { return absl::Now(); };
+    const util::Clock* clock = util::Clock::Real();  // decides which events are due
   };
   explicit RetentionTask(Options options);
   ~RetentionTask();  // stops the task and waits for a pass in progress

@@ -136,7 +136,7 @@ absl::Status TurnoutServer::Init(const ServerOptions& options) {
   db_options.workers = options.db_workers;
   ASSIGN_OR_RETURN(db_, store::Database::Open(db_options));
   RETURN_IF_ERROR(RenormalizeSearchNames(connection));
-  RETURN_IF_ERROR(db_->RunNow([this](pqxx::work& txn) { return keys_.Reload(txn, *data_key_); }));
+  RETURN_IF_ERROR(db_->RunNow([this](pqxx::work& txn) { return keys_.Reload(txn, *data_key_, options_.clock->Now()); }));
   RETURN_IF_ERROR(BootstrapAdminToken());
 
   limiter_ = std::make_unique<RateLimiter>(options.register_rate, options.register_burst,
@@ -144,11 +144,13 @@ absl::Status TurnoutServer::Init(const ServerOptions& options) {
   anonymous_limiter_ = std::make_unique<RateLimiter>(options.anonymous_rate, options.anonymous_burst,
                                                      "public_rate", "calls without a token");
   deps_.anonymous_limiter = anonymous_limiter_.get();
+  deps_.clock = options.clock;
   deps_.metrics = &metrics_;
   deps_.db = db_.get();
   deps_.data_key = data_key_.get();
   deps_.keys = &keys_;
-  deps_.auth = &auth_;
+  auth_ = std::make_unique<Authenticator>(options.clock);
+  deps_.auth = auth_.get();
   deps_.public_limiter = limiter_.get();
   imports_ = std::make_unique<StreamSlots>(kMaxImports, kMaxImportsPerToken, "imports", "imports");
   deps_.imports = imports_.get();
@@ -199,7 +201,8 @@ absl::Status TurnoutServer::Init(const ServerOptions& options) {
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
                              static_cast<int>(absl::ToInt64Milliseconds(kKeepaliveTimeout)));
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
-  interceptors.push_back(std::make_unique<RequestStatusInterceptorFactory>(&metrics_, &std::cerr));
+  interceptors.push_back(std::make_unique<RequestStatusInterceptorFactory>(&metrics_, &std::cerr,
+                                                                      options.clock));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.RegisterService(events_.get());
   builder.RegisterService(registrations_.get());
@@ -228,12 +231,13 @@ absl::Status TurnoutServer::Init(const ServerOptions& options) {
     retention.connection = connection;
     retention.retention = absl::Hours(24) * options.retention_days;
     retention.interval = options.retention_check_interval;
+    retention.clock = options.clock;
     retention_ = std::make_unique<RetentionTask>(retention);
   }
   key_refresh_ = std::thread([this] {
     while (!stop_refresh_.WaitForNotificationWithTimeout(kKeyRefreshInterval)) {
       absl::Status s =
-          db_->RunNow([this](pqxx::work& txn) { return keys_.Reload(txn, *data_key_); });
+          db_->RunNow([this](pqxx::work& txn) { return keys_.Reload(txn, *data_key_, options_.clock->Now()); });
       if (!s.ok()) std::cerr << "turnout-server: refreshing signing keys: " << s.message() << "\n";
     }
   });
@@ -307,7 +311,7 @@ void TurnoutServer::StartLiveAttendance(const std::string& connection) {
         v1::Attendance counts;
         RETURN_IF_ERROR(store::Database::InTransaction(
             counts_conn_.get(), [&](pqxx::work& txn) -> absl::Status {
-              ASSIGN_OR_RETURN(counts, ReadAttendance(txn, event_id, absl::Now()));
+              ASSIGN_OR_RETURN(counts, ReadAttendance(txn, event_id, options_.clock->Now()));
               return absl::OkStatus();
             }));
         return counts;

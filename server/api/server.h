@@ -23,6 +23,7 @@
 #include "server/embedded_pg/embedded_postgres.h"
 #include "server/live/attendance_hub.h"
 #include "server/live/pg_notifier.h"
+#include "server/util/clock.h"
 
 namespace turnout::api {
 
@@ -66,6 +67,9 @@ struct ServerOptions {
   // behind a load balancer knows which replica serves it. Empty: the listen address, or with port
   // 0 the host name and process id.
   std::string replica_name;
+  // The clock of every rule that depends on time (util/clock.h); tests pass a util::FakeClock.
+  // Must outlive the server.
+  const util::Clock* clock = util::Clock::Real();
 };
 
 class TurnoutServer {
@@ -99,7 +103,7 @@ class TurnoutServer {
   std::unique_ptr<store::DataKey> data_key_;
   std::unique_ptr<store::Database> db_;
   store::TicketKeys keys_;
-  Authenticator auth_;
+  std::unique_ptr<Authenticator> auth_;
   std::unique_ptr<RateLimiter> limiter_;
   std::unique_ptr<StreamSlots> imports_;
   std::unique_ptr<StreamSlots> watches_;

@@ -39,7 +39,7 @@ void AttendanceHub::Run() {
 }
 
 void AttendanceHub::WakeIfIdle(const Feed& feed) {
-  if (!feed.subscribers.empty() && options_.now() - feed.last_sent >= options_.interval) {
+  if (!feed.subscribers.empty() && options_.clock->Now() - feed.last_sent >= options_.interval) {
     wake_ = true;
   }
 }
@@ -104,7 +104,7 @@ void AttendanceHub::PublishNow() {
     Deliveries beats;
     {
       absl::MutexLock lock(&mu_);
-      const absl::Time now = options_.now();
+      const absl::Time now = options_.clock->Now();
       notify.assign(to_notify_.begin(), to_notify_.end());
       to_notify_.clear();
       for (auto& [event_id, feed] : feeds_) {
@@ -155,7 +155,7 @@ AttendanceHub::Deliveries AttendanceHub::Publish(int64_t event_id, const v1::Att
   feed.snapshot = std::make_shared<const Update>(std::move(snapshot));
   // Now, not after the fan-out: whoever sees the update may change something at once, and that
   // change must find the feed busy (not idle) so it waits for the next tick.
-  feed.last_sent = options_.now();
+  feed.last_sent = options_.clock->Now();
   Deliveries deliveries;
   deliveries.reserve(feed.subscribers.size());
   for (Subscriber* s : feed.subscribers) {

@@ -36,6 +36,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "grpcpp/support/byte_buffer.h"
+#include "server/util/clock.h"
 #include "turnout/v1/attendance_service.pb.h"
 
 namespace turnout::live {
@@ -74,7 +75,7 @@ struct HubOptions {
   absl::Duration interval = absl::Milliseconds(250);
   // A heartbeat at least this often when nothing changes.
   absl::Duration heartbeat = absl::Seconds(15);
-  std::function<absl::Time()> now = [] { return absl::Now(); };
+  const util::Clock* clock = util::Clock::Real();
   // false (tests): no publisher thread; the test calls PublishNow itself.
   bool run_publisher = true;
 };

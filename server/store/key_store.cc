@@ -44,9 +44,10 @@ void PgKeyStore::RegisterStatements() {
       {"key_lock", "LOCK TABLE signing_keys IN EXCLUSIVE MODE"},
       {"key_deactivate", "UPDATE signing_keys SET active = false WHERE active"},
       {"key_next_id", "SELECT coalesce(max(key_id), 0) + 1 FROM signing_keys"},
-      {"key_insert", R"(INSERT INTO signing_keys (key_id, public_key, secret_sealed, active)
-                        VALUES ($1, $2, $3, true))"},
-      {"key_revoke", R"(UPDATE signing_keys SET revoke_time = coalesce(revoke_time, now())
+      {"key_insert", R"(INSERT INTO signing_keys (key_id, public_key, secret_sealed, active,
+                                                  create_time)
+                        VALUES ($1, $2, $3, true, ts_of($4)))"},
+      {"key_revoke", R"(UPDATE signing_keys SET revoke_time = coalesce(revoke_time, ts_of($2))
                         WHERE key_id = $1 RETURNING active)"},
   });
 }
@@ -62,23 +63,24 @@ absl::StatusOr<std::vector<SigningKeyRecord>> PgKeyStore::List(pqxx::work& txn,
   return keys;
 }
 
-absl::StatusOr<SigningKeyRecord> PgKeyStore::Rotate(pqxx::work& txn, const DataKey& data_key) {
+absl::StatusOr<SigningKeyRecord> PgKeyStore::Rotate(pqxx::work& txn, const DataKey& data_key,
+                                                    absl::Time now) {
   txn.exec_prepared("key_lock");
   const int next = txn.exec_prepared("key_next_id")[0][0].as<int>();
   if (next > 0xFFFF) return absl::ResourceExhaustedError("no signing key ids are left");
   domain::SigningKey key = domain::GenerateSigningKey(static_cast<uint16_t>(next));
   txn.exec_prepared("key_deactivate");
   txn.exec_prepared("key_insert", next, ToHex(key.public_key),
-                    data_key.Seal(ToHex(key.secret_key)));
+                    data_key.Seal(ToHex(key.secret_key)), ToMicros(now));
   SigningKeyRecord record;
   record.key = key;
   record.active = true;
-  record.create_time = absl::Now();
+  record.create_time = now;
   return record;
 }
 
 absl::StatusOr<SigningKeyRecord> PgKeyStore::Revoke(pqxx::work& txn, const DataKey& data_key,
-                                                    uint16_t key_id) {
+                                                    uint16_t key_id, absl::Time now) {
   auto keys = List(txn, data_key);
   if (!keys.ok()) return keys.status();
   for (const SigningKeyRecord& k : *keys) {
@@ -87,9 +89,9 @@ absl::StatusOr<SigningKeyRecord> PgKeyStore::Revoke(pqxx::work& txn, const DataK
       return absl::FailedPreconditionError(absl::StrCat(
           "key ", key_id, " signs new tickets; rotate to a new key before revoking it"));
     }
-    txn.exec_prepared("key_revoke", static_cast<int>(key_id));
+    txn.exec_prepared("key_revoke", static_cast<int>(key_id), ToMicros(now));
     SigningKeyRecord revoked = k;
-    if (!revoked.revoke_time) revoked.revoke_time = absl::Now();
+    if (!revoked.revoke_time) revoked.revoke_time = now;
     return revoked;
   }
   return absl::NotFoundError(absl::StrCat("signing key ", key_id, " does not exist"));
@@ -105,11 +107,11 @@ absl::StatusOr<domain::SigningKey> PgKeyStore::Active(pqxx::work& txn,
   return absl::FailedPreconditionError("no signing key is active; rotate to create one");
 }
 
-absl::Status TicketKeys::Reload(pqxx::work& txn, const DataKey& data_key) {
+absl::Status TicketKeys::Reload(pqxx::work& txn, const DataKey& data_key, absl::Time now) {
   auto keys = PgKeyStore::List(txn, data_key);
   if (!keys.ok()) return keys.status();
   if (keys->empty()) {
-    auto first = PgKeyStore::Rotate(txn, data_key);
+    auto first = PgKeyStore::Rotate(txn, data_key, now);
     if (!first.ok()) return first.status();
     keys->push_back(*first);
   }

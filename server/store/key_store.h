@@ -28,12 +28,14 @@ class PgKeyStore {
   static void RegisterStatements();
   static absl::StatusOr<std::vector<SigningKeyRecord>> List(pqxx::work& txn,
                                                             const DataKey& data_key);
-  // Creates a new active key (the previous active one keeps verifying).
-  static absl::StatusOr<SigningKeyRecord> Rotate(pqxx::work& txn, const DataKey& data_key);
+  // Creates a new active key, made at `now` (the previous active one keeps verifying).
+  static absl::StatusOr<SigningKeyRecord> Rotate(pqxx::work& txn, const DataKey& data_key,
+                                                 absl::Time now);
   // Codes signed by a revoked key scan as REVOKED. The active key cannot be revoked: rotate first.
   // The caller reissues the tickets the key signed (PgRegistrationStore::ReissueSignedBy).
+  // A key revoked before keeps its revoke time; otherwise it is revoked at `now`.
   static absl::StatusOr<SigningKeyRecord> Revoke(pqxx::work& txn, const DataKey& data_key,
-                                                 uint16_t key_id);
+                                                 uint16_t key_id, absl::Time now);
   // The key that signs new tickets, as committed (another replica may have rotated since this
   // one last reloaded).
   static absl::StatusOr<domain::SigningKey> Active(pqxx::work& txn, const DataKey& data_key);
@@ -43,7 +45,7 @@ class PgKeyStore {
 class TicketKeys {
  public:
   // Loads the keys, creating the first one on a new deployment.
-  absl::Status Reload(pqxx::work& txn, const DataKey& data_key);
+  absl::Status Reload(pqxx::work& txn, const DataKey& data_key, absl::Time now);
   domain::KeyRing Ring() const;
   std::optional<domain::SigningKey> Active() const;
   // Whether `key_id` is unknown here (another replica may have rotated): the caller reloads.

@@ -272,10 +272,10 @@ void PgScanStore::RegisterStatements() {
             INSERT INTO scans (event_id, checkpoint_id, registration_id, device_id, client_scan_id,
                                direction, scanned_time, offline, status, device_status,
                                first_entry_time, request_digest, code_hash, code_length,
-                               code_header)
+                               code_header, received_time)
             VALUES ($1, $2, NULLIF($3::bigint, 0), $4, $5, $6, ts_of($7), $8, $9, NULLIF($10, 0),
                     CASE WHEN $11::bigint < 0 THEN NULL ELSE ts_of($11::bigint) END, $17, $18,
-                    $19, $20)
+                    $19, $20, ts_of($21))
             ON CONFLICT (event_id, device_id, client_scan_id) DO NOTHING
             RETURNING id),
           moved AS (
@@ -307,7 +307,7 @@ void PgScanStore::RegisterStatements() {
           SELECT device_id, status, us_of(received_time), annul_time IS NOT NULL, checkpoint_id,
                  registration_id
           FROM scans WHERE event_id = $1 AND id = $2 FOR UPDATE)"},
-      {"scan_annul", "UPDATE scans SET annul_time = now() WHERE event_id = $1 AND id = $2"},
+      {"scan_annul", "UPDATE scans SET annul_time = ts_of($3) WHERE event_id = $1 AND id = $2"},
       {"scan_history", R"(
           SELECT id, direction = $7, us_of(scanned_time), status, us_of(first_entry_time)
           FROM scans
@@ -340,7 +340,7 @@ void PgScanStore::RegisterStatements() {
       {"attendance_arrivals", R"(
           SELECT checkpoint_id, count(*) FROM scans
           WHERE event_id = $1 AND status = 1 AND annul_time IS NULL
-            AND received_time > now() - interval '1 minute'
+            AND received_time > ts_of($2) - interval '1 minute'
           GROUP BY checkpoint_id)"},
   });
 }
@@ -420,7 +420,7 @@ absl::StatusOr<ScanOutcome> PgScanStore::RecordScan(pqxx::work& txn, const ScanI
       after.inside, MicrosOrNull(after.first_entry_at).value_or(-1),
       MicrosOrNull(after.last_change_at).value_or(-1), settles && newest, in.request_digest,
       traced ? in.code_hash : std::string(), traced ? in.code_length : 0,
-      traced ? in.code_header : std::string());
+      traced ? in.code_header : std::string(), ToMicros(in.received_at));
   if (recorded.empty()) {
     // The same client_scan_id committed concurrently: its answer stands and this one counts
     // nothing.
@@ -459,7 +459,7 @@ absl::Status PgScanStore::Annul(pqxx::work& txn, int64_t event_id, int64_t scan_
                                                       absl::FormatDuration(window),
                                                       " of being made; this one is older"));
   }
-  txn.exec_prepared("scan_annul", event_id, scan_id);
+  txn.exec_prepared("scan_annul", event_id, scan_id, ToMicros(now));
   if (!domain::DependsOnPresence(ScanStatusFromStored(r[0][1].as<int>())) || r[0][5].is_null()) {
     return absl::OkStatus();
   }
@@ -479,7 +479,8 @@ int64_t PgScanStore::Conflicts(pqxx::work& txn, int64_t event_id) {
 }
 
 absl::StatusOr<std::vector<CheckpointCountsRecord>> PgScanStore::Attendance(pqxx::work& txn,
-                                                                            int64_t event_id) {
+                                                                            int64_t event_id,
+                                                                            absl::Time now) {
   auto checkpoints = PgEventStore::ListCheckpoints(txn, event_id);
   if (!checkpoints.ok()) return checkpoints.status();
   std::map<int64_t, std::pair<int64_t, int64_t>> presence;
@@ -491,7 +492,7 @@ absl::StatusOr<std::vector<CheckpointCountsRecord>> PgScanStore::Attendance(pqxx
     selected[r[0].as<int64_t>()] = r[1].as<int64_t>();
   }
   std::map<int64_t, int64_t> arrivals;
-  for (const pqxx::row& r : txn.exec_prepared("attendance_arrivals", event_id)) {
+  for (const pqxx::row& r : txn.exec_prepared("attendance_arrivals", event_id, ToMicros(now))) {
     arrivals[r[0].as<int64_t>()] = r[1].as<int64_t>();
   }
   const int64_t confirmed = txn.exec_prepared("attendance_confirmed", event_id)[0][0].as<int64_t>();

@@ -27,6 +27,9 @@ struct ScanInput {
   // The door sent no scan_time: the scan is made now, and takes the database's clock when it is
   // decided (scanned_at is then only the API's estimate).
   bool scanned_now = false;
+  // When the server received it (the server's clock): the annul window and the arrivals of the
+  // last minute count from it.
+  absl::Time received_at;
   bool offline = false;
   int device_status = 0;  // ScanResult.Status an offline device decided; 0 if online
   // The code as read. Never stored: it orders a batch's locks (ScanBatcher) and is verified.
@@ -66,7 +69,8 @@ class PgScanStore {
   // NOT_FOUND for an unknown checkpoint or registration. An error records nothing.
   static absl::StatusOr<ScanOutcome> RecordScan(pqxx::work& txn, const ScanInput& input);
 
-  // Undoes an accepted or refused scan: only `device_id` that made it, within `window` of `now`.
+  // Undoes an accepted or refused scan: only `device_id` that made it, within `window` of `now`
+  // after it was received; the annulment is recorded at `now`.
   // The ticket's remaining scans there are re-decided in canonical order.
   static absl::Status Annul(pqxx::work& txn, int64_t event_id, int64_t scan_id, int64_t device_id,
                             absl::Time now, absl::Duration window);
@@ -74,9 +78,11 @@ class PgScanStore {
   // Offline scans whose door decision differs from their canonical status (not annulled).
   static int64_t Conflicts(pqxx::work& txn, int64_t event_id);
 
-  // Exact counts per checkpoint, entrance first.
+  // Exact counts per checkpoint, entrance first; arrivals are those received in the minute
+  // before `now`.
   static absl::StatusOr<std::vector<CheckpointCountsRecord>> Attendance(pqxx::work& txn,
-                                                                        int64_t event_id);
+                                                                        int64_t event_id,
+                                                                        absl::Time now);
 };
 
 // ScanResult.Status numbers, as stored in scans.status.

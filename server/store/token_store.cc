@@ -53,7 +53,7 @@ void PgTokenStore::RegisterStatements() {
           SELECT id, role, event_id, label, us_of(create_time), us_of(revoke_time)
           FROM tokens WHERE id = $1)"},
       {"token_revoke", R"(
-          UPDATE tokens SET revoke_time = coalesce(revoke_time, now()) WHERE id = $1
+          UPDATE tokens SET revoke_time = coalesce(revoke_time, ts_of($2)) WHERE id = $1
           RETURNING id, role, event_id, label, us_of(create_time), us_of(revoke_time))"},
       {"token_any_admin",
        "SELECT EXISTS (SELECT 1 FROM tokens WHERE role = 1 AND revoke_time IS NULL)"},
@@ -95,8 +95,9 @@ absl::StatusOr<TokenRecord> PgTokenStore::Get(pqxx::work& txn, int64_t token_id)
   return ReadToken(r[0]);
 }
 
-absl::StatusOr<TokenRecord> PgTokenStore::Revoke(pqxx::work& txn, int64_t token_id) {
-  pqxx::result r = txn.exec_prepared("token_revoke", token_id);
+absl::StatusOr<TokenRecord> PgTokenStore::Revoke(pqxx::work& txn, int64_t token_id,
+                                                 absl::Time now) {
+  pqxx::result r = txn.exec_prepared("token_revoke", token_id, ToMicros(now));
   if (r.empty())
     return absl::NotFoundError(absl::StrCat("token tokens/", token_id, " does not exist"));
   return ReadToken(r[0]);

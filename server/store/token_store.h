@@ -35,7 +35,8 @@ class PgTokenStore {
   static absl::StatusOr<std::vector<TokenRecord>> List(pqxx::work& txn,
                                                        std::optional<int64_t> event_id);
   static absl::StatusOr<TokenRecord> Get(pqxx::work& txn, int64_t token_id);
-  static absl::StatusOr<TokenRecord> Revoke(pqxx::work& txn, int64_t token_id);
+  // A token revoked before keeps its revoke time; otherwise it is revoked at `now`.
+  static absl::StatusOr<TokenRecord> Revoke(pqxx::work& txn, int64_t token_id, absl::Time now);
   // Whether any live ADMIN token exists (the first start creates one).
   static absl::StatusOr<bool> AnyAdmin(pqxx::work& txn);
 };

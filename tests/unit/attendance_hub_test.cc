@@ -8,6 +8,7 @@
 #include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/util/fake_clock.h"
 
 namespace turnout::live {
 namespace {
@@ -31,7 +32,7 @@ class HubTest : public ::testing::Test {
     HubOptions options;
     options.interval = absl::Hours(1);
     options.heartbeat = absl::Seconds(15);
-    options.now = [this] { return now_; };
+    options.clock = &clock_;
     options.run_publisher = run_publisher;
     return std::make_unique<AttendanceHub>(
         [this](int64_t event_id) -> absl::StatusOr<v1::Attendance> {
@@ -51,7 +52,7 @@ class HubTest : public ::testing::Test {
     return u->message().attendance().checkpoints(0).checked_in();
   }
 
-  absl::Time now_ = absl::FromUnixSeconds(1700000000);
+  util::FakeClock clock_{absl::FromUnixSeconds(1700000000)};
   std::map<int64_t, int64_t> checked_in_;
   std::map<int64_t, int> reads_;
   bool fail_reads_ = false;
@@ -141,10 +142,10 @@ TEST_F(HubTest, NothingChangedMeansNoReadUntilTheHeartbeat) {
   Recorder r;
   hub_->Subscribe(1, &r);
   hub_->PublishNow();
-  now_ += absl::Seconds(14);
+  clock_.Advance(absl::Seconds(14));
   hub_->PublishNow();
   EXPECT_EQ(r.updates.size(), 1u);
-  now_ += absl::Seconds(1);
+  clock_.Advance(absl::Seconds(1));
   hub_->PublishNow();
   ASSERT_EQ(r.updates.size(), 2u);
   EXPECT_TRUE(r.updates[1]->message().heartbeat());
@@ -171,8 +172,7 @@ TEST_F(HubTest, AChangeToAnIdleEventIsPublishedAtOnceByThePublisherThread) {
   hub_ = NewHub(/*run_publisher=*/true);
   hub_->Subscribe(1, &w);
   ASSERT_TRUE(w.AwaitCount(1)) << "a new stream's snapshot is read at once";
-  now_ += absl::Hours(2);  // idle for longer than an interval (the publisher reads now_ under
-                           // the hub lock, which MarkChanged takes after this write)
+  clock_.Advance(absl::Hours(2));  // idle for longer than an interval
   hub_->MarkChanged(1);
   EXPECT_TRUE(w.AwaitCount(2));
   hub_->Unsubscribe(1, &w);

@@ -1,5 +1,6 @@
 #include "server/live/attendance_hub.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "grpcpp/impl/codegen/proto_utils.h"
@@ -26,22 +27,43 @@ AttendanceHub::~AttendanceHub() {
   if (thread_.joinable()) thread_.join();
 }
 
+absl::Time PublishAt(bool dirty, absl::Time last_sent, const HubOptions& options) {
+  return last_sent + (dirty ? options.min_gap : options.heartbeat);
+}
+
 void AttendanceHub::Run() {
   for (;;) {
     {
       absl::MutexLock lock(&mu_);
-      mu_.AwaitWithTimeout(absl::Condition(&wake_), options_.interval);
+      const absl::Duration wait = NextWakeLocked() - options_.now();
+      // Not past the heartbeat: the clock of tests may stand still or jump.
+      mu_.AwaitWithTimeout(absl::Condition(&wake_), std::min(wait, options_.heartbeat));
       wake_ = false;
       if (stopping_) return;
     }
-    PublishNow();
+    PublishDue();
   }
 }
 
-void AttendanceHub::WakeIfIdle(const Feed& feed) {
-  if (!feed.subscribers.empty() && options_.now() - feed.last_sent >= options_.interval) {
-    wake_ = true;
+absl::Time AttendanceHub::NextWake() const {
+  absl::MutexLock lock(&mu_);
+  return NextWakeLocked();
+}
+
+absl::Time AttendanceHub::NextWakeLocked() const {
+  absl::Time next = absl::InfiniteFuture();
+  if (!to_notify_.empty()) next = last_notified_ + options_.min_gap;
+  for (const auto& [event_id, feed] : feeds_) {
+    if (feed.subscribers.empty()) continue;
+    // A feed with no update yet (a failed read) is dirty: retried a gap after the attempt.
+    next = std::min(next, PublishAt(feed.dirty, feed.last_sent, options_));
   }
+  return next;
+}
+
+void AttendanceHub::MarkDirty(Feed& feed) {
+  if (!feed.dirty && !feed.subscribers.empty()) wake_ = true;
+  feed.dirty = true;
 }
 
 void AttendanceHub::Subscribe(int64_t event_id, Subscriber* subscriber) {
@@ -53,7 +75,9 @@ void AttendanceHub::Subscribe(int64_t event_id, Subscriber* subscriber) {
   } else {
     feed.waiting_for_snapshot.insert(subscriber);
     feed.dirty = true;
-    wake_ = true;  // a new stream waits for its first counts
+    // A new stream waits for its first counts: read at once, whatever the gap.
+    feed.last_sent = std::min(feed.last_sent, options_.now() - options_.min_gap);
+    wake_ = true;
   }
 }
 
@@ -68,24 +92,19 @@ void AttendanceHub::Unsubscribe(int64_t event_id, Subscriber* subscriber) {
 
 void AttendanceHub::MarkChanged(int64_t event_id) {
   absl::MutexLock lock(&mu_);
+  if (to_notify_.empty()) wake_ = true;  // it may sleep until a heartbeat
   to_notify_.insert(event_id);
-  if (auto it = feeds_.find(event_id); it != feeds_.end()) {
-    it->second.dirty = true;
-    WakeIfIdle(it->second);
-  }
+  if (auto it = feeds_.find(event_id); it != feeds_.end()) MarkDirty(it->second);
 }
 
 void AttendanceHub::MarkChangedElsewhere(int64_t event_id) {
   absl::MutexLock lock(&mu_);
-  if (auto it = feeds_.find(event_id); it != feeds_.end()) {
-    it->second.dirty = true;
-    WakeIfIdle(it->second);
-  }
+  if (auto it = feeds_.find(event_id); it != feeds_.end()) MarkDirty(it->second);
 }
 
 void AttendanceHub::MarkAllChanged() {
   absl::MutexLock lock(&mu_);
-  for (auto& [event_id, feed] : feeds_) feed.dirty = true;
+  for (auto& [event_id, feed] : feeds_) MarkDirty(feed);
 }
 
 int AttendanceHub::subscribers() const {
@@ -95,7 +114,11 @@ int AttendanceHub::subscribers() const {
   return n;
 }
 
-void AttendanceHub::PublishNow() {
+void AttendanceHub::PublishDue() { Publish(/*force=*/false); }
+
+void AttendanceHub::PublishNow() { Publish(/*force=*/true); }
+
+void AttendanceHub::Publish(bool force) {
   absl::MutexLock tick(&tick_mu_);
   std::vector<int64_t> to_read;
   std::vector<int64_t> notify;
@@ -105,10 +128,14 @@ void AttendanceHub::PublishNow() {
     {
       absl::MutexLock lock(&mu_);
       const absl::Time now = options_.now();
-      notify.assign(to_notify_.begin(), to_notify_.end());
-      to_notify_.clear();
+      if (!to_notify_.empty() && (force || now >= last_notified_ + options_.min_gap)) {
+        notify.assign(to_notify_.begin(), to_notify_.end());
+        to_notify_.clear();
+        last_notified_ = now;
+      }
       for (auto& [event_id, feed] : feeds_) {
         if (feed.subscribers.empty()) continue;
+        if (!force && now < PublishAt(feed.dirty, feed.last_sent, options_)) continue;
         if (feed.dirty) {
           // Cleared before the read: a change committed during it marks the feed again.
           feed.dirty = false;
@@ -125,7 +152,6 @@ void AttendanceHub::PublishNow() {
     }
     Deliver(beats);
   }
-  if (!notify.empty() && notify_) notify_(notify);
   for (int64_t event_id : to_read) {
     absl::StatusOr<v1::Attendance> counts = read_(event_id);
     absl::MutexLock fan(&fanout_mu_);
@@ -133,13 +159,18 @@ void AttendanceHub::PublishNow() {
     {
       absl::MutexLock lock(&mu_);
       if (!counts.ok()) {
-        feeds_[event_id].dirty = true;  // the database is away; try again next tick
+        // The database is away: try again a gap from now.
+        Feed& feed = feeds_[event_id];
+        feed.dirty = true;
+        feed.last_sent = options_.now();
         continue;
       }
       deliveries = Publish(event_id, *counts, /*heartbeat=*/false);
     }
     Deliver(deliveries);
   }
+  // After the local offers: this replica's screens do not wait for the round trip.
+  if (!notify.empty() && notify_) notify_(notify);
 }
 
 AttendanceHub::Deliveries AttendanceHub::Publish(int64_t event_id, const v1::Attendance& counts,
@@ -153,8 +184,7 @@ AttendanceHub::Deliveries AttendanceHub::Publish(int64_t event_id, const v1::Att
   snapshot.set_snapshot(true);
   feed.latest = std::make_shared<const Update>(std::move(message));
   feed.snapshot = std::make_shared<const Update>(std::move(snapshot));
-  // Now, not after the fan-out: whoever sees the update may change something at once, and that
-  // change must find the feed busy (not idle) so it waits for the next tick.
+  // Now, not after the fan-out: the gap to the next update runs from the read.
   feed.last_sent = options_.now();
   Deliveries deliveries;
   deliveries.reserve(feed.subscribers.size());

@@ -2,6 +2,8 @@
 // publisher driven by hand (PublishNow) and a fake clock, so no test sleeps.
 #include "server/live/attendance_hub.h"
 
+#include <algorithm>
+#include <atomic>
 #include <map>
 #include <vector>
 
@@ -25,11 +27,12 @@ class HubTest : public ::testing::Test {
  protected:
   HubTest() { hub_ = NewHub(/*run_publisher=*/false); }
 
-  // Tests tick by hand (PublishNow); with the publisher thread, only its wake-ups publish (the
-  // tick is an hour).
-  std::unique_ptr<AttendanceHub> NewHub(bool run_publisher) {
+  // Tests publish by hand (PublishNow, or PublishDue for the coalescing rule); with the publisher
+  // thread and the default gap of an hour, only a change to an idle feed publishes.
+  std::unique_ptr<AttendanceHub> NewHub(bool run_publisher,
+                                        absl::Duration min_gap = absl::Hours(1)) {
     HubOptions options;
-    options.interval = absl::Hours(1);
+    options.min_gap = min_gap;
     options.heartbeat = absl::Seconds(15);
     options.now = [this] { return now_; };
     options.run_publisher = run_publisher;
@@ -152,7 +155,7 @@ TEST_F(HubTest, NothingChangedMeansNoReadUntilTheHeartbeat) {
   EXPECT_EQ(reads_[1], 1) << "a heartbeat reads nothing";
 }
 
-// The tick is an hour here: only the wake-up can publish.
+// The gap is an hour here: only the wake-up for an idle feed can publish.
 TEST_F(HubTest, AChangeToAnIdleEventIsPublishedAtOnceByThePublisherThread) {
   class Waiting final : public Subscriber {
    public:
@@ -176,6 +179,148 @@ TEST_F(HubTest, AChangeToAnIdleEventIsPublishedAtOnceByThePublisherThread) {
   hub_->MarkChanged(1);
   EXPECT_TRUE(w.AwaitCount(2));
   hub_->Unsubscribe(1, &w);
+}
+
+// The coalescing rule, driven by a fake clock: PublishDue is what the publisher thread runs when
+// it wakes.
+TEST_F(HubTest, TheRuleIsTheGapAfterTheLastUpdateOrTheHeartbeat) {
+  HubOptions options;
+  options.min_gap = absl::Milliseconds(25);
+  options.heartbeat = absl::Seconds(15);
+  const absl::Time last = absl::FromUnixSeconds(1700000000);
+  EXPECT_EQ(PublishAt(/*dirty=*/true, last, options), last + absl::Milliseconds(25));
+  EXPECT_EQ(PublishAt(/*dirty=*/false, last, options), last + absl::Seconds(15));
+  EXPECT_EQ(PublishAt(/*dirty=*/true, absl::InfinitePast(), options), absl::InfinitePast())
+      << "never published: at once";
+}
+
+TEST_F(HubTest, AChangeAfterAQuietGapIsPublishedAtOnce) {
+  Recorder r;
+  hub_ = NewHub(/*run_publisher=*/false, absl::Milliseconds(25));
+  hub_->Subscribe(1, &r);
+  hub_->PublishDue();
+  ASSERT_EQ(r.updates.size(), 1u) << "a new stream's snapshot is due at once";
+  now_ += absl::Milliseconds(25);
+  checked_in_[1] = 1;
+  hub_->MarkChanged(1);
+  EXPECT_LE(hub_->NextWake(), now_) << "due now";
+  hub_->PublishDue();
+  ASSERT_EQ(r.updates.size(), 2u) << "no waiting on a quiet feed";
+  EXPECT_EQ(CheckedIn(r.updates[1]), 1);
+}
+
+TEST_F(HubTest, AChangeSoonAfterAnUpdateWaitsForTheGapAndCarriesTheNewestCounts) {
+  Recorder r;
+  hub_ = NewHub(/*run_publisher=*/false, absl::Milliseconds(25));
+  hub_->Subscribe(1, &r);
+  hub_->PublishDue();
+  const absl::Time first = now_;
+  now_ += absl::Milliseconds(5);
+  checked_in_[1] = 1;
+  hub_->MarkChanged(1);
+  hub_->PublishDue();
+  EXPECT_EQ(r.updates.size(), 1u) << "5 ms after the last update: held back";
+  EXPECT_EQ(hub_->NextWake(), first + absl::Milliseconds(25));
+  now_ += absl::Milliseconds(10);
+  checked_in_[1] = 2;
+  hub_->MarkChanged(1);
+  now_ = first + absl::Milliseconds(25);
+  hub_->PublishDue();
+  ASSERT_EQ(r.updates.size(), 2u);
+  EXPECT_EQ(CheckedIn(r.updates[1]), 2) << "both changes in one update";
+  EXPECT_EQ(r.updates[1]->message().sequence(), 2);
+  EXPECT_EQ(reads_[1], 2);
+}
+
+// 200 changes a second for 2 s, the publisher waking whenever it is due: every change reaches
+// the subscriber within the gap, with one read per gap at most.
+TEST_F(HubTest, UnderContinuousChangesEachChangeWaitsAtMostTheGap) {
+  const absl::Duration gap = absl::Milliseconds(25);
+  Recorder r;
+  hub_ = NewHub(/*run_publisher=*/false, gap);
+  hub_->Subscribe(1, &r);
+  hub_->PublishDue();
+  const absl::Time start = now_;
+  std::vector<absl::Time> changed_at;  // change k made the count k + 1
+  absl::Duration worst;
+  size_t seen = 0;
+  for (absl::Time t = start; t < start + absl::Seconds(2); t += absl::Milliseconds(1)) {
+    now_ = t;
+    if ((t - start) % absl::Milliseconds(5) == absl::ZeroDuration()) {
+      checked_in_[1] = static_cast<int64_t>(changed_at.size()) + 1;
+      changed_at.push_back(t);
+      hub_->MarkChanged(1);
+    }
+    if (hub_->NextWake() <= now_) hub_->PublishDue();
+    for (; seen < r.updates.size(); ++seen) {
+      for (int64_t k = 0; k < CheckedIn(r.updates[seen]); ++k) {
+        if (changed_at[k] != absl::InfiniteFuture()) {
+          worst = std::max(worst, now_ - changed_at[k]);
+          changed_at[k] = absl::InfiniteFuture();  // seen
+        }
+      }
+    }
+  }
+  EXPECT_LE(worst, gap);
+  EXPECT_GE(worst, gap - absl::Milliseconds(5)) << "and the changes are coalesced";
+  EXPECT_LE(reads_[1], 1 + 2 * 1000 / 25 + 1) << "at most one read per gap";
+  EXPECT_GE(reads_[1], 2 * 1000 / 25 - 1);
+}
+
+TEST_F(HubTest, NotificationsGoAtMostOncePerGap) {
+  hub_ = NewHub(/*run_publisher=*/false, absl::Milliseconds(25));
+  hub_->MarkChanged(5);
+  hub_->PublishDue();
+  EXPECT_THAT(notified_, ElementsAre(ElementsAre(5))) << "the first at once";
+  now_ += absl::Milliseconds(10);
+  hub_->MarkChanged(5);
+  hub_->MarkChanged(6);
+  hub_->PublishDue();
+  EXPECT_EQ(notified_.size(), 1u);
+  now_ += absl::Milliseconds(15);
+  hub_->PublishDue();
+  ASSERT_EQ(notified_.size(), 2u);
+  EXPECT_THAT(notified_[1], ::testing::UnorderedElementsAre(5, 6));
+}
+
+// A real clock and a real publisher thread: a change inside the gap is published when the gap
+// ends, with no further change to wake the publisher.
+TEST_F(HubTest, ThePublisherThreadWakesWhenAHeldBackChangeIsDue) {
+  class Waiting final : public Subscriber {
+   public:
+    void Offer(SharedUpdate update) override {
+      absl::MutexLock lock(&mu);
+      updates.push_back(std::move(update));
+    }
+    bool AwaitCount(size_t n) {
+      absl::MutexLock lock(&mu);
+      auto reached = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu) { return updates.size() >= n; };
+      return mu.AwaitWithTimeout(absl::Condition(&reached), absl::Seconds(10));
+    }
+    absl::Mutex mu;
+    std::vector<SharedUpdate> updates ABSL_GUARDED_BY(mu);
+  } w;
+  HubOptions options;
+  options.min_gap = absl::Milliseconds(200);
+  options.heartbeat = absl::Hours(1);
+  std::atomic<int64_t> count{0};
+  AttendanceHub hub(
+      [&count](int64_t) -> absl::StatusOr<v1::Attendance> {
+        v1::Attendance a;
+        a.add_checkpoints()->set_checked_in(count.load());
+        return a;
+      },
+      nullptr, options);
+  hub.Subscribe(1, &w);
+  ASSERT_TRUE(w.AwaitCount(1));
+  count = 1;
+  hub.MarkChanged(1);  // within 200 ms of the snapshot, almost surely: held back, then published
+  ASSERT_TRUE(w.AwaitCount(2));
+  {
+    absl::MutexLock lock(&w.mu);
+    EXPECT_EQ(CheckedIn(w.updates[1]), 1);
+  }
+  hub.Unsubscribe(1, &w);
 }
 
 TEST_F(HubTest, AnUnsubscribedStreamIsOfferedNothingMore) {

@@ -27,8 +27,13 @@ AttendanceHub::~AttendanceHub() {
   if (thread_.joinable()) thread_.join();
 }
 
-absl::Time PublishAt(bool dirty, absl::Time last_sent, const HubOptions& options) {
-  return last_sent + (dirty ? options.min_gap : options.heartbeat);
+absl::Time PublishAt(bool dirty, absl::Time last_sent, absl::Duration gap,
+                     const HubOptions& options) {
+  return last_sent + (dirty ? gap : options.heartbeat);
+}
+
+absl::Duration GapAfter(absl::Duration took, const HubOptions& options) {
+  return std::max(options.min_gap, took / std::clamp(options.busy_share, 0.01, 1.0));
 }
 
 void AttendanceHub::Run() {
@@ -56,7 +61,7 @@ absl::Time AttendanceHub::NextWakeLocked() const {
   for (const auto& [event_id, feed] : feeds_) {
     if (feed.subscribers.empty()) continue;
     // A feed with no update yet (a failed read) is dirty: retried a gap after the attempt.
-    next = std::min(next, PublishAt(feed.dirty, feed.last_sent, options_));
+    next = std::min(next, PublishAt(feed.dirty, feed.last_sent, feed.gap, options_));
   }
   return next;
 }
@@ -76,7 +81,7 @@ void AttendanceHub::Subscribe(int64_t event_id, Subscriber* subscriber) {
     feed.waiting_for_snapshot.insert(subscriber);
     feed.dirty = true;
     // A new stream waits for its first counts: read at once, whatever the gap.
-    feed.last_sent = std::min(feed.last_sent, options_.now() - options_.min_gap);
+    feed.last_sent = absl::InfinitePast();
     wake_ = true;
   }
 }
@@ -135,7 +140,7 @@ void AttendanceHub::Publish(bool force) {
       }
       for (auto& [event_id, feed] : feeds_) {
         if (feed.subscribers.empty()) continue;
-        if (!force && now < PublishAt(feed.dirty, feed.last_sent, options_)) continue;
+        if (!force && now < PublishAt(feed.dirty, feed.last_sent, feed.gap, options_)) continue;
         if (feed.dirty) {
           // Cleared before the read: a change committed during it marks the feed again.
           feed.dirty = false;
@@ -153,6 +158,7 @@ void AttendanceHub::Publish(bool force) {
     Deliver(beats);
   }
   for (int64_t event_id : to_read) {
+    const absl::Time started = options_.now();
     absl::StatusOr<v1::Attendance> counts = read_(event_id);
     absl::MutexLock fan(&fanout_mu_);
     Deliveries deliveries;
@@ -163,11 +169,15 @@ void AttendanceHub::Publish(bool force) {
         Feed& feed = feeds_[event_id];
         feed.dirty = true;
         feed.last_sent = options_.now();
+        feed.gap = options_.min_gap;
         continue;
       }
       deliveries = Publish(event_id, *counts, /*heartbeat=*/false);
     }
     Deliver(deliveries);
+    const absl::Duration took = options_.now() - started;
+    absl::MutexLock lock(&mu_);
+    feeds_[event_id].gap = GapAfter(took, options_);
   }
   // After the local offers: this replica's screens do not wait for the round trip.
   if (!notify.empty() && notify_) notify_(notify);

@@ -6,13 +6,16 @@
 // update once, and offers that one shared update to every subscriber of the event (each stream
 // writes the same reference-counted bytes; see Update).
 //
-// When (the coalescing rule, PublishAt): a change is published at once when the event's last
-// update is at least `min_gap` old, so an idle stream hears of a scan within milliseconds; a
-// change sooner than that waits until `min_gap` after the last update, and every change made
-// meanwhile rides on that one read. So a busy event gets at most one update per `min_gap` and a
-// scan waits at most `min_gap` (plus the read and the fan-out) for its update. Beyond that, load
-// coalesces: one thread reads and offers, so changes made during a fan-out wait for it and share
-// the next read, and a subscriber holds at most one message in flight and one pending slot that
+// When (the coalescing rule, PublishAt and GapAfter): a change is published at once when the
+// event's last update is older than its gap, so an idle stream hears of a scan within
+// milliseconds; a change sooner than that waits for the end of the gap, and every change made
+// meanwhile rides on that one read. The gap is `min_gap`, or longer when the last update's read
+// and offers took long: the publisher works on one event at most `busy_share` of the time, so
+// when the machine is loaded (a fan-out takes longer) updates come less often and scanning keeps
+// its share. On an unloaded server a busy event gets one update per `min_gap` and a scan waits at
+// most `min_gap` (plus the read and the fan-out) for its update. Beyond that, load coalesces: one
+// thread reads and offers, so changes made during a fan-out wait for it and share the next read,
+// and a subscriber holds at most one message in flight and one pending slot that
 // newer counts overwrite, so a slow or stalled subscriber costs a constant amount of memory,
 // skips to the newest counts, and never slows anyone else. The offers happen outside the lock
 // writers take, so a fan-out to thousands of streams never holds up a scan. When nothing
@@ -81,6 +84,9 @@ struct HubOptions {
   // The least time between two updates of one event (and between two notifications): a change
   // after a quieter spell is published at once, one sooner waits for the rest of the gap.
   absl::Duration min_gap = absl::Milliseconds(25);
+  // The publisher's share of the time for one busy event at most: after an update whose read and
+  // offers took t, the next waits until t / busy_share after it (when that is beyond min_gap).
+  double busy_share = 0.5;
   // A heartbeat at least this often when nothing changes.
   absl::Duration heartbeat = absl::Seconds(15);
   std::function<absl::Time()> now = [] { return absl::Now(); };
@@ -88,9 +94,12 @@ struct HubOptions {
   bool run_publisher = true;
 };
 
-// The coalescing rule: when an event's next update is due. A dirty event is due `min_gap` after
-// its last update (at once if that is past); a clean one gets a heartbeat `heartbeat` after it.
-absl::Time PublishAt(bool dirty, absl::Time last_sent, const HubOptions& options);
+// The coalescing rule: when an event's next update is due. A dirty event is due `gap` after its
+// last update (at once if that is past); a clean one gets a heartbeat `heartbeat` after it.
+absl::Time PublishAt(bool dirty, absl::Time last_sent, absl::Duration gap,
+                     const HubOptions& options);
+// The gap after an update whose read and offers took `took`: min_gap, or took / busy_share.
+absl::Duration GapAfter(absl::Duration took, const HubOptions& options);
 
 class AttendanceHub {
  public:
@@ -135,6 +144,7 @@ class AttendanceHub {
     int64_t sequence = 0;
     bool dirty = true;
     absl::Time last_sent = absl::InfinitePast();
+    absl::Duration gap;  // before the next update (GapAfter the last)
   };
   // Who gets which update from one publish.
   using Deliveries = std::vector<std::pair<Subscriber*, SharedUpdate>>;

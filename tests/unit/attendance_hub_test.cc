@@ -39,6 +39,7 @@ class HubTest : public ::testing::Test {
     return std::make_unique<AttendanceHub>(
         [this](int64_t event_id) -> absl::StatusOr<v1::Attendance> {
           ++reads_[event_id];
+          now_ += read_takes_;
           if (fail_reads_) return absl::UnavailableError("database away");
           v1::Attendance a;
           a.set_event(absl::StrCat("events/", event_id));
@@ -58,6 +59,7 @@ class HubTest : public ::testing::Test {
   std::map<int64_t, int64_t> checked_in_;
   std::map<int64_t, int> reads_;
   bool fail_reads_ = false;
+  absl::Duration read_takes_;  // the fake clock advances this much per read
   std::string title_ = "Entrance";
   std::vector<std::vector<int64_t>> notified_;
   std::unique_ptr<AttendanceHub> hub_;
@@ -174,6 +176,9 @@ TEST_F(HubTest, AChangeToAnIdleEventIsPublishedAtOnceByThePublisherThread) {
   hub_ = NewHub(/*run_publisher=*/true);
   hub_->Subscribe(1, &w);
   ASSERT_TRUE(w.AwaitCount(1)) << "a new stream's snapshot is read at once";
+  // Publishes nothing (nothing changed) and returns once the publisher's round has ended (one
+  // round at a time): the clock must not jump while that round measures its fan-out.
+  hub_->PublishNow();
   now_ += absl::Hours(2);  // idle for longer than an interval (the publisher reads now_ under
                            // the hub lock, which MarkChanged takes after this write)
   hub_->MarkChanged(1);
@@ -187,11 +192,41 @@ TEST_F(HubTest, TheRuleIsTheGapAfterTheLastUpdateOrTheHeartbeat) {
   HubOptions options;
   options.min_gap = absl::Milliseconds(25);
   options.heartbeat = absl::Seconds(15);
+  options.busy_share = 0.5;
   const absl::Time last = absl::FromUnixSeconds(1700000000);
-  EXPECT_EQ(PublishAt(/*dirty=*/true, last, options), last + absl::Milliseconds(25));
-  EXPECT_EQ(PublishAt(/*dirty=*/false, last, options), last + absl::Seconds(15));
-  EXPECT_EQ(PublishAt(/*dirty=*/true, absl::InfinitePast(), options), absl::InfinitePast())
+  const absl::Duration gap = absl::Milliseconds(25);
+  EXPECT_EQ(PublishAt(/*dirty=*/true, last, gap, options), last + gap);
+  EXPECT_EQ(PublishAt(/*dirty=*/false, last, gap, options), last + absl::Seconds(15));
+  EXPECT_EQ(PublishAt(/*dirty=*/true, absl::InfinitePast(), gap, options), absl::InfinitePast())
       << "never published: at once";
+  EXPECT_EQ(GapAfter(absl::Milliseconds(5), options), absl::Milliseconds(25)) << "the least gap";
+  EXPECT_EQ(GapAfter(absl::Milliseconds(40), options), absl::Milliseconds(80))
+      << "a loaded publisher works half the time at most";
+}
+
+// A read and fan-out that took 40 ms (a loaded machine) hold the next update back 80 ms after the
+// read began, not 25.
+TEST_F(HubTest, ASlowFanOutLengthensTheGap) {
+  Recorder r;
+  hub_ = NewHub(/*run_publisher=*/false, absl::Milliseconds(25));
+  read_takes_ = absl::Milliseconds(40);
+  hub_->Subscribe(1, &r);
+  const absl::Time started = now_;
+  hub_->PublishDue();
+  ASSERT_EQ(r.updates.size(), 1u);
+  checked_in_[1] = 1;
+  hub_->MarkChanged(1);
+  hub_->PublishDue();  // notifies the other replicas; the update is held back
+  EXPECT_EQ(r.updates.size(), 1u);
+  // The gap runs from the end of the read (when the update's counts were taken).
+  EXPECT_EQ(hub_->NextWake(), started + absl::Milliseconds(40) + absl::Milliseconds(80));
+  now_ = started + absl::Milliseconds(100);
+  hub_->PublishDue();
+  EXPECT_EQ(r.updates.size(), 1u);
+  now_ = started + absl::Milliseconds(120);
+  hub_->PublishDue();
+  ASSERT_EQ(r.updates.size(), 2u);
+  EXPECT_EQ(CheckedIn(r.updates[1]), 1);
 }
 
 TEST_F(HubTest, AChangeAfterAQuietGapIsPublishedAtOnce) {

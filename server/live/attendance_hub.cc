@@ -75,6 +75,9 @@ void AttendanceHub::Subscribe(int64_t event_id, Subscriber* subscriber) {
   absl::MutexLock lock(&mu_);
   Feed& feed = feeds_[event_id];
   feed.subscribers.insert(subscriber);
+  // The publisher may sleep until a heartbeat: it must learn that this feed is watched (and, if
+  // it changed while nobody watched, due).
+  wake_ = true;
   if (feed.snapshot != nullptr) {
     subscriber->Offer(feed.snapshot);
   } else {
@@ -82,7 +85,6 @@ void AttendanceHub::Subscribe(int64_t event_id, Subscriber* subscriber) {
     feed.dirty = true;
     // A new stream waits for its first counts: read at once, whatever the gap.
     feed.last_sent = absl::InfinitePast();
-    wake_ = true;
   }
 }
 
@@ -165,11 +167,11 @@ void AttendanceHub::Publish(bool force) {
     {
       absl::MutexLock lock(&mu_);
       if (!counts.ok()) {
-        // The database is away: try again a gap from now.
+        // The database is away: try again in options_.retry.
         Feed& feed = feeds_[event_id];
         feed.dirty = true;
         feed.last_sent = options_.now();
-        feed.gap = options_.min_gap;
+        feed.gap = options_.retry;
         continue;
       }
       deliveries = Publish(event_id, *counts, /*heartbeat=*/false);

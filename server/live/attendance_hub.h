@@ -87,6 +87,8 @@ struct HubOptions {
   // The publisher's share of the time for one busy event at most: after an update whose read and
   // offers took t, the next waits until t / busy_share after it (when that is beyond min_gap).
   double busy_share = 0.5;
+  // After a failed read (the database is away), the event's next attempt this much later.
+  absl::Duration retry = absl::Milliseconds(250);
   // A heartbeat at least this often when nothing changes.
   absl::Duration heartbeat = absl::Seconds(15);
   std::function<absl::Time()> now = [] { return absl::Now(); };

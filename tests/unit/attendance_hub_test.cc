@@ -400,6 +400,45 @@ TEST_F(HubTest, AFailedReadIsRetriedOnTheNextTick) {
   EXPECT_TRUE(r.updates[0]->message().snapshot());
 }
 
+TEST_F(HubTest, AFailedReadIsRetriedAfterTheRetryDelayNotEveryGap) {
+  Recorder r;
+  hub_ = NewHub(/*run_publisher=*/false, absl::Milliseconds(25));
+  fail_reads_ = true;
+  hub_->Subscribe(1, &r);
+  hub_->PublishDue();
+  EXPECT_EQ(reads_[1], 1);
+  fail_reads_ = false;
+  now_ += absl::Milliseconds(100);
+  hub_->PublishDue();
+  EXPECT_EQ(reads_[1], 1) << "the database was away 100 ms ago";
+  now_ += absl::Milliseconds(150);
+  hub_->PublishDue();
+  EXPECT_EQ(reads_[1], 2);
+  ASSERT_EQ(r.updates.size(), 1u);
+  EXPECT_TRUE(r.updates[0]->message().snapshot());
+}
+
+// Scans while nobody watched left the feed dirty; a new watcher gets the last snapshot at once
+// and the publisher, woken by the subscription, sends the fresh counts without waiting for a tick.
+TEST_F(HubTest, ANewWatcherOfAFeedThatChangedUnwatchedGetsFreshCountsAtOnce) {
+  Recorder first;
+  hub_ = NewHub(/*run_publisher=*/false, absl::Milliseconds(25));
+  hub_->Subscribe(1, &first);
+  hub_->PublishDue();
+  hub_->Unsubscribe(1, &first);
+  now_ += absl::Seconds(1);
+  checked_in_[1] = 9;
+  hub_->MarkChanged(1);
+  hub_->PublishDue();  // the notification; nobody watches here
+  Recorder late;
+  hub_->Subscribe(1, &late);
+  EXPECT_LE(hub_->NextWake(), now_) << "due at once";
+  hub_->PublishDue();
+  ASSERT_EQ(late.updates.size(), 2u);
+  EXPECT_TRUE(late.updates[0]->message().snapshot());
+  EXPECT_EQ(CheckedIn(late.updates[1]), 9);
+}
+
 TEST_F(HubTest, AfterLostNotificationsEveryWatchedEventIsReadAgain) {
   Recorder a, b;
   hub_->Subscribe(1, &a);

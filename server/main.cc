@@ -9,6 +9,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/synchronization/mutex.h"
 #include "server/api/server.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7443", "Address to serve gRPC on (host:port)");
@@ -22,8 +23,9 @@ ABSL_FLAG(std::string, tls_key, "", "PEM private key for --tls_cert");
 ABSL_FLAG(int, scan_batch, 32,
           "Concurrent scans committed in one transaction at most (1: a transaction per scan)");
 ABSL_FLAG(bool, durable, true, "Embedded PostgreSQL fsyncs commits (turn off only for tests)");
-ABSL_FLAG(absl::Duration, watch_interval, absl::Milliseconds(250),
-          "WatchAttendance: under load, one update per event this often");
+ABSL_FLAG(absl::Duration, watch_interval, absl::Milliseconds(25),
+          "WatchAttendance: the least time between two updates of one event (a change after a "
+          "quieter spell goes out at once; under load, one update per event this often at most)");
 ABSL_FLAG(double, anonymous_rate, 20.0,
           "Calls without a token allowed per second per client address (RESOURCE_EXHAUSTED past it)");
 ABSL_FLAG(double, anonymous_burst, 200.0,
@@ -66,6 +68,11 @@ void OnSignal(int) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Debian's Abseil is built without NDEBUG, so every absl::Mutex (ours and gRPC's) would track
+  // the lock order in a global graph, under a global lock: profiled, the largest single symbol on
+  // the gRPC threads while 1,000 watch streams were written (docs/benchmarks.md, watch section).
+  // Lock order is checked where it belongs: in the tests and the thread annotations.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   absl::SetProgramUsageMessage("The Turnout registration and check-in server.");
   absl::ParseCommandLine(argc, argv);
   turnout::api::ServerOptions options;

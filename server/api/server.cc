@@ -299,7 +299,7 @@ absl::Status TurnoutServer::RenormalizeSearchNames(const std::string& connection
 void TurnoutServer::StartLiveAttendance(const std::string& connection) {
   notifier_ = std::make_unique<live::PgNotifier>(connection);
   live::HubOptions options;
-  options.interval = options_.watch_interval;
+  options.min_gap = options_.watch_interval;
   options.heartbeat = options_.watch_heartbeat;
   hub_ = std::make_unique<live::AttendanceHub>(
       // On the hub's publisher thread only, with a connection of its own.

@@ -55,9 +55,10 @@ struct ServerOptions {
   absl::Duration handshake_timeout = absl::Seconds(10);
   // Scans committed together at most; 1 gives every scan a transaction of its own.
   int scan_batch = 32;
-  // WatchAttendance: under load one update per event this often (a change after a quiet interval
-  // goes out at once), and a heartbeat this often when nothing changes.
-  absl::Duration watch_interval = absl::Milliseconds(250);
+  // WatchAttendance: the least time between two updates of one event (a change after a quieter
+  // spell goes out at once; live::HubOptions::min_gap), and a heartbeat this often when nothing
+  // changes.
+  absl::Duration watch_interval = absl::Milliseconds(25);
   absl::Duration watch_heartbeat = absl::Seconds(15);
   // Personal data of an event is purged automatically this many days after its end; 0 never.
   int retention_days = 30;

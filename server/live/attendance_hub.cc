@@ -1,5 +1,6 @@
 #include "server/live/attendance_hub.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "grpcpp/impl/codegen/proto_utils.h"
@@ -26,34 +27,64 @@ AttendanceHub::~AttendanceHub() {
   if (thread_.joinable()) thread_.join();
 }
 
+absl::Time PublishAt(bool dirty, absl::Time last_sent, absl::Duration gap,
+                     const HubOptions& options) {
+  return last_sent + (dirty ? gap : options.heartbeat);
+}
+
+absl::Duration GapAfter(absl::Duration took, const HubOptions& options) {
+  return std::max(options.min_gap, took / std::clamp(options.busy_share, 0.01, 1.0));
+}
+
 void AttendanceHub::Run() {
   for (;;) {
     {
       absl::MutexLock lock(&mu_);
-      mu_.AwaitWithTimeout(absl::Condition(&wake_), options_.interval);
+      const absl::Duration wait = NextWakeLocked() - options_.clock->Now();
+      // Not past the heartbeat: the clock of tests may stand still or jump.
+      mu_.AwaitWithTimeout(absl::Condition(&wake_), std::min(wait, options_.heartbeat));
       wake_ = false;
       if (stopping_) return;
     }
-    PublishNow();
+    PublishDue();
   }
 }
 
-void AttendanceHub::WakeIfIdle(const Feed& feed) {
-  if (!feed.subscribers.empty() && options_.clock->Now() - feed.last_sent >= options_.interval) {
-    wake_ = true;
+absl::Time AttendanceHub::NextWake() const {
+  absl::MutexLock lock(&mu_);
+  return NextWakeLocked();
+}
+
+absl::Time AttendanceHub::NextWakeLocked() const {
+  absl::Time next = absl::InfiniteFuture();
+  if (!to_notify_.empty()) next = last_notified_ + options_.min_gap;
+  for (const auto& [event_id, feed] : feeds_) {
+    if (feed.subscribers.empty()) continue;
+    // A feed with no update yet (a failed read) is dirty: retried a gap after the attempt.
+    next = std::min(next, PublishAt(feed.dirty, feed.last_sent, feed.gap, options_));
   }
+  return next;
+}
+
+void AttendanceHub::MarkDirty(Feed& feed) {
+  if (!feed.dirty && !feed.subscribers.empty()) wake_ = true;
+  feed.dirty = true;
 }
 
 void AttendanceHub::Subscribe(int64_t event_id, Subscriber* subscriber) {
   absl::MutexLock lock(&mu_);
   Feed& feed = feeds_[event_id];
   feed.subscribers.insert(subscriber);
+  // The publisher may sleep until a heartbeat: it must learn that this feed is watched (and, if
+  // it changed while nobody watched, due).
+  wake_ = true;
   if (feed.snapshot != nullptr) {
     subscriber->Offer(feed.snapshot);
   } else {
     feed.waiting_for_snapshot.insert(subscriber);
     feed.dirty = true;
-    wake_ = true;  // a new stream waits for its first counts
+    // A new stream waits for its first counts: read at once, whatever the gap.
+    feed.last_sent = absl::InfinitePast();
   }
 }
 
@@ -68,24 +99,19 @@ void AttendanceHub::Unsubscribe(int64_t event_id, Subscriber* subscriber) {
 
 void AttendanceHub::MarkChanged(int64_t event_id) {
   absl::MutexLock lock(&mu_);
+  if (to_notify_.empty()) wake_ = true;  // it may sleep until a heartbeat
   to_notify_.insert(event_id);
-  if (auto it = feeds_.find(event_id); it != feeds_.end()) {
-    it->second.dirty = true;
-    WakeIfIdle(it->second);
-  }
+  if (auto it = feeds_.find(event_id); it != feeds_.end()) MarkDirty(it->second);
 }
 
 void AttendanceHub::MarkChangedElsewhere(int64_t event_id) {
   absl::MutexLock lock(&mu_);
-  if (auto it = feeds_.find(event_id); it != feeds_.end()) {
-    it->second.dirty = true;
-    WakeIfIdle(it->second);
-  }
+  if (auto it = feeds_.find(event_id); it != feeds_.end()) MarkDirty(it->second);
 }
 
 void AttendanceHub::MarkAllChanged() {
   absl::MutexLock lock(&mu_);
-  for (auto& [event_id, feed] : feeds_) feed.dirty = true;
+  for (auto& [event_id, feed] : feeds_) MarkDirty(feed);
 }
 
 int AttendanceHub::subscribers() const {
@@ -95,7 +121,11 @@ int AttendanceHub::subscribers() const {
   return n;
 }
 
-void AttendanceHub::PublishNow() {
+void AttendanceHub::PublishDue() { Publish(/*force=*/false); }
+
+void AttendanceHub::PublishNow() { Publish(/*force=*/true); }
+
+void AttendanceHub::Publish(bool force) {
   absl::MutexLock tick(&tick_mu_);
   std::vector<int64_t> to_read;
   std::vector<int64_t> notify;
@@ -105,10 +135,14 @@ void AttendanceHub::PublishNow() {
     {
       absl::MutexLock lock(&mu_);
       const absl::Time now = options_.clock->Now();
-      notify.assign(to_notify_.begin(), to_notify_.end());
-      to_notify_.clear();
+      if (!to_notify_.empty() && (force || now >= last_notified_ + options_.min_gap)) {
+        notify.assign(to_notify_.begin(), to_notify_.end());
+        to_notify_.clear();
+        last_notified_ = now;
+      }
       for (auto& [event_id, feed] : feeds_) {
         if (feed.subscribers.empty()) continue;
+        if (!force && now < PublishAt(feed.dirty, feed.last_sent, feed.gap, options_)) continue;
         if (feed.dirty) {
           // Cleared before the read: a change committed during it marks the feed again.
           feed.dirty = false;
@@ -125,21 +159,30 @@ void AttendanceHub::PublishNow() {
     }
     Deliver(beats);
   }
-  if (!notify.empty() && notify_) notify_(notify);
   for (int64_t event_id : to_read) {
+    const absl::Time started = options_.clock->Now();
     absl::StatusOr<v1::Attendance> counts = read_(event_id);
     absl::MutexLock fan(&fanout_mu_);
     Deliveries deliveries;
     {
       absl::MutexLock lock(&mu_);
       if (!counts.ok()) {
-        feeds_[event_id].dirty = true;  // the database is away; try again next tick
+        // The database is away: try again in options_.retry.
+        Feed& feed = feeds_[event_id];
+        feed.dirty = true;
+        feed.last_sent = options_.clock->Now();
+        feed.gap = options_.retry;
         continue;
       }
       deliveries = Publish(event_id, *counts, /*heartbeat=*/false);
     }
     Deliver(deliveries);
+    const absl::Duration took = options_.clock->Now() - started;
+    absl::MutexLock lock(&mu_);
+    feeds_[event_id].gap = GapAfter(took, options_);
   }
+  // After the local offers: this replica's screens do not wait for the round trip.
+  if (!notify.empty() && notify_) notify_(notify);
 }
 
 AttendanceHub::Deliveries AttendanceHub::Publish(int64_t event_id, const v1::Attendance& counts,
@@ -153,8 +196,7 @@ AttendanceHub::Deliveries AttendanceHub::Publish(int64_t event_id, const v1::Att
   snapshot.set_snapshot(true);
   feed.latest = std::make_shared<const Update>(std::move(message));
   feed.snapshot = std::make_shared<const Update>(std::move(snapshot));
-  // Now, not after the fan-out: whoever sees the update may change something at once, and that
-  // change must find the feed busy (not idle) so it waits for the next tick.
+  // Now, not after the fan-out: the gap to the next update runs from the read.
   feed.last_sent = options_.clock->Now();
   Deliveries deliveries;
   deliveries.reserve(feed.subscribers.size());

@@ -1,20 +1,31 @@
 // Live attendance inside one replica: the per-event fan-out behind WatchAttendance.
 //
 // Writers only mark an event dirty (MarkChanged, called after a commit that changed its counts);
-// they never wait for subscribers. A publisher thread reads the dirty events' counts once (at
-// once when the event published nothing for `interval`, so an idle stream hears of a scan within
-// milliseconds; otherwise on the next tick, so a busy event gets at most one update per interval) (the same numbers GetAttendance gives), gives them the event's next sequence
-// number, serializes it once, and offers that one shared update to every subscriber of the event
-// (each stream writes the same reference-counted bytes; see Update). A subscriber holds
-// at most one message in flight and one pending slot that newer counts overwrite, so a slow or
-// stalled subscriber costs a constant amount of memory and never slows anyone else. The offers
-// happen outside the lock writers take, so a fan-out to thousands of streams never holds up a scan. When nothing
+// they never wait for subscribers. A publisher thread reads a dirty, watched event's counts (the
+// same numbers GetAttendance gives), gives them the event's next sequence number, serializes the
+// update once, and offers that one shared update to every subscriber of the event (each stream
+// writes the same reference-counted bytes; see Update).
+//
+// When (the coalescing rule, PublishAt and GapAfter): a change is published at once when the
+// event's last update is older than its gap, so an idle stream hears of a scan within
+// milliseconds; a change sooner than that waits for the end of the gap, and every change made
+// meanwhile rides on that one read. The gap is `min_gap`, or longer when the last update's read
+// and offers took long: the publisher works on one event at most `busy_share` of the time, so
+// when the machine is loaded (a fan-out takes longer) updates come less often and scanning keeps
+// its share. On an unloaded server a busy event gets one update per `min_gap` and a scan waits at
+// most `min_gap` (plus the read and the fan-out) for its update. Beyond that, load coalesces: one
+// thread reads and offers, so changes made during a fan-out wait for it and share the next read,
+// and a subscriber holds at most one message in flight and one pending slot that
+// newer counts overwrite, so a slow or stalled subscriber costs a constant amount of memory,
+// skips to the newest counts, and never slows anyone else. The offers happen outside the lock
+// writers take, so a fan-out to thousands of streams never holds up a scan. When nothing
 // changed for `heartbeat`, subscribers get the latest counts again, flagged as a heartbeat.
 //
-// Across replicas (notifier): each publisher tick sends one notification per event that changed
-// on this replica, and a change notified by another replica marks the event dirty here.
+// Across replicas (notifier): after its local offers, the publisher sends one notification
+// naming the events that changed on this replica (at most one per `min_gap`, never one per
+// scan), and a change notified by another replica marks the event dirty here.
 //
-//   AttendanceHub hub(read_counts, options);
+//   AttendanceHub hub(read_counts, notify, options);
 //   hub.Subscribe(event_id, subscriber);   // the subscriber gets a snapshot, then updates
 //   hub.MarkChanged(event_id);            // after a commit
 //   hub.Unsubscribe(event_id, subscriber);
@@ -71,20 +82,33 @@ class Subscriber {
 };
 
 struct HubOptions {
-  // At most one update per event this often.
-  absl::Duration interval = absl::Milliseconds(250);
+  // The least time between two updates of one event (and between two notifications): a change
+  // after a quieter spell is published at once, one sooner waits for the rest of the gap.
+  absl::Duration min_gap = absl::Milliseconds(25);
+  // The publisher's share of the time for one busy event at most: after an update whose read and
+  // offers took t, the next waits until t / busy_share after it (when that is beyond min_gap).
+  double busy_share = 0.5;
+  // After a failed read (the database is away), the event's next attempt this much later.
+  absl::Duration retry = absl::Milliseconds(250);
   // A heartbeat at least this often when nothing changes.
   absl::Duration heartbeat = absl::Seconds(15);
   const util::Clock* clock = util::Clock::Real();
-  // false (tests): no publisher thread; the test calls PublishNow itself.
+  // false (tests): no publisher thread; the test calls PublishDue or PublishNow itself.
   bool run_publisher = true;
 };
+
+// The coalescing rule: when an event's next update is due. A dirty event is due `gap` after its
+// last update (at once if that is past); a clean one gets a heartbeat `heartbeat` after it.
+absl::Time PublishAt(bool dirty, absl::Time last_sent, absl::Duration gap,
+                     const HubOptions& options);
+// The gap after an update whose read and offers took `took`: min_gap, or took / busy_share.
+absl::Duration GapAfter(absl::Duration took, const HubOptions& options);
 
 class AttendanceHub {
  public:
   // Reads an event's counts now (a database read; called on the publisher's own thread).
   using ReadCounts = std::function<absl::StatusOr<v1::Attendance>(int64_t event_id)>;
-  // Tells the other replicas that these events changed; called at most once per tick.
+  // Tells the other replicas that these events changed; called at most once per min_gap.
   using Notify = std::function<void(const std::vector<int64_t>& event_ids)>;
 
   AttendanceHub(ReadCounts read, Notify notify, HubOptions options = {});
@@ -103,8 +127,14 @@ class AttendanceHub {
   // Every event may have changed (the notifications were lost for a while): fresh snapshots.
   void MarkAllChanged();
 
-  // Runs one publisher tick now (tests; the thread does it every interval).
+  // What the publisher thread does when it wakes: publishes every watched event whose update is
+  // due at options.now() (PublishAt), sends the heartbeats due, and notifies the other replicas
+  // if the last notification is min_gap old. Public for tests driving a fake clock.
+  void PublishDue();
+  // Publishes every dirty, watched event and notifies, whatever the time (tests).
   void PublishNow();
+  // When the publisher thread wakes next unless a change wakes it sooner.
+  absl::Time NextWake() const;
 
   int subscribers() const;
 
@@ -117,12 +147,16 @@ class AttendanceHub {
     int64_t sequence = 0;
     bool dirty = true;
     absl::Time last_sent = absl::InfinitePast();
+    absl::Duration gap;  // before the next update (GapAfter the last)
   };
   // Who gets which update from one publish.
   using Deliveries = std::vector<std::pair<Subscriber*, SharedUpdate>>;
   void Run();
-  // Wakes the publisher now if `feed` is watched and published nothing for an interval.
-  void WakeIfIdle(const Feed& feed) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Publish(bool force);
+  // Marks `feed` dirty; wakes the publisher if it was clean and is watched (it sleeps until the
+  // next heartbeat otherwise, and must learn when this change is due).
+  void MarkDirty(Feed& feed) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Time NextWakeLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The event's next update (and snapshot), and who gets which.
   Deliveries Publish(int64_t event_id, const v1::Attendance& counts, bool heartbeat)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -135,6 +169,7 @@ class AttendanceHub {
   mutable absl::Mutex mu_;
   absl::flat_hash_map<int64_t, Feed> feeds_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<int64_t> to_notify_ ABSL_GUARDED_BY(mu_);
+  absl::Time last_notified_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   bool wake_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   absl::Mutex tick_mu_;  // one tick at a time

@@ -2,7 +2,8 @@
 //
 // Each replica keeps one listening connection; a notification from another replica marks the
 // event dirty in this replica's hub, which then reads the counts itself. Notify sends one
-// notification per event per hub tick (never one per scan). When the listening connection drops
+// notification per event, and the hub calls it at most once per min_gap (never once per scan).
+// When the listening connection drops
 // (PostgreSQL restarted, say) the notifier reconnects with backoff and marks every event dirty, so
 // subscribers get fresh counts for whatever they missed.
 #ifndef TURNOUT_SERVER_LIVE_PG_NOTIFIER_H_

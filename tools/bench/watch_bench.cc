@@ -49,8 +49,9 @@ ABSL_FLAG(double, scan_rate, 200, "watch: scans per second for scan-to-screen la
 ABSL_FLAG(double, driver_scan_rate, 4,
           "watch: scans per second that make Turnout's updates in the fan-out comparison (one "
           "per 250 ms: as many updates as the bare fan-out broadcasts)");
-ABSL_FLAG(absl::Duration, watch_interval, absl::Milliseconds(250),
-          "watch: turnout-server's --watch_interval (under load, one update per event this often)");
+ABSL_FLAG(absl::Duration, watch_interval, absl::Milliseconds(25),
+          "watch: turnout-server's --watch_interval (the least time between two updates of one "
+          "event)");
 ABSL_FLAG(int, idle_scans, 10, "watch: single scans one second apart, on an idle feed");
 ABSL_FLAG(std::string, server_binary, "",
           "watch: the turnout-server to run; empty: ../server/turnout-server beside this binary");

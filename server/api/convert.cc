@@ -160,8 +160,8 @@ void ToProto(const store::CheckpointCountsRecord& in, v1::CheckpointAttendance* 
 }
 
 v1::ScanResult::Status ToProto(domain::ScanStatus status) {
-  // The domain's order is the API's, from 1.
-  return static_cast<v1::ScanResult::Status>(static_cast<int>(status) + 1);
+  // The domain's numbers are the API's (scan_rules.h).
+  return static_cast<v1::ScanResult::Status>(domain::Stored(status));
 }
 
 absl::StatusOr<std::vector<int>> CheckAttentionFlags(

@@ -19,13 +19,14 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "server/domain/stored.h"
 
 namespace turnout::domain {
 
-// The answer to one scan attempt (docs/design.md, "Scans"). Names match
-// turnout.v1.ScanResult.Status.
+// The answer to one scan attempt (docs/design.md, "Scans"). Names and numbers match
+// turnout.v1.ScanResult.Status; the number is the one stored in scans.status (domain/stored.h).
 enum class ScanStatus {
-  kAdmitted,
+  kAdmitted = 1,
   kExitRecorded,
   kAlreadyCheckedIn,
   kWrongEvent,
@@ -37,9 +38,38 @@ enum class ScanStatus {
   kOutsideCheckinWindow,
 };
 
-enum class Direction { kEntry, kExit };
+// Stored in scans.direction.
+enum class Direction { kEntry = 1, kExit = 2 };
 
-enum class RegistrationStatus { kConfirmed, kWaitlisted, kCanceled };
+// Stored in registrations.status.
+enum class RegistrationStatus { kConfirmed = 1, kWaitlisted = 2, kCanceled = 3 };
+
+template <>
+struct StoredRange<ScanStatus> {
+  static constexpr int kFirst = 1, kLast = 10;
+};
+template <>
+struct StoredRange<Direction> {
+  static constexpr int kFirst = 1, kLast = 2;
+};
+template <>
+struct StoredRange<RegistrationStatus> {
+  static constexpr int kFirst = 1, kLast = 3;
+};
+
+// Stored in session_choices.status: a seat in the breakout, or its waitlist.
+enum class ChoiceStatus { kConfirmed = 1, kWaitlisted = 2 };
+template <>
+struct StoredRange<ChoiceStatus> {
+  static constexpr int kFirst = 1, kLast = 2;
+};
+
+// Stored in events.state: only a PUBLISHED event admits anyone.
+enum class EventState { kDraft = 1, kPublished = 2, kCanceled = 3 };
+template <>
+struct StoredRange<EventState> {
+  static constexpr int kFirst = 1, kLast = 3;
+};
 
 // The stable upper-case name: "ADMITTED", "EXIT_RECORDED", ... as stored in the scans table and
 // used by the proto enum. Never empty.

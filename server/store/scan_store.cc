@@ -477,7 +477,11 @@ absl::StatusOr<ScanOutcome> PgScanStore::RecordScan(pqxx::work& txn, const ScanI
   if (recorded.empty()) {
     // The same client_scan_id committed concurrently: its answer stands and this one counts
     // nothing.
-    return Replay(txn, *FindScan(txn, in), in);
+    std::optional<FoundScan> committed = FindScan(txn, in);
+    if (!committed) {
+      return absl::AbortedError("client_scan_id: a concurrent scan with this id vanished; retry");
+    }
+    return Replay(txn, *committed, in);
   }
   out.scan_id = Column<int64_t>(recorded[0], "id");
   if (settles && !newest) {

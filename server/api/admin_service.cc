@@ -62,7 +62,7 @@ void Audit(pqxx::work& txn, const Principal& p, v1::AuditEntry::Action action, s
 
 // A token's role and scope, for its audit entry (its label is free text: not recorded).
 std::string TokenDetail(const store::TokenRecord& t) {
-  std::string detail = RoleName(static_cast<Role>(t.role));
+  std::string detail = RoleName(t.role);
   if (t.event_id) absl::StrAppend(&detail, " for ", EventName(*t.event_id));
   return detail;
 }
@@ -109,7 +109,7 @@ ServerUnaryReactor* AdminServiceImpl::CreateDeviceToken(CallbackServerContext* c
     return call.Transaction([&](pqxx::work& txn) -> absl::Status {
       if (event_id) RETURN_IF_ERROR(store::PgEventStore::GetEvent(txn, *event_id).status());
       ASSIGN_OR_RETURN(store::CreatedToken created,
-                       store::PgTokenStore::Create(txn, req->role(), event_id, req->label()));
+                       store::PgTokenStore::Create(txn, role, event_id, req->label()));
       ToProto(created.token, resp->mutable_token());
       resp->set_secret(created.secret);
       Audit(txn, call.principal, v1::AuditEntry::TOKEN_CREATED, TokenName(created.token.id), 0,
@@ -134,7 +134,7 @@ ServerUnaryReactor* AdminServiceImpl::ListDeviceTokens(CallbackServerContext* ct
                        store::PgTokenStore::List(txn, event_id));
       resp->Clear();
       for (const store::TokenRecord& t : tokens) {
-        if (MayManage(call.principal, static_cast<Role>(t.role), t.event_id).ok()) {
+        if (MayManage(call.principal, t.role, t.event_id).ok()) {
           ToProto(t, resp->add_tokens());
         }
       }
@@ -151,7 +151,7 @@ ServerUnaryReactor* AdminServiceImpl::RevokeDeviceToken(CallbackServerContext* c
     ASSIGN_OR_RETURN(int64_t token_id, ParseTokenName("name", req->name()));
     RETURN_IF_ERROR(call.Transaction([&](pqxx::work& txn) -> absl::Status {
       ASSIGN_OR_RETURN(store::TokenRecord token, store::PgTokenStore::Get(txn, token_id));
-      RETURN_IF_ERROR(MayManage(call.principal, static_cast<Role>(token.role), token.event_id));
+      RETURN_IF_ERROR(MayManage(call.principal, token.role, token.event_id));
       ASSIGN_OR_RETURN(store::TokenRecord revoked,
                        store::PgTokenStore::Revoke(txn, token_id, deps_.clock->Now()));
       ToProto(revoked, resp);

@@ -80,7 +80,7 @@ absl::StatusOr<Principal> Authenticator::Authenticate(pqxx::connection* conn,
   });
   if (!status.ok()) return status;
   if (!token) return absl::UnauthenticatedError("the token is unknown or has been revoked");
-  Principal p{token->id, static_cast<Role>(token->role), token->event_id};
+  Principal p{token->id, token->role, token->event_id};
   absl::MutexLock lock(&mu_);
   if (cache_.size() >= kMaxCachedTokens) cache_.clear();
   cache_[std::string(secret)] = Cached{p, now + kCacheTtl};

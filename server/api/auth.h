@@ -13,12 +13,12 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "server/domain/role.h"
 #include "server/util/clock.h"
 
 namespace turnout::api {
 
-// AdminService's Role numbers.
-enum class Role { kNone = 0, kAdmin = 1, kOrganizer = 2, kDoor = 3, kDashboard = 4 };
+using domain::Role;
 const char* RoleName(Role role);
 
 struct Principal {

@@ -57,13 +57,6 @@ void RegisterAllStatements() {
   static const bool done = [] {
     store::PgEventStore::RegisterStatements();
     store::PgRegistrationStore::RegisterStatements();
-    store::PgScanStore::RegisterStatements();
-    store::PgTokenStore::RegisterStatements();
-    store::PgKeyStore::RegisterStatements();
-    store::PgBundleStore::RegisterStatements();
-    store::PgReportStore::RegisterStatements();
-    store::PgPurgeStore::RegisterStatements();
-    store::PgAuditStore::RegisterStatements();
     return true;
   }();
   (void)done;
@@ -330,7 +323,7 @@ absl::Status TurnoutServer::BootstrapAdminToken() {
     ASSIGN_OR_RETURN(bool any, store::PgTokenStore::AnyAdmin(txn));
     if (any) return absl::OkStatus();
     ASSIGN_OR_RETURN(store::CreatedToken created,
-                     store::PgTokenStore::Create(txn, static_cast<int>(Role::kAdmin), std::nullopt,
+                     store::PgTokenStore::Create(txn, Role::kAdmin, std::nullopt,
                                                  "first admin"));
     store::AuditRecord entry;  // by the server itself
     entry.action = v1::AuditEntry::TOKEN_CREATED;

@@ -57,6 +57,20 @@ struct StoredRange<RegistrationStatus> {
   static constexpr int kFirst = 1, kLast = 3;
 };
 
+// Stored in session_choices.status: a seat in the breakout, or its waitlist.
+enum class ChoiceStatus { kConfirmed = 1, kWaitlisted = 2 };
+template <>
+struct StoredRange<ChoiceStatus> {
+  static constexpr int kFirst = 1, kLast = 2;
+};
+
+// Stored in events.state: only a PUBLISHED event admits anyone.
+enum class EventState { kDraft = 1, kPublished = 2, kCanceled = 3 };
+template <>
+struct StoredRange<EventState> {
+  static constexpr int kFirst = 1, kLast = 3;
+};
+
 // The stable upper-case name: "ADMITTED", "EXIT_RECORDED", ... as stored in the scans table and
 // used by the proto enum. Never empty.
 absl::string_view ScanStatusName(ScanStatus status);

@@ -28,7 +28,6 @@ struct AuditRecord {
 
 class PgAuditStore {
  public:
-  static void RegisterStatements();
   static void Record(pqxx::work& txn, const AuditRecord& entry);
   // Entries with id > after_id, oldest first.
   static std::vector<AuditRecord> List(pqxx::work& txn, int64_t after_id, int limit);

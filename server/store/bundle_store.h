@@ -40,7 +40,6 @@ struct BundleRows {
 
 class PgBundleStore {
  public:
-  static void RegisterStatements();
 
   // Reads a full bundle (since_version 0, or a version this database never gave) or the changes
   // after `since_version`. Sets the transaction to REPEATABLE READ, READ ONLY: call it first.

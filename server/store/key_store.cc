@@ -3,6 +3,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "server/store/pg.h"
+#include "server/store/query.h"
 
 namespace turnout::store {
 namespace {
@@ -20,42 +21,53 @@ std::string ToHex(const std::array<uint8_t, N>& in) {
   return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(in.data()), N));
 }
 
+// Every signing key, by id; read by ReadKey.
+constexpr Query kList{"key_list", R"(
+    SELECT key_id, public_key, secret_sealed, active, us_of(create_time) AS create_us,
+           us_of(revoke_time) AS revoke_us
+    FROM signing_keys ORDER BY key_id)"};
+
+// A row of kList, its secret key opened with the data key.
 absl::StatusOr<SigningKeyRecord> ReadKey(const pqxx::row& r, const DataKey& data_key) {
   SigningKeyRecord k;
-  k.key.key_id = static_cast<uint16_t>(r[0].as<int>());
-  auto secret = data_key.Open(r[2].as<std::string>());
+  k.key.key_id = static_cast<uint16_t>(Column<int>(r, "key_id"));
+  auto secret = data_key.Open(Column<std::string>(r, "secret_sealed"));
   if (!secret.ok()) return secret.status();
-  if (!FromHex(r[1].as<std::string>(), k.key.public_key) || !FromHex(*secret, k.key.secret_key)) {
+  if (!FromHex(Column<std::string>(r, "public_key"), k.key.public_key) ||
+      !FromHex(*secret, k.key.secret_key)) {
     return absl::DataLossError(absl::StrCat("signing key ", k.key.key_id, " is damaged"));
   }
-  k.active = r[3].as<bool>();
-  k.create_time = FromMicros(r[4].as<int64_t>());
-  if (!r[5].is_null()) k.revoke_time = FromMicros(r[5].as<int64_t>());
+  k.active = Column<bool>(r, "active");
+  k.create_time = FromMicros(Column<int64_t>(r, "create_us"));
+  if (!r["revoke_us"].is_null()) k.revoke_time = FromMicros(Column<int64_t>(r, "revoke_us"));
   return k;
 }
 
-}  // namespace
+// Rotations take turns: the next id and the one active key are decided under this lock.
+constexpr Query kLock{"key_lock", "LOCK TABLE signing_keys IN EXCLUSIVE MODE"};
 
-void PgKeyStore::RegisterStatements() {
-  AddStatements({
-      {"key_list", R"(SELECT key_id, public_key, secret_sealed, active, us_of(create_time),
-                             us_of(revoke_time)
-                      FROM signing_keys ORDER BY key_id)"},
-      {"key_lock", "LOCK TABLE signing_keys IN EXCLUSIVE MODE"},
-      {"key_deactivate", "UPDATE signing_keys SET active = false WHERE active"},
-      {"key_next_id", "SELECT coalesce(max(key_id), 0) + 1 FROM signing_keys"},
-      {"key_insert", R"(INSERT INTO signing_keys (key_id, public_key, secret_sealed, active,
-                                                  create_time)
-                        VALUES ($1, $2, $3, true, ts_of($4)))"},
-      {"key_revoke", R"(UPDATE signing_keys SET revoke_time = coalesce(revoke_time, ts_of($2))
-                        WHERE key_id = $1 RETURNING active)"},
-  });
-}
+constexpr Query kNextId{"key_next_id",
+                        "SELECT coalesce(max(key_id), 0) + 1 AS next_id FROM signing_keys"};
+
+constexpr Query kDeactivate{"key_deactivate",
+                            "UPDATE signing_keys SET active = false WHERE active"};
+
+// A new active key: id $1, public key $2 (hex), secret key $3 (sealed with the data key), made
+// at $4 (µs).
+constexpr Query kInsert{"key_insert", R"(
+    INSERT INTO signing_keys (key_id, public_key, secret_sealed, active, create_time)
+    VALUES ($1, $2, $3, true, ts_of($4)))"};
+
+// Revokes key $1 at $2 (µs) (once: a second revoke keeps the first time).
+constexpr Query kRevoke{"key_revoke", R"(
+    UPDATE signing_keys SET revoke_time = coalesce(revoke_time, ts_of($2)) WHERE key_id = $1)"};
+
+}  // namespace
 
 absl::StatusOr<std::vector<SigningKeyRecord>> PgKeyStore::List(pqxx::work& txn,
                                                                const DataKey& data_key) {
   std::vector<SigningKeyRecord> keys;
-  for (const pqxx::row& r : txn.exec_prepared("key_list")) {
+  for (const pqxx::row& r : Run(txn, kList)) {
     auto k = ReadKey(r, data_key);
     if (!k.ok()) return k.status();
     keys.push_back(*std::move(k));
@@ -65,13 +77,13 @@ absl::StatusOr<std::vector<SigningKeyRecord>> PgKeyStore::List(pqxx::work& txn,
 
 absl::StatusOr<SigningKeyRecord> PgKeyStore::Rotate(pqxx::work& txn, const DataKey& data_key,
                                                     absl::Time now) {
-  txn.exec_prepared("key_lock");
-  const int next = txn.exec_prepared("key_next_id")[0][0].as<int>();
+  Run(txn, kLock);
+  const int next = Column<int>(Run(txn, kNextId)[0], "next_id");
   if (next > 0xFFFF) return absl::ResourceExhaustedError("no signing key ids are left");
   domain::SigningKey key = domain::GenerateSigningKey(static_cast<uint16_t>(next));
-  txn.exec_prepared("key_deactivate");
-  txn.exec_prepared("key_insert", next, ToHex(key.public_key),
-                    data_key.Seal(ToHex(key.secret_key)), ToMicros(now));
+  Run(txn, kDeactivate);
+  Run(txn, kInsert, next, ToHex(key.public_key), data_key.Seal(ToHex(key.secret_key)),
+      ToMicros(now));
   SigningKeyRecord record;
   record.key = key;
   record.active = true;
@@ -89,7 +101,7 @@ absl::StatusOr<SigningKeyRecord> PgKeyStore::Revoke(pqxx::work& txn, const DataK
       return absl::FailedPreconditionError(absl::StrCat(
           "key ", key_id, " signs new tickets; rotate to a new key before revoking it"));
     }
-    txn.exec_prepared("key_revoke", static_cast<int>(key_id), ToMicros(now));
+    Run(txn, kRevoke, static_cast<int>(key_id), ToMicros(now));
     SigningKeyRecord revoked = k;
     if (!revoked.revoke_time) revoked.revoke_time = now;
     return revoked;
@@ -97,8 +109,7 @@ absl::StatusOr<SigningKeyRecord> PgKeyStore::Revoke(pqxx::work& txn, const DataK
   return absl::NotFoundError(absl::StrCat("signing key ", key_id, " does not exist"));
 }
 
-absl::StatusOr<domain::SigningKey> PgKeyStore::Active(pqxx::work& txn,
-                                                      const DataKey& data_key) {
+absl::StatusOr<domain::SigningKey> PgKeyStore::Active(pqxx::work& txn, const DataKey& data_key) {
   auto keys = List(txn, data_key);
   if (!keys.ok()) return keys.status();
   for (const SigningKeyRecord& k : *keys) {

@@ -25,7 +25,6 @@ struct SigningKeyRecord {
 
 class PgKeyStore {
  public:
-  static void RegisterStatements();
   static absl::StatusOr<std::vector<SigningKeyRecord>> List(pqxx::work& txn,
                                                             const DataKey& data_key);
   // Creates a new active key, made at `now` (the previous active one keeps verifying).

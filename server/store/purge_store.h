@@ -35,7 +35,6 @@ struct PurgeOutcome {
 
 class PgPurgeStore {
  public:
-  static void RegisterStatements();
 
   // Erases the event's personal data as of `now`. Before the event's end, FAILED_PRECONDITION
   // unless `force` (domain::MayPurge); NOT_FOUND for no such event. An event purged before is

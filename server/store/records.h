@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "server/domain/role.h"
 
 namespace turnout::store {
 
@@ -104,7 +105,7 @@ struct TicketRecord {
 
 struct TokenRecord {
   int64_t id = 0;
-  int role = 0;
+  domain::Role role = domain::Role::kNone;
   std::optional<int64_t> event_id;
   std::string label;
   absl::Time create_time;

@@ -24,7 +24,6 @@ struct ReportRow {
 
 class PgReportStore {
  public:
-  static void RegisterStatements();
   // Registrations with id > after_id, at most `limit`, in id order.
   static std::vector<ReportRow> Page(pqxx::work& txn, int64_t event_id, int64_t after_id,
                                      int limit);

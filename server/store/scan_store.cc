@@ -7,64 +7,149 @@
 #include "absl/strings/str_split.h"
 #include "server/store/event_store.h"
 #include "server/store/pg.h"
-#include "server/store/registration_store.h"
+#include "server/store/query.h"
+#include "server/store/scan_queries.h"
 
 namespace turnout::store {
 namespace {
 
+using domain::ChoiceStatus;
 using domain::Direction;
+using domain::FromStored;
+using domain::RegistrationStatus;
 using domain::ScanStatus;
+using domain::Stored;
+namespace q = scan_queries;
 
-constexpr int kRegistrationConfirmed = 1;
-constexpr int kRegistrationWaitlisted = 2;
-constexpr int kChoiceConfirmed = 1;
-constexpr int kEventPublished = 2;  // Event.State
-
-int StoredDirection(Direction d) { return domain::Stored(d); }
-
-domain::RegistrationStatus RegistrationStatusOf(int stored) {
-  switch (stored) {
-    case kRegistrationConfirmed:
-      return domain::RegistrationStatus::kConfirmed;
-    case kRegistrationWaitlisted:
-      return domain::RegistrationStatus::kWaitlisted;
-    default:
-      return domain::RegistrationStatus::kCanceled;
-  }
+std::optional<absl::Time> TimeOrNull(const pqxx::row& r, const char* column) {
+  if (r[column].is_null()) return std::nullopt;
+  return FromMicros(r[column].as<int64_t>());
 }
 
-// Display name, language and flags from columns [first, first + 3).
-RegistrationRecord DoorFields(const pqxx::row& r, int first, int64_t event_id, int64_t id) {
+// NULL times travel as -1: no scan predates 1970.
+int64_t MicrosOrMinusOne(absl::Time t) {
+  if (t == absl::InfinitePast() || t == absl::InfiniteFuture()) return -1;
+  return ToMicros(t);
+}
+int64_t MicrosOrMinusOne(const std::optional<absl::Time>& t) {
+  return t ? ToMicros(*t) : int64_t{-1};
+}
+
+// A row of q::kFindScan: a scan this device sent before under the same client_scan_id.
+struct FoundScan {
+  int64_t id = 0;
+  ScanStatus status = ScanStatus::kInvalid;
+  int64_t registration_id = 0;  // 0: none (a refused code)
+  std::optional<absl::Time> first_entry_at;
+  int64_t checkpoint_id = 0;
+  std::string request_digest;
+};
+
+FoundScan ReadFoundScan(const pqxx::row& r) {
+  return {Column<int64_t>(r, "id"),
+          FromStored<ScanStatus>(Column<int>(r, "status")),
+          ColumnOr<int64_t>(r, "registration_id", 0),
+          TimeOrNull(r, "first_entry_us"),
+          Column<int64_t>(r, "checkpoint_id"),
+          Column<std::string>(r, "request_digest")};
+}
+
+std::optional<FoundScan> FindScan(pqxx::work& txn, const ScanInput& in) {
+  pqxx::result r = Run(txn, q::kFindScan, in.event_id, in.device_id, in.client_scan_id);
+  if (r.empty()) return std::nullopt;
+  return ReadFoundScan(r[0]);
+}
+
+// A row of q::kCheckpoint: the checkpoint as the scan rules see it.
+struct ScanCheckpoint {
+  int64_t id = 0;
+  domain::CheckpointView view;
+  bool event_purged = false;
+};
+
+ScanCheckpoint ReadCheckpoint(const pqxx::row& r, int64_t event_id) {
+  ScanCheckpoint c;
+  c.id = Column<int64_t>(r, "id");
+  c.event_purged = Column<bool>(r, "event_purged");
+  domain::CheckpointView& v = c.view;
+  v.event_id = event_id;
+  if (!r["session_id"].is_null()) v.session_id = Column<int64_t>(r, "session_id");
+  v.requires_selection = Column<bool>(r, "requires_selection");
+  v.capacity = v.session_id ? Column<int32_t>(r, "capacity") : 0;
+  v.opens_at = FromMicros(Column<int64_t>(r, "open_us"));
+  v.closes_at = FromMicros(Column<int64_t>(r, "close_us"));
+  v.allow_reentry = Column<bool>(r, "allow_reentry");
+  v.event_published = Column<bool>(r, "event_published");
+  return c;
+}
+
+// Checkpoint `checkpoint_id` (0: the entrance) of the event; NOT_FOUND if there is none.
+absl::StatusOr<ScanCheckpoint> GetCheckpoint(pqxx::work& txn, int64_t event_id,
+                                             int64_t checkpoint_id) {
+  pqxx::result r =
+      Run(txn, q::kCheckpoint, event_id, checkpoint_id, Stored(domain::EventState::kPublished));
+  if (r.empty()) {
+    return absl::NotFoundError(absl::StrCat("checkpoint events/", event_id, "/checkpoints/",
+                                            checkpoint_id, " does not exist"));
+  }
+  return ReadCheckpoint(r[0], event_id);
+}
+
+// What the door sees of a registration, from a row of q::kTicket or q::kRegistration: display
+// name, language and flags (contact fields stay sealed).
+RegistrationRecord ReadDoorFields(const pqxx::row& r, int64_t event_id, int64_t id) {
   RegistrationRecord reg;
   reg.event_id = event_id;
   reg.id = id;
-  reg.display_name = r[first].as<std::string>();
-  reg.preferred_language = r[first + 1].as<std::string>();
+  reg.status = Column<int>(r, "registration_status");
+  reg.display_name = Column<std::string>(r, "display_name");
+  reg.preferred_language = Column<std::string>(r, "preferred_language");
   for (absl::string_view f :
-       absl::StrSplit(r[first + 2].as<std::string>(), ',', absl::SkipEmpty())) {
+       absl::StrSplit(Column<std::string>(r, "attention_flags"), ',', absl::SkipEmpty())) {
     int flag = 0;
     if (absl::SimpleAtoi(f, &flag)) reg.attention_flags.push_back(flag);
   }
   return reg;
 }
 
-ChoiceRecord ReadChoice(const pqxx::row& c) {
-  return ChoiceRecord{c[0].as<int64_t>(), c[1].as<int32_t>(), c[2].as<int>(),
-                      c[3].as<std::string>(), c[4].as<std::string>()};
+// A row of q::kTicket.
+struct TicketRow {
+  int64_t registration_id = 0;
+  bool superseded = false;
+  RegistrationStatus registration_status = RegistrationStatus::kConfirmed;
+};
+
+TicketRow ReadTicket(const pqxx::row& r) {
+  return {Column<int64_t>(r, "registration_id"), Column<bool>(r, "superseded"),
+          FromStored<RegistrationStatus>(Column<int>(r, "registration_status"))};
+}
+
+// A row of q::kChoices.
+ChoiceRecord ReadChoice(const pqxx::row& r) {
+  return ChoiceRecord{Column<int64_t>(r, "session_id"), Column<int32_t>(r, "round"),
+                      Column<int>(r, "status"), Column<std::string>(r, "title"),
+                      Column<std::string>(r, "room")};
+}
+
+std::vector<ChoiceRecord> Choices(pqxx::work& txn, int64_t event_id, int64_t registration_id) {
+  std::vector<ChoiceRecord> choices;
+  for (const pqxx::row& r : Run(txn, q::kChoices, event_id, registration_id)) {
+    choices.push_back(ReadChoice(r));
+  }
+  return choices;
+}
+
+absl::Status RegistrationNotFound(int64_t event_id, int64_t id) {
+  return absl::NotFoundError(
+      absl::StrCat("registration events/", event_id, "/registrations/", id, " does not exist"));
 }
 
 // The door sees display name, flags, language and choices; contact fields stay sealed.
 absl::StatusOr<RegistrationRecord> DoorView(pqxx::work& txn, int64_t event_id, int64_t id) {
-  pqxx::result r = txn.exec_prepared("scan_registration", event_id, id);
-  if (r.empty()) {
-    return absl::NotFoundError(
-        absl::StrCat("registration events/", event_id, "/registrations/", id, " does not exist"));
-  }
-  RegistrationRecord reg = DoorFields(r[0], 0, event_id, id);
-  reg.status = r[0][3].as<int>();
-  for (const pqxx::row& c : txn.exec_prepared("scan_choices", event_id, id)) {
-    reg.choices.push_back(ReadChoice(c));
-  }
+  pqxx::result r = Run(txn, q::kRegistration, event_id, id);
+  if (r.empty()) return RegistrationNotFound(event_id, id);
+  RegistrationRecord reg = ReadDoorFields(r[0], event_id, id);
+  reg.choices = Choices(txn, event_id, id);
   return reg;
 }
 
@@ -72,28 +157,27 @@ absl::StatusOr<RegistrationRecord> DoorView(pqxx::work& txn, int64_t event_id, i
 // earlier scan that arrived later may have changed it), if the request is the same scan. The
 // same id for another code, checkpoint or direction is a mistake in the door's software, and
 // answering it as a retry would show one person's name for another's scan.
-absl::StatusOr<ScanOutcome> Replay(pqxx::work& txn, const pqxx::row& r, const ScanInput& in) {
-  const std::string stored_digest = r[5].as<std::string>();
-  const int64_t stored_checkpoint = r[4].as<int64_t>();
-  bool same_checkpoint = stored_checkpoint == in.checkpoint_id;
+absl::StatusOr<ScanOutcome> Replay(pqxx::work& txn, const FoundScan& found, const ScanInput& in) {
+  bool same_checkpoint = found.checkpoint_id == in.checkpoint_id;
   if (!same_checkpoint && in.checkpoint_id == 0) {  // the entrance, by default
-    auto entrance = PgEventStore::GetCheckpoint(txn, in.event_id, 0);
-    same_checkpoint = entrance.ok() && entrance->id == stored_checkpoint;
+    auto entrance = GetCheckpoint(txn, in.event_id, 0);
+    same_checkpoint = entrance.ok() && entrance->id == found.checkpoint_id;
   }
   // Scans logged before digests were kept have none; their id alone identifies them.
-  if (!same_checkpoint || (!stored_digest.empty() && stored_digest != in.request_digest)) {
+  if (!same_checkpoint ||
+      (!found.request_digest.empty() && found.request_digest != in.request_digest)) {
     return absl::AlreadyExistsError(
         "client_scan_id: this device already used it for a different scan (another code, "
         "checkpoint or direction); send a new id with every scan and the same id only to retry");
   }
   ScanOutcome out;
-  out.scan_id = r[0].as<int64_t>();
-  out.status = ScanStatusFromStored(r[1].as<int>());
-  out.checkpoint_id = stored_checkpoint;
+  out.scan_id = found.id;
+  out.status = found.status;
+  out.checkpoint_id = found.checkpoint_id;
   out.replayed = true;
-  if (!r[3].is_null()) out.first_entry_time = FromMicros(r[3].as<int64_t>());
-  if (!r[2].is_null()) {
-    auto reg = DoorView(txn, in.event_id, r[2].as<int64_t>());
+  out.first_entry_time = found.first_entry_at;
+  if (found.registration_id != 0) {
+    auto reg = DoorView(txn, in.event_id, found.registration_id);
     if (reg.ok()) out.registration = *std::move(reg);
   }
   return out;
@@ -112,18 +196,15 @@ struct Lookup {
 absl::StatusOr<Lookup> LookUpTicket(pqxx::work& txn, const ScanInput& in) {
   Lookup l;
   if (in.registration_id != 0) {
-    pqxx::result r = txn.exec_prepared("scan_registration", in.event_id, in.registration_id);
-    if (r.empty()) {
-      return absl::NotFoundError(absl::StrCat("registration events/", in.event_id,
-                                              "/registrations/", in.registration_id,
-                                              " does not exist"));
-    }
+    pqxx::result r = Run(txn, q::kRegistration, in.event_id, in.registration_id);
+    if (r.empty()) return RegistrationNotFound(in.event_id, in.registration_id);
     l.ticket.code_valid = true;
     l.ticket.known = true;
     l.ticket.event_id = in.event_id;
-    l.ticket.registration = RegistrationStatusOf(r[0][3].as<int>());
+    l.ticket.registration =
+        FromStored<RegistrationStatus>(Column<int>(r[0], "registration_status"));
     l.registration_id = in.registration_id;
-    l.door_view = DoorFields(r[0], 0, in.event_id, in.registration_id);
+    l.door_view = ReadDoorFields(r[0], in.event_id, in.registration_id);
   } else {
     const domain::CodeCheck check = in.verified.check;
     l.ticket.code_valid =
@@ -133,30 +214,31 @@ absl::StatusOr<Lookup> LookUpTicket(pqxx::work& txn, const ScanInput& in) {
     const domain::TicketClaims& claims = in.verified.claims;
     l.ticket.event_id = claims.event_id;
     l.ticket.not_after = claims.not_after;
-    pqxx::result r = txn.exec_prepared("scan_ticket", static_cast<int64_t>(claims.event_id),
-                                       domain::TicketIdToHex(claims.ticket_id));
+    pqxx::result r = Run(txn, q::kTicket, static_cast<int64_t>(claims.event_id),
+                         domain::TicketIdToHex(claims.ticket_id));
     if (r.empty()) return l;
+    const TicketRow ticket = ReadTicket(r[0]);
     l.ticket.known = true;
-    l.ticket.superseded = r[0][1].as<bool>();
-    l.ticket.registration = RegistrationStatusOf(r[0][2].as<int>());
+    l.ticket.superseded = ticket.superseded;
+    l.ticket.registration = ticket.registration_status;
     if (l.ticket.event_id == in.event_id) {  // another event's attendee stays anonymous here
-      l.registration_id = r[0][0].as<int64_t>();
-      l.door_view = DoorFields(r[0], 3, in.event_id, l.registration_id);
+      l.registration_id = ticket.registration_id;
+      l.door_view = ReadDoorFields(r[0], in.event_id, l.registration_id);
     }
   }
   if (l.registration_id != 0) {
-    for (const pqxx::row& c : txn.exec_prepared("scan_choices", in.event_id, l.registration_id)) {
-      ChoiceRecord choice = ReadChoice(c);
-      if (choice.status == kChoiceConfirmed) {
+    l.door_view->choices = Choices(txn, in.event_id, l.registration_id);
+    for (const ChoiceRecord& choice : l.door_view->choices) {
+      if (choice.status == Stored(ChoiceStatus::kConfirmed)) {
         l.ticket.confirmed_session_ids.push_back(choice.session_id);
       }
-      l.door_view->choices.push_back(std::move(choice));
     }
   }
   return l;
 }
 
-// A ticket's presence row: what the rules see, and the time of the latest scan that settled it.
+// A row of q::kPresenceUpsert: what the rules see of a ticket's presence, and the time of the
+// latest scan that settled it.
 struct StoredPresence {
   domain::PresenceView view;
   absl::Time last_scan_at = absl::InfinitePast();
@@ -165,31 +247,58 @@ struct StoredPresence {
 
 StoredPresence ReadPresence(const pqxx::row& r) {
   StoredPresence p;
-  p.view.ever_admitted = r[0].as<bool>();
-  p.view.inside = r[1].as<bool>();
-  if (!r[2].is_null()) p.view.first_entry_at = FromMicros(r[2].as<int64_t>());
-  if (!r[3].is_null()) p.view.last_change_at = FromMicros(r[3].as<int64_t>());
-  if (!r[4].is_null()) p.last_scan_at = FromMicros(r[4].as<int64_t>());
-  p.locked_at = FromMicros(r[5].as<int64_t>());
+  p.view.ever_admitted = Column<bool>(r, "ever_admitted");
+  p.view.inside = Column<bool>(r, "inside");
+  p.view.first_entry_at = TimeOrNull(r, "first_entry_us").value_or(absl::InfinitePast());
+  p.view.last_change_at = TimeOrNull(r, "last_change_us").value_or(absl::InfinitePast());
+  p.last_scan_at = TimeOrNull(r, "last_scan_us").value_or(absl::InfinitePast());
+  p.locked_at = FromMicros(Column<int64_t>(r, "locked_us"));
   return p;
 }
 
-std::optional<int64_t> MicrosOrNull(absl::Time t) {
-  if (t == absl::InfinitePast() || t == absl::InfiniteFuture()) return std::nullopt;
-  return ToMicros(t);
-}
+// Locks the presence row of (event $1, checkpoint $2, registration $3).
+constexpr Query kPresenceLock{"presence_lock", R"(
+    SELECT 1 FROM presence WHERE event_id = $1 AND checkpoint_id = $2 AND registration_id = $3
+    FOR UPDATE)"};
+
+// Sets the presence of ($1, $2, $3): ever admitted $4, inside $5, first entry $6, last change $7,
+// last scan $8 (times in microseconds, -1 for NULL).
+constexpr Query kPresenceUpdate{"presence_update", R"(
+    UPDATE presence SET ever_admitted = $4, inside = $5,
+           first_entry_time = CASE WHEN $6::bigint < 0 THEN NULL ELSE ts_of($6::bigint) END,
+           last_change_time = CASE WHEN $7::bigint < 0 THEN NULL ELSE ts_of($7::bigint) END,
+           last_scan_time = CASE WHEN $8::bigint < 0 THEN NULL ELSE ts_of($8::bigint) END
+    WHERE event_id = $1 AND checkpoint_id = $2 AND registration_id = $3)"};
 
 void WritePresence(pqxx::work& txn, int64_t event_id, int64_t checkpoint_id,
                    int64_t registration_id, const domain::PresenceView& p,
                    absl::Time last_scan_at) {
-  // NULL travels as -1: no scan predates 1970.
-  txn.exec_prepared("presence_update", event_id, checkpoint_id, registration_id, p.ever_admitted,
-                    p.inside, MicrosOrNull(p.first_entry_at).value_or(-1),
-                    MicrosOrNull(p.last_change_at).value_or(-1),
-                    MicrosOrNull(last_scan_at).value_or(-1));
+  Run(txn, kPresenceUpdate, event_id, checkpoint_id, registration_id, p.ever_admitted, p.inside,
+      MicrosOrMinusOne(p.first_entry_at), MicrosOrMinusOne(p.last_change_at),
+      MicrosOrMinusOne(last_scan_at));
 }
 
-// A scan of the ticket's history at one checkpoint, as logged.
+// Locks checkpoint $2 of event $1: scans that may fill a room take it one at a time.
+constexpr Query kCheckpointLock{"checkpoint_lock", R"(
+    SELECT 1 FROM checkpoints WHERE event_id = $1 AND id = $2 FOR UPDATE)"};
+
+// How many are inside checkpoint $2 of event $1.
+constexpr Query kInsideCount{"checkpoint_inside_count", R"(
+    SELECT count(*) AS inside FROM presence
+    WHERE event_id = $1 AND checkpoint_id = $2 AND inside)"};
+
+// The ticket's scans at the checkpoint ($1 event, $2 checkpoint, $3 registration) whose answer
+// depends on its presence there (status $4, $5 or $6), not annulled, in canonical order: scan
+// time, then arrival.
+constexpr Query kHistory{"scan_history", R"(
+    SELECT id, direction, us_of(scanned_time) AS scanned_us, status,
+           us_of(first_entry_time) AS first_entry_us
+    FROM scans
+    WHERE event_id = $1 AND checkpoint_id = $2 AND registration_id = $3
+      AND status IN ($4, $5, $6) AND annul_time IS NULL
+    ORDER BY scanned_time, id)"};
+
+// A scan of the ticket's history at one checkpoint, as logged: a row of kHistory.
 struct HistoryRow {
   int64_t scan_id = 0;
   domain::LoggedScan scan;
@@ -197,25 +306,32 @@ struct HistoryRow {
   std::optional<absl::Time> first_entry_at;
 };
 
-// The ticket's scans at the checkpoint whose answer depends on its presence there, not annulled,
-// in canonical order: scan time, then arrival.
+HistoryRow ReadHistory(const pqxx::row& r) {
+  HistoryRow row;
+  row.scan_id = Column<int64_t>(r, "id");
+  row.scan.direction = FromStored<Direction>(Column<int>(r, "direction"));
+  row.scan.at = FromMicros(Column<int64_t>(r, "scanned_us"));
+  row.status = FromStored<ScanStatus>(Column<int>(r, "status"));
+  row.first_entry_at = TimeOrNull(r, "first_entry_us");
+  return row;
+}
+
 std::vector<HistoryRow> LoadHistory(pqxx::work& txn, int64_t event_id, int64_t checkpoint_id,
                                     int64_t registration_id) {
   std::vector<HistoryRow> history;
-  for (const pqxx::row& r : txn.exec_prepared(
-           "scan_history", event_id, checkpoint_id, registration_id,
-           StoredScanStatus(ScanStatus::kAdmitted), StoredScanStatus(ScanStatus::kExitRecorded),
-           StoredScanStatus(ScanStatus::kAlreadyCheckedIn), StoredDirection(Direction::kExit))) {
-    HistoryRow row;
-    row.scan_id = r[0].as<int64_t>();
-    row.scan.direction = r[1].as<bool>() ? Direction::kExit : Direction::kEntry;
-    row.scan.at = FromMicros(r[2].as<int64_t>());
-    row.status = ScanStatusFromStored(r[3].as<int>());
-    if (!r[4].is_null()) row.first_entry_at = FromMicros(r[4].as<int64_t>());
-    history.push_back(row);
+  for (const pqxx::row& r :
+       Run(txn, kHistory, event_id, checkpoint_id, registration_id, Stored(ScanStatus::kAdmitted),
+           Stored(ScanStatus::kExitRecorded), Stored(ScanStatus::kAlreadyCheckedIn))) {
+    history.push_back(ReadHistory(r));
   }
   return history;
 }
+
+// Sets scan $2 of event $1 to status $3 with first entry $4 (microseconds, -1 for NULL).
+constexpr Query kRedecide{"scan_redecide", R"(
+    UPDATE scans SET status = $3,
+           first_entry_time = CASE WHEN $4::bigint < 0 THEN NULL ELSE ts_of($4::bigint) END
+    WHERE event_id = $1 AND id = $2)"};
 
 // Re-decides `history` (canonical order) with ReplayPresence, stores every status that changed,
 // and writes the presence it ends with.
@@ -229,149 +345,92 @@ void Settle(pqxx::work& txn, int64_t event_id, int64_t checkpoint_id, int64_t re
     if (now.status == history[i].status && now.first_entry_at == history[i].first_entry_at) {
       continue;
     }
-    txn.exec_prepared("scan_redecide", event_id, history[i].scan_id, StoredScanStatus(now.status),
-                      now.first_entry_at ? ToMicros(*now.first_entry_at) : int64_t{-1});
+    Run(txn, kRedecide, event_id, history[i].scan_id, Stored(now.status),
+        MicrosOrMinusOne(now.first_entry_at));
   }
-  const absl::Time last_scan_at =
-      history.empty() ? absl::InfinitePast() : history.back().scan.at;
+  const absl::Time last_scan_at = history.empty() ? absl::InfinitePast() : history.back().scan.at;
   WritePresence(txn, event_id, checkpoint_id, registration_id, replay.presence, last_scan_at);
 }
 
-}  // namespace
+// Scan $2 of event $1, locked, with what Annul decides on.
+constexpr Query kScanForAnnul{"scan_for_annul", R"(
+    SELECT device_id, status, us_of(received_time) AS received_us,
+           annul_time IS NOT NULL AS annulled, checkpoint_id, registration_id
+    FROM scans WHERE event_id = $1 AND id = $2 FOR UPDATE)"};
 
-int StoredScanStatus(ScanStatus status) { return domain::Stored(status); }
+struct AnnulRow {
+  int64_t device_id = 0;
+  ScanStatus status = ScanStatus::kInvalid;
+  absl::Time received_at;
+  bool annulled = false;
+  int64_t checkpoint_id = 0;
+  int64_t registration_id = 0;  // 0: none
+};
 
-ScanStatus ScanStatusFromStored(int stored) { return domain::FromStored<ScanStatus>(stored); }
-
-void PgScanStore::RegisterStatements() {
-  AddStatements({
-      {"scan_find", R"(
-          SELECT id, status, registration_id, us_of(first_entry_time), checkpoint_id,
-                 request_digest
-          FROM scans WHERE event_id = $1 AND device_id = $2 AND client_scan_id = $3)"},
-      {"scan_ticket", R"(
-          SELECT t.registration_id, t.superseded_time IS NOT NULL, r.status, r.display_name,
-                 r.preferred_language, array_to_string(r.attention_flags, ',')
-          FROM tickets t JOIN registrations r ON r.event_id = t.event_id AND r.id = t.registration_id
-          WHERE t.event_id = $1 AND t.ticket_id = $2)"},
-      {"scan_registration", R"(
-          SELECT display_name, preferred_language, array_to_string(attention_flags, ','), status
-          FROM registrations WHERE event_id = $1 AND id = $2)"},
-      // Creates the presence row if needed and locks it, in one round trip.
-      {"presence_upsert", R"(
-          INSERT INTO presence (event_id, checkpoint_id, registration_id) VALUES ($1, $2, $3)
-          ON CONFLICT (event_id, checkpoint_id, registration_id)
-            DO UPDATE SET ever_admitted = presence.ever_admitted
-          RETURNING ever_admitted, inside, us_of(first_entry_time), us_of(last_change_time),
-                    us_of(last_scan_time), us_of(clock_timestamp()))"},
-      // Records the scan and, when it settles the ticket's presence ($16: its answer depends on
-      // presence, it is the newest in canonical order) and is not a concurrent duplicate, moves
-      // the presence, in one round trip.
-      {"scan_record", R"(
-          WITH recorded AS (
-            INSERT INTO scans (event_id, checkpoint_id, registration_id, device_id, client_scan_id,
-                               direction, scanned_time, offline, status, device_status,
-                               first_entry_time, request_digest, code_hash, code_length,
-                               code_header, received_time)
-            VALUES ($1, $2, NULLIF($3::bigint, 0), $4, $5, $6, ts_of($7), $8, $9, NULLIF($10, 0),
-                    CASE WHEN $11::bigint < 0 THEN NULL ELSE ts_of($11::bigint) END, $17, $18,
-                    $19, $20, ts_of($21))
-            ON CONFLICT (event_id, device_id, client_scan_id) DO NOTHING
-            RETURNING id),
-          moved AS (
-            UPDATE presence SET ever_admitted = $12, inside = $13,
-                   first_entry_time = CASE WHEN $14::bigint < 0 THEN NULL ELSE ts_of($14::bigint) END,
-                   last_change_time = CASE WHEN $15::bigint < 0 THEN NULL ELSE ts_of($15::bigint) END,
-                   last_scan_time = ts_of($7)
-            WHERE $16 AND event_id = $1 AND checkpoint_id = $2 AND registration_id = $3
-              AND EXISTS (SELECT 1 FROM recorded))
-          SELECT id FROM recorded)"},
-      {"scan_choices", R"(
-          SELECT sc.session_id, sc.round, sc.status, s.title, s.room
-          FROM session_choices sc JOIN sessions s ON s.event_id = sc.event_id AND s.id = sc.session_id
-          WHERE sc.event_id = $1 AND sc.registration_id = $2 ORDER BY sc.round)"},
-      {"presence_lock", R"(
-          SELECT ever_admitted, inside, us_of(first_entry_time), us_of(last_change_time)
-          FROM presence WHERE event_id = $1 AND checkpoint_id = $2 AND registration_id = $3
-          FOR UPDATE)"},
-      {"presence_update", R"(
-          UPDATE presence SET ever_admitted = $4, inside = $5,
-                 first_entry_time = CASE WHEN $6::bigint < 0 THEN NULL ELSE ts_of($6::bigint) END,
-                 last_change_time = CASE WHEN $7::bigint < 0 THEN NULL ELSE ts_of($7::bigint) END,
-                 last_scan_time = CASE WHEN $8::bigint < 0 THEN NULL ELSE ts_of($8::bigint) END
-          WHERE event_id = $1 AND checkpoint_id = $2 AND registration_id = $3)"},
-      {"checkpoint_lock", "SELECT 1 FROM checkpoints WHERE event_id = $1 AND id = $2 FOR UPDATE"},
-      {"checkpoint_inside_count", R"(
-          SELECT count(*) FROM presence WHERE event_id = $1 AND checkpoint_id = $2 AND inside)"},
-      {"scan_for_annul", R"(
-          SELECT device_id, status, us_of(received_time), annul_time IS NOT NULL, checkpoint_id,
-                 registration_id
-          FROM scans WHERE event_id = $1 AND id = $2 FOR UPDATE)"},
-      {"scan_annul", "UPDATE scans SET annul_time = ts_of($3) WHERE event_id = $1 AND id = $2"},
-      {"scan_history", R"(
-          SELECT id, direction = $7, us_of(scanned_time), status, us_of(first_entry_time)
-          FROM scans
-          WHERE event_id = $1 AND checkpoint_id = $2 AND registration_id = $3
-            AND status IN ($4, $5, $6) AND annul_time IS NULL
-          ORDER BY scanned_time, id)"},
-      {"scan_redecide", R"(
-          UPDATE scans SET status = $3,
-                 first_entry_time = CASE WHEN $4::bigint < 0 THEN NULL ELSE ts_of($4::bigint) END
-          WHERE event_id = $1 AND id = $2)"},
-      {"attendance_presence", R"(
-          SELECT checkpoint_id, count(*) FILTER (WHERE ever_admitted),
-                 count(*) FILTER (WHERE inside)
-          FROM presence WHERE event_id = $1 GROUP BY checkpoint_id)"},
-      {"scan_conflicts", R"(
-          SELECT count(*) FROM scans
-          WHERE event_id = $1 AND offline AND device_status IS NOT NULL
-            AND device_status <> status AND annul_time IS NULL)"},
-      {"attendance_confirmed", R"(
-          SELECT count(*) FROM registrations WHERE event_id = $1 AND status = 1)"},
-      // A purged event's choices are gone; their tally stays (purge_store.h).
-      {"attendance_selected", R"(
-          SELECT session_id, sum(n)::bigint FROM (
-            SELECT sc.session_id, count(*) AS n FROM session_choices sc
-            JOIN registrations r ON r.event_id = sc.event_id AND r.id = sc.registration_id
-            WHERE sc.event_id = $1 AND sc.status = 1 AND r.status = 1 GROUP BY sc.session_id
-            UNION ALL
-            SELECT session_id, selected FROM purged_session_counts WHERE event_id = $1) t
-          GROUP BY session_id)"},
-      {"attendance_arrivals", R"(
-          SELECT checkpoint_id, count(*) FROM scans
-          WHERE event_id = $1 AND status = 1 AND annul_time IS NULL
-            AND received_time > ts_of($2) - interval '1 minute'
-          GROUP BY checkpoint_id)"},
-  });
+AnnulRow ReadAnnulRow(const pqxx::row& r) {
+  return {Column<int64_t>(r, "device_id"),
+          FromStored<ScanStatus>(Column<int>(r, "status")),
+          FromMicros(Column<int64_t>(r, "received_us")),
+          Column<bool>(r, "annulled"),
+          Column<int64_t>(r, "checkpoint_id"),
+          ColumnOr<int64_t>(r, "registration_id", 0)};
 }
 
+// Annuls scan $2 of event $1 at $3 (µs).
+constexpr Query kAnnul{"scan_annul",
+                       "UPDATE scans SET annul_time = ts_of($3) WHERE event_id = $1 AND id = $2"};
+
+// Offline scans of event $1 whose door decision differs from their canonical status.
+constexpr Query kConflicts{"scan_conflicts", R"(
+    SELECT count(*) AS conflicts FROM scans
+    WHERE event_id = $1 AND offline AND device_status IS NOT NULL
+      AND device_status <> status AND annul_time IS NULL)"};
+
+// Per checkpoint of event $1: tickets ever admitted, tickets inside.
+constexpr Query kAttendancePresence{"attendance_presence", R"(
+    SELECT checkpoint_id, count(*) FILTER (WHERE ever_admitted) AS checked_in,
+           count(*) FILTER (WHERE inside) AS inside
+    FROM presence WHERE event_id = $1 GROUP BY checkpoint_id)"};
+
+// Registrations of event $1 with status $2 (CONFIRMED).
+constexpr Query kAttendanceConfirmed{"attendance_confirmed", R"(
+    SELECT count(*) AS confirmed FROM registrations WHERE event_id = $1 AND status = $2)"};
+
+// Per session of event $1: confirmed registrations ($3) with a confirmed seat ($2). A purged
+// event's choices are gone; their tally stays (purge_store.h).
+constexpr Query kAttendanceSelected{"attendance_selected", R"(
+    SELECT session_id, sum(n)::bigint AS selected FROM (
+      SELECT sc.session_id, count(*) AS n FROM session_choices sc
+      JOIN registrations r ON r.event_id = sc.event_id AND r.id = sc.registration_id
+      WHERE sc.event_id = $1 AND sc.status = $2 AND r.status = $3 GROUP BY sc.session_id
+      UNION ALL
+      SELECT session_id, selected FROM purged_session_counts WHERE event_id = $1) t
+    GROUP BY session_id)"};
+
+// Per checkpoint of event $1: scans with status $2 (ADMITTED) received in the minute before $3
+// (µs).
+constexpr Query kAttendanceArrivals{"attendance_arrivals", R"(
+    SELECT checkpoint_id, count(*) AS arrivals FROM scans
+    WHERE event_id = $1 AND status = $2 AND annul_time IS NULL
+      AND received_time > ts_of($3) - interval '1 minute'
+    GROUP BY checkpoint_id)"};
+
+}  // namespace
+
 absl::StatusOr<ScanOutcome> PgScanStore::RecordScan(pqxx::work& txn, const ScanInput& in) {
-  if (pqxx::result r = txn.exec_prepared("scan_find", in.event_id, in.device_id, in.client_scan_id);
-      !r.empty()) {
-    return Replay(txn, r[0], in);
-  }
-  auto checkpoint = PgEventStore::GetCheckpoint(txn, in.event_id, in.checkpoint_id);
+  if (std::optional<FoundScan> found = FindScan(txn, in)) return Replay(txn, *found, in);
+  auto checkpoint = GetCheckpoint(txn, in.event_id, in.checkpoint_id);
   if (!checkpoint.ok()) return checkpoint.status();
   if (checkpoint->event_purged) return PgEventStore::RequireNotPurged(txn, in.event_id);
   auto lookup = LookUpTicket(txn, in);
   if (!lookup.ok()) return lookup.status();
-
-  domain::CheckpointView view;
-  view.event_id = checkpoint->event_id;
-  view.session_id = checkpoint->session_id;
-  view.requires_selection = checkpoint->requires_selection;
-  view.capacity = checkpoint->session_id ? checkpoint->capacity : 0;
-  view.opens_at = checkpoint->open_time;
-  view.closes_at = checkpoint->close_time;
-  view.allow_reentry = checkpoint->allow_reentry;
-  view.event_published = checkpoint->event_state == kEventPublished;
+  domain::CheckpointView view = checkpoint->view;
 
   // Lock order, the same for every scan: the ticket's presence row, then the checkpoint row.
   const int64_t reg_id = lookup->registration_id;
   StoredPresence stored;
   if (reg_id != 0) {
-    stored =
-        ReadPresence(txn.exec_prepared("presence_upsert", in.event_id, checkpoint->id, reg_id)[0]);
+    stored = ReadPresence(Run(txn, q::kPresenceUpsert, in.event_id, checkpoint->id, reg_id)[0]);
   }
   // A scan made now takes its time once it holds the ticket's lock, from the one clock every
   // replica shares, so that concurrent scans of a ticket are ordered as they are decided.
@@ -392,10 +451,9 @@ absl::StatusOr<ScanOutcome> PgScanStore::RecordScan(pqxx::work& txn, const ScanI
   }
   if (reg_id != 0 && view.session_id && !view.requires_selection && view.capacity > 0 &&
       in.direction == Direction::kEntry && !presence.inside) {
-    txn.exec_prepared("checkpoint_lock", in.event_id, checkpoint->id);
+    Run(txn, kCheckpointLock, in.event_id, checkpoint->id);
     view.inside_count =
-        txn.exec_prepared("checkpoint_inside_count", in.event_id, checkpoint->id)[0][0]
-            .as<int32_t>();
+        Column<int32_t>(Run(txn, kInsideCount, in.event_id, checkpoint->id)[0], "inside");
   }
   const domain::ScanAttempt attempt{in.direction, at};
   const domain::ScanDecision decision = domain::DecideScan(lookup->ticket, view, presence, attempt);
@@ -405,30 +463,30 @@ absl::StatusOr<ScanOutcome> PgScanStore::RecordScan(pqxx::work& txn, const ScanI
   ScanOutcome out;
   out.status = decision.status;
   out.checkpoint_id = checkpoint->id;
-  out.at_session = checkpoint->session_id.has_value();
+  out.at_session = view.session_id.has_value();
   if (decision.status == ScanStatus::kAlreadyCheckedIn) {
     out.first_entry_time = presence.first_entry_at;
   }
   // A refused scan keeps a trace of what was read, never the text itself (ScanInput::code_hash).
   const bool traced = !decision.accepted();
-  // NULL times travel as -1: no scan predates 1970.
-  pqxx::result recorded = txn.exec_prepared(
-      "scan_record", in.event_id, checkpoint->id, reg_id, in.device_id, in.client_scan_id,
-      StoredDirection(in.direction), ToMicros(at), in.offline,
-      StoredScanStatus(decision.status), in.device_status,
-      out.first_entry_time ? ToMicros(*out.first_entry_time) : int64_t{-1}, after.ever_admitted,
-      after.inside, MicrosOrNull(after.first_entry_at).value_or(-1),
-      MicrosOrNull(after.last_change_at).value_or(-1), settles && newest, in.request_digest,
-      traced ? in.code_hash : std::string(), traced ? in.code_length : 0,
-      traced ? in.code_header : std::string(), ToMicros(in.received_at));
+  pqxx::result recorded =
+      Run(txn, q::kRecord, in.event_id, checkpoint->id, reg_id, in.device_id, in.client_scan_id,
+          Stored(in.direction), ToMicros(at), in.offline, Stored(decision.status), in.device_status,
+          MicrosOrMinusOne(out.first_entry_time), after.ever_admitted, after.inside,
+          MicrosOrMinusOne(after.first_entry_at), MicrosOrMinusOne(after.last_change_at),
+          settles && newest, in.request_digest, traced ? in.code_hash : std::string(),
+          traced ? in.code_length : 0, traced ? in.code_header : std::string(),
+          ToMicros(in.received_at));
   if (recorded.empty()) {
     // The same client_scan_id committed concurrently: its answer stands and this one counts
     // nothing.
-    return Replay(txn,
-                  txn.exec_prepared("scan_find", in.event_id, in.device_id, in.client_scan_id)[0],
-                  in);
+    std::optional<FoundScan> committed = FindScan(txn, in);
+    if (!committed) {
+      return absl::AbortedError("client_scan_id: a concurrent scan with this id vanished; retry");
+    }
+    return Replay(txn, *committed, in);
   }
-  out.scan_id = recorded[0][0].as<int64_t>();
+  out.scan_id = Column<int64_t>(recorded[0], "id");
   if (settles && !newest) {
     HistoryRow row;
     row.scan_id = out.scan_id;
@@ -444,38 +502,37 @@ absl::StatusOr<ScanOutcome> PgScanStore::RecordScan(pqxx::work& txn, const ScanI
 
 absl::Status PgScanStore::Annul(pqxx::work& txn, int64_t event_id, int64_t scan_id,
                                 int64_t device_id, absl::Time now, absl::Duration window) {
-  pqxx::result r = txn.exec_prepared("scan_for_annul", event_id, scan_id);
+  pqxx::result r = Run(txn, kScanForAnnul, event_id, scan_id);
   if (r.empty()) {
     return absl::NotFoundError(
         absl::StrCat("scan events/", event_id, "/scans/", scan_id, " does not exist"));
   }
-  if (r[0][0].as<int64_t>() != device_id) {
+  const AnnulRow scan = ReadAnnulRow(r[0]);
+  if (scan.device_id != device_id) {
     return absl::PermissionDeniedError("only the device that made a scan can annul it");
   }
-  if (r[0][3].as<bool>()) return absl::OkStatus();  // annulled already
+  if (scan.annulled) return absl::OkStatus();
   if (absl::Status open = PgEventStore::RequireNotPurged(txn, event_id); !open.ok()) return open;
-  if (now - FromMicros(r[0][2].as<int64_t>()) > window) {
+  if (now - scan.received_at > window) {
     return absl::FailedPreconditionError(absl::StrCat("a scan can be annulled only within ",
                                                       absl::FormatDuration(window),
                                                       " of being made; this one is older"));
   }
-  txn.exec_prepared("scan_annul", event_id, scan_id, ToMicros(now));
-  if (!domain::DependsOnPresence(ScanStatusFromStored(r[0][1].as<int>())) || r[0][5].is_null()) {
+  Run(txn, kAnnul, event_id, scan_id, ToMicros(now));
+  if (!domain::DependsOnPresence(scan.status) || scan.registration_id == 0) {
     return absl::OkStatus();
   }
   // The scans that remain settle the presence, in the same canonical order as live scans.
-  const int64_t checkpoint_id = r[0][4].as<int64_t>();
-  const int64_t reg_id = r[0][5].as<int64_t>();
-  txn.exec_prepared("presence_lock", event_id, checkpoint_id, reg_id);
-  auto checkpoint = PgEventStore::GetCheckpoint(txn, event_id, checkpoint_id);
+  Run(txn, kPresenceLock, event_id, scan.checkpoint_id, scan.registration_id);
+  auto checkpoint = GetCheckpoint(txn, event_id, scan.checkpoint_id);
   if (!checkpoint.ok()) return checkpoint.status();
-  Settle(txn, event_id, checkpoint_id, reg_id, checkpoint->allow_reentry,
-         LoadHistory(txn, event_id, checkpoint_id, reg_id));
+  Settle(txn, event_id, scan.checkpoint_id, scan.registration_id, checkpoint->view.allow_reentry,
+         LoadHistory(txn, event_id, scan.checkpoint_id, scan.registration_id));
   return absl::OkStatus();
 }
 
 int64_t PgScanStore::Conflicts(pqxx::work& txn, int64_t event_id) {
-  return txn.exec_prepared("scan_conflicts", event_id)[0][0].as<int64_t>();
+  return Column<int64_t>(Run(txn, kConflicts, event_id)[0], "conflicts");
 }
 
 absl::StatusOr<std::vector<CheckpointCountsRecord>> PgScanStore::Attendance(pqxx::work& txn,
@@ -484,18 +541,24 @@ absl::StatusOr<std::vector<CheckpointCountsRecord>> PgScanStore::Attendance(pqxx
   auto checkpoints = PgEventStore::ListCheckpoints(txn, event_id);
   if (!checkpoints.ok()) return checkpoints.status();
   std::map<int64_t, std::pair<int64_t, int64_t>> presence;
-  for (const pqxx::row& r : txn.exec_prepared("attendance_presence", event_id)) {
-    presence[r[0].as<int64_t>()] = {r[1].as<int64_t>(), r[2].as<int64_t>()};
+  for (const pqxx::row& r : Run(txn, kAttendancePresence, event_id)) {
+    presence[Column<int64_t>(r, "checkpoint_id")] = {Column<int64_t>(r, "checked_in"),
+                                                     Column<int64_t>(r, "inside")};
   }
   std::map<int64_t, int64_t> selected;
-  for (const pqxx::row& r : txn.exec_prepared("attendance_selected", event_id)) {
-    selected[r[0].as<int64_t>()] = r[1].as<int64_t>();
+  for (const pqxx::row& r :
+       Run(txn, kAttendanceSelected, event_id, Stored(ChoiceStatus::kConfirmed),
+           Stored(RegistrationStatus::kConfirmed))) {
+    selected[Column<int64_t>(r, "session_id")] = Column<int64_t>(r, "selected");
   }
   std::map<int64_t, int64_t> arrivals;
-  for (const pqxx::row& r : txn.exec_prepared("attendance_arrivals", event_id, ToMicros(now))) {
-    arrivals[r[0].as<int64_t>()] = r[1].as<int64_t>();
+  for (const pqxx::row& r :
+       Run(txn, kAttendanceArrivals, event_id, Stored(ScanStatus::kAdmitted), ToMicros(now))) {
+    arrivals[Column<int64_t>(r, "checkpoint_id")] = Column<int64_t>(r, "arrivals");
   }
-  const int64_t confirmed = txn.exec_prepared("attendance_confirmed", event_id)[0][0].as<int64_t>();
+  const int64_t confirmed = Column<int64_t>(
+      Run(txn, kAttendanceConfirmed, event_id, Stored(RegistrationStatus::kConfirmed))[0],
+      "confirmed");
   std::vector<CheckpointCountsRecord> counts;
   for (const CheckpointRecord& c : *checkpoints) {
     CheckpointCountsRecord n;

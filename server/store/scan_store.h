@@ -61,8 +61,6 @@ struct ScanOutcome {
 
 class PgScanStore {
  public:
-  static void RegisterStatements();
-
   // Decides and records one scan, in the ticket's canonical order at the checkpoint (scan time,
   // then arrival; see domain::ReplayPresence). The same (device, client_scan_id) for the same
   // scan answers its current status and changes nothing; for another scan it is ALREADY_EXISTS.
@@ -84,10 +82,6 @@ class PgScanStore {
                                                                         int64_t event_id,
                                                                         absl::Time now);
 };
-
-// ScanResult.Status numbers, as stored in scans.status.
-int StoredScanStatus(domain::ScanStatus status);
-domain::ScanStatus ScanStatusFromStored(int stored);
 
 }  // namespace turnout::store
 

@@ -25,8 +25,7 @@ struct CreatedToken {
 
 class PgTokenStore {
  public:
-  static void RegisterStatements();
-  static absl::StatusOr<CreatedToken> Create(pqxx::work& txn, int role,
+  static absl::StatusOr<CreatedToken> Create(pqxx::work& txn, domain::Role role,
                                              std::optional<int64_t> event_id,
                                              absl::string_view label);
   // The live (not revoked) token with this secret, or nullopt.

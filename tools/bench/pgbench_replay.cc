@@ -18,7 +18,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "server/store/pg.h"
+#include "server/domain/scan_rules.h"
+#include "server/store/scan_queries.h"
 
 extern char** environ;
 
@@ -29,7 +30,7 @@ namespace fs = std::filesystem;
 
 // One statement of the replayed transaction and the pgbench variables bound to its $1..$n.
 struct Step {
-  std::string statement;
+  const store::Query& query;
   std::vector<std::string> args;
 };
 
@@ -37,16 +38,18 @@ struct Step {
 // for statement, for any later accepted ENTRY or EXIT): keep in step with scan_store.cc.
 // checkpoint_lock and checkpoint_inside_count run only for capacity-limited session rooms.
 std::vector<Step> RecordScanSteps(bool by_code) {
+  namespace q = store::scan_queries;
   return {
-      {"scan_find", {"event", "device", "csid"}},
-      {"checkpoint_get", {"event", "checkpoint_requested"}},
-      by_code ? Step{"scan_ticket", {"event", "tid"}} : Step{"scan_registration", {"event", "reg"}},
-      {"scan_choices", {"event", "reg"}},
-      {"presence_upsert", {"event", "cp", "reg"}},
-      {"scan_record",
-       {"event", "cp", "reg", "device", "csid", "direction", "at", "offline", "status",
-        "device_status", "first_entry", "ever_admitted", "inside", "at", "at", "accepted",
-        "digest", "empty", "code_length", "empty"}},
+      {q::kFindScan, {"event", "device", "csid"}},
+      {q::kCheckpoint, {"event", "checkpoint_requested", "published"}},
+      by_code ? Step{q::kTicket, {"event", "tid"}} : Step{q::kRegistration, {"event", "reg"}},
+      {q::kChoices, {"event", "reg"}},
+      {q::kPresenceUpsert, {"event", "cp", "reg"}},
+      {q::kRecord,
+       {"event",   "cp",       "reg",           "device",      "csid",          "direction", "at",
+        "offline", "status",   "device_status", "first_entry", "ever_admitted", "inside",    "at",
+        "at",      "accepted", "digest",        "empty",       "code_length",   "empty",
+        "at"}},
   };
 }
 
@@ -112,10 +115,11 @@ absl::StatusOr<ReplayScript> BuildScanReplay(const ReplayParams& p) {
       absl::StrCat("first_reg=", p.first_registration_id),
       absl::StrCat("per_client=", p.registrations / p.clients),
       "k=0",
-      "direction=1",  // ENTRY
+      absl::StrCat("direction=", domain::Stored(domain::Direction::kEntry)),
+      absl::StrCat("published=", domain::Stored(domain::EventState::kPublished)),
       absl::StrCat("at=", p.scanned_at_us),
       "offline=false",
-      "status=1",         // ADMITTED, as stored
+      absl::StrCat("status=", domain::Stored(domain::ScanStatus::kAdmitted)),
       "device_status=0",  // online scan
       "first_entry=-1",
       "ever_admitted=true",
@@ -146,21 +150,55 @@ absl::StatusOr<ReplayScript> BuildScanReplay(const ReplayParams& p) {
                    "\\endif",
                    "BEGIN"};
   for (const Step& step : RecordScanSteps(by_code)) {
-    const char* sql = store::StatementSql(step.statement);
-    if (sql == nullptr) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "statement ", step.statement, " is not registered (start the server first)"));
-    }
-    absl::StatusOr<std::string> replayed = SubstituteParams(sql, step.args);
+    absl::StatusOr<std::string> replayed = SubstituteParams(step.query.sql, step.args);
     if (!replayed.ok()) {
       return absl::FailedPreconditionError(
-          absl::StrCat(step.statement, ": ", replayed.status().message()));
+          absl::StrCat(step.query.name, ": ", replayed.status().message()));
     }
     absl::StrAppend(&script.text, absl::StripAsciiWhitespace(*replayed), ";\n");
-    script.labels.push_back(step.statement);
+    script.labels.push_back(step.query.name);
   }
   absl::StrAppend(&script.text, "COMMIT;\n");
   script.labels.push_back("COMMIT");
+  return script;
+}
+
+absl::StatusOr<ReplayScript> BuildMinimalCheckin(const ReplayParams& p) {
+  if (p.clients < 1 || p.registrations < p.clients) {
+    return absl::InvalidArgumentError("need at least one registration per pgbench client");
+  }
+  ReplayScript script;
+  script.defines = {
+      absl::StrCat("event=", p.event_id),
+      absl::StrCat("device=", p.device_id),
+      absl::StrCat("cp=", p.entrance_checkpoint_id),
+      absl::StrCat("first_reg=", p.first_registration_id),
+      absl::StrCat("per_client=", p.registrations / p.clients),
+      "k=0",
+      absl::StrCat("entry=", domain::Stored(domain::Direction::kEntry)),
+      absl::StrCat("admitted=", domain::Stored(domain::ScanStatus::kAdmitted)),
+  };
+  script.text =
+      "\\set k :k + 1\n"
+      "\\set reg :first_reg + :client_id * :per_client + mod(:k, :per_client)\n"
+      "\\set csid random(1000000000000000000, 9000000000000000000)\n"
+      "BEGIN;\n"
+      "INSERT INTO scans (event_id, checkpoint_id, registration_id, device_id, client_scan_id, "
+      "direction, scanned_time, status) "
+      "VALUES (:event, :cp, :reg, :device, :csid, :entry, now(), :admitted);\n"
+      "INSERT INTO presence (event_id, checkpoint_id, registration_id, ever_admitted, inside, "
+      "first_entry_time, last_change_time, last_scan_time) "
+      "VALUES (:event, :cp, :reg, true, true, now(), now(), now()) "
+      "ON CONFLICT (event_id, checkpoint_id, registration_id) DO UPDATE SET "
+      "inside = NOT presence.inside, last_change_time = now(), last_scan_time = now();\n"
+      "COMMIT;\n";
+  script.labels = {"\\set k (per-client counter)",
+                   "\\set reg",
+                   "\\set csid (client_scan_id)",
+                   "BEGIN",
+                   "INSERT scan",
+                   "upsert presence",
+                   "COMMIT"};
   return script;
 }
 

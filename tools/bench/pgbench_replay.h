@@ -1,13 +1,11 @@
 // The pgbench half of `turnout-bench checkin`: a pgbench script that replays, statement for
 // statement, the transaction PgScanStore::RecordScan runs for an accepted online entry at the
-// entrance, built from the very SQL texts the server prepares (StatementSql), and a runner that
-// executes pgbench against the same PostgreSQL and parses what it prints.
+// entrance, built from the very SQL constants the server runs (server/store/scan_queries.h), and
+// a runner that executes pgbench against the same PostgreSQL and parses what it prints.
 //
 //   ReplayParams params = ...;  // ids taken from the gRPC set-up
 //   absl::StatusOr<ReplayScript> script = BuildScanReplay(params);
 //   absl::StatusOr<PgbenchResult> run = RunPgbench(options, *script);
-//
-// The statement registry must be filled first (TurnoutServer::Start does it).
 #ifndef TURNOUT_TOOLS_BENCH_PGBENCH_REPLAY_H_
 #define TURNOUT_TOOLS_BENCH_PGBENCH_REPLAY_H_
 
@@ -51,6 +49,12 @@ absl::StatusOr<std::string> SubstituteParams(absl::string_view sql,
 // over its own slice of the registrations (so no two clients lock the same presence row, as in the
 // gRPC phase), with a fresh client_scan_id per transaction.
 absl::StatusOr<ReplayScript> BuildScanReplay(const ReplayParams& params);
+
+// The floor: the least a durable check-in must do, as pgbench runs it. Each transaction inserts
+// one scan row and upserts the ticket's presence row (entry and exit in turn), nothing else: no
+// replay check, no ticket look-up, no rules. Each client walks its own slice of the registrations,
+// as in BuildScanReplay. Turnout's scans/s is reported as a fraction of this.
+absl::StatusOr<ReplayScript> BuildMinimalCheckin(const ReplayParams& params);
 
 struct PgbenchOptions {
   std::string pgbench = "/usr/lib/postgresql/15/bin/pgbench";

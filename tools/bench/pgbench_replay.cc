@@ -18,6 +18,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "server/store/event_store.h"
 #include "server/store/pg.h"
 
 extern char** environ;
@@ -31,6 +32,7 @@ namespace fs = std::filesystem;
 struct Step {
   std::string statement;
   std::vector<std::string> args;
+  const store::Query* query = nullptr;  // a store's Query constant; null: registered by name
 };
 
 // PgScanStore::RecordScan for a first online ENTRY at the entrance that is ADMITTED (and, statement
@@ -39,7 +41,9 @@ struct Step {
 std::vector<Step> RecordScanSteps(bool by_code) {
   return {
       {"scan_find", {"event", "device", "csid"}},
-      {"checkpoint_get", {"event", "checkpoint_requested"}},
+      {"checkpoint_get",
+       {"event", "checkpoint_requested"},
+       &store::PgEventStore::GetCheckpointQuery()},
       by_code ? Step{"scan_ticket", {"event", "tid"}} : Step{"scan_registration", {"event", "reg"}},
       {"scan_choices", {"event", "reg"}},
       {"presence_upsert", {"event", "cp", "reg"}},
@@ -146,7 +150,7 @@ absl::StatusOr<ReplayScript> BuildScanReplay(const ReplayParams& p) {
                    "\\endif",
                    "BEGIN"};
   for (const Step& step : RecordScanSteps(by_code)) {
-    const char* sql = store::StatementSql(step.statement);
+    const char* sql = step.query ? step.query->sql : store::StatementSql(step.statement);
     if (sql == nullptr) {
       return absl::FailedPreconditionError(absl::StrCat(
           "statement ", step.statement, " is not registered (start the server first)"));

@@ -109,7 +109,12 @@ constexpr Query kUpdateEvent{"event_update", R"(
            end_time = ts_of($6), doors_open_time = ts_of($7), capacity = $8, state = $9,
            allow_reentry = $10, update_time = now()
     WHERE id = $1)"};
-// The event's sessions in id order, each locked (the lock order of registration_store.h).
+// Before a postponement's promotions: every waitlisted registration of the event ($1), whom a
+// promotion may confirm ($2 kWaitlisted), then every session, each in id order (the lock order of
+// registration_store.h), so that the promotions lock nothing more.
+constexpr Query kLockWaitlisted{"event_waitlisted_lock", R"(
+    SELECT id FROM registrations WHERE event_id = $1 AND status = $2
+    ORDER BY id FOR NO KEY UPDATE)"};
 constexpr Query kLockSessions{"event_sessions_lock", R"(
     SELECT id FROM sessions WHERE event_id = $1 ORDER BY id FOR NO KEY UPDATE)"};
 constexpr Query kShiftSessions{"sessions_shift", R"(
@@ -270,12 +275,13 @@ absl::StatusOr<EventRecord> PgEventStore::UpdateEvent(pqxx::work& txn, const Eve
                        ToMicros(e.start_time), ToMicros(e.end_time), ToMicros(e.doors_open_time),
                        e.capacity, Stored(e.state), e.allow_reentry);
   if (r.affected_rows() == 0) return EventNotFound(e.id);
-  // A raised capacity seats people: registration rows, then the sessions they chose.
-  PgRegistrationStore::PromoteWaitlisted(txn, e.id);
   if (session_shift != absl::ZeroDuration()) {
+    Run(txn, kLockWaitlisted, e.id, Stored(RegistrationStatus::kWaitlisted));
     Run(txn, kLockSessions, e.id);
     Run(txn, kShiftSessions, e.id, absl::ToInt64Microseconds(session_shift));
   }
+  // A raised capacity seats people: registration rows, then the sessions they chose.
+  PgRegistrationStore::PromoteWaitlisted(txn, e.id);
   return GetEvent(txn, e.id);
 }
 

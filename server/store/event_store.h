@@ -26,8 +26,9 @@ class PgEventStore {
   // Writes every mutable field of `event` (the caller merged its update mask and locked the
   // event), seats the waitlisted that a raised capacity makes room for, and moves every session by
   // `session_shift` (domain::ChangeEvent). Rows are locked in the order of registration_store.h:
-  // the event, the registrations promoted, the sessions they chose, then the event's sessions in
-  // id order.
+  // the event, then the registrations promoted and the sessions they chose; a postponement first
+  // locks every waitlisted registration and then every session, each in id order, so that the
+  // promotions after it lock nothing more.
   static absl::StatusOr<EventRecord> UpdateEvent(pqxx::work& txn, const EventRecord& event,
                                                  absl::Duration session_shift);
   // The earliest expiry of the event's current ticket codes; nullopt if none was issued.

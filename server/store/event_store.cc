@@ -2,7 +2,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/domain/program.h"
-#include "server/domain/scan_rules.h"
 #include "server/store/pg.h"
 #include "server/store/query.h"
 #include "server/store/registration_store.h"
@@ -13,11 +12,10 @@ namespace {
 using domain::ChoiceStatus;
 using domain::EventState;
 using domain::FromStored;
-using domain::RegistrationStatus;
 using domain::SessionKind;
 using domain::Stored;
 
-// The columns ReadEvent reads. Every query that returns events binds RegistrationStatus kConfirmed
+// The columns ReadEvent reads. Every query that returns events binds the stored confirmed
 // and kWaitlisted as $1 and $2 (RunEventQuery) and numbers its own parameters from $3.
 constexpr char kEventColumns[] = R"(
   e.id, e.title, e.venue, e.time_zone, us_of(e.start_time) AS start_us,
@@ -149,10 +147,15 @@ constexpr Query kLockSession{
 constexpr Query kEventPurgeTime{"event_purge_time",
                                 "SELECT us_of(purge_time) AS purge_us FROM events WHERE id = $1"};
 
+// registrations.status as stored (Registration.Status). domain::RegistrationStatus (scan_rules.h)
+// is not a stored enum; the event's counts go to counters kept by the registration store.
+constexpr int kRegistrationConfirmed = 1;
+constexpr int kRegistrationWaitlisted = 2;
+
 template <typename... Args>
 pqxx::result RunEventQuery(pqxx::work& txn, const Query& query, Args&&... args) {
-  return Run(txn, query, Stored(RegistrationStatus::kConfirmed),
-             Stored(RegistrationStatus::kWaitlisted), std::forward<Args>(args)...);
+  return Run(txn, query, kRegistrationConfirmed, kRegistrationWaitlisted,
+             std::forward<Args>(args)...);
 }
 
 template <typename... Args>
@@ -276,7 +279,7 @@ absl::StatusOr<EventRecord> PgEventStore::UpdateEvent(pqxx::work& txn, const Eve
                        e.capacity, Stored(e.state), e.allow_reentry);
   if (r.affected_rows() == 0) return EventNotFound(e.id);
   if (session_shift != absl::ZeroDuration()) {
-    Run(txn, kLockWaitlisted, e.id, Stored(RegistrationStatus::kWaitlisted));
+    Run(txn, kLockWaitlisted, e.id, kRegistrationWaitlisted);
     Run(txn, kLockSessions, e.id);
     Run(txn, kShiftSessions, e.id, absl::ToInt64Microseconds(session_shift));
   }

@@ -16,7 +16,7 @@ using domain::SessionKind;
 using domain::Stored;
 
 // The columns ReadEvent reads. Every query that returns events binds the stored confirmed
-// and kWaitlisted as $1 and $2 (RunEventQuery) and numbers its own parameters from $3.
+// and waitlisted statuses as $1 and $2 (RunEventQuery) and numbers its own parameters from $3.
 constexpr char kEventColumns[] = R"(
   e.id, e.title, e.venue, e.time_zone, us_of(e.start_time) AS start_us,
   us_of(e.end_time) AS end_us, us_of(e.doors_open_time) AS doors_open_us, e.capacity, e.state,

@@ -64,6 +64,68 @@ absl::Status CheckMaskedFieldsSet(absl::string_view resource_field,
   return absl::OkStatus();
 }
 
+v1::Event::State ToProto(domain::EventState state) {
+  switch (state) {
+    case domain::EventState::kDraft:
+      return v1::Event::DRAFT;
+    case domain::EventState::kPublished:
+      return v1::Event::PUBLISHED;
+    case domain::EventState::kCanceled:
+      return v1::Event::CANCELED;
+  }
+  return v1::Event::STATE_UNSPECIFIED;
+}
+
+v1::Session::Kind ToProto(domain::SessionKind kind) {
+  switch (kind) {
+    case domain::SessionKind::kPlenary:
+      return v1::Session::PLENARY;
+    case domain::SessionKind::kBreakout:
+      return v1::Session::BREAKOUT;
+    case domain::SessionKind::kOther:
+      return v1::Session::OTHER;
+  }
+  return v1::Session::KIND_UNSPECIFIED;
+}
+
+v1::SessionChoice::Status ToProto(domain::ChoiceStatus status) {
+  switch (status) {
+    case domain::ChoiceStatus::kConfirmed:
+      return v1::SessionChoice::CONFIRMED;
+    case domain::ChoiceStatus::kWaitlisted:
+      return v1::SessionChoice::WAITLISTED;
+  }
+  return v1::SessionChoice::STATUS_UNSPECIFIED;
+}
+
+absl::StatusOr<domain::EventState> EventStateFromProto(absl::string_view field, int state) {
+  switch (state) {
+    case v1::Event::DRAFT:
+      return domain::EventState::kDraft;
+    case v1::Event::PUBLISHED:
+      return domain::EventState::kPublished;
+    case v1::Event::CANCELED:
+      return domain::EventState::kCanceled;
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": must be DRAFT, PUBLISHED or CANCELED"));
+  }
+}
+
+absl::StatusOr<domain::SessionKind> SessionKindFromProto(absl::string_view field, int kind) {
+  switch (kind) {
+    case v1::Session::PLENARY:
+      return domain::SessionKind::kPlenary;
+    case v1::Session::BREAKOUT:
+      return domain::SessionKind::kBreakout;
+    case v1::Session::OTHER:
+      return domain::SessionKind::kOther;
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": must be PLENARY, BREAKOUT or OTHER"));
+  }
+}
+
 void ToProto(const store::EventRecord& in, v1::Event* out) {
   out->set_name(EventName(in.id));
   out->set_title(in.title);
@@ -73,7 +135,7 @@ void ToProto(const store::EventRecord& in, v1::Event* out) {
   *out->mutable_end_time() = ToProtoTime(in.end_time);
   *out->mutable_doors_open_time() = ToProtoTime(in.doors_open_time);
   out->set_capacity(in.capacity);
-  out->set_state(static_cast<v1::Event::State>(in.state));
+  out->set_state(ToProto(in.state));
   out->set_entrance_checkpoint(ChildNameOf(in.id, "checkpoints", in.entrance_checkpoint_id));
   out->set_allow_reentry(in.allow_reentry);
   *out->mutable_create_time() = ToProtoTime(in.create_time);
@@ -86,7 +148,7 @@ void ToProto(const store::EventRecord& in, v1::Event* out) {
 void ToProto(const store::SessionRecord& in, v1::Session* out) {
   out->set_name(ChildNameOf(in.event_id, "sessions", in.id));
   out->set_title(in.title);
-  out->set_kind(static_cast<v1::Session::Kind>(in.kind));
+  out->set_kind(ToProto(in.kind));
   out->set_track(in.track);
   out->set_room(in.room);
   out->set_round(in.round);

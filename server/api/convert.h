@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "server/domain/program.h"
 #include "server/domain/scan_rules.h"
 #include "server/store/records.h"
 #include "turnout/v1/resources.pb.h"
@@ -30,6 +31,15 @@ absl::Status CheckTime(absl::string_view field, const google::protobuf::Timestam
 absl::Status CheckMaskedFieldsSet(absl::string_view resource_field,
                                   const google::protobuf::Message& resource,
                                   const google::protobuf::FieldMask& mask);
+
+// The program's enums in the API, by name (server/domain/program.h).
+v1::Event::State ToProto(domain::EventState state);
+v1::Session::Kind ToProto(domain::SessionKind kind);
+v1::SessionChoice::Status ToProto(domain::ChoiceStatus status);
+// INVALID_ARGUMENT "<field>: must be DRAFT, PUBLISHED or CANCELED" for any other value.
+absl::StatusOr<domain::EventState> EventStateFromProto(absl::string_view field, int state);
+// INVALID_ARGUMENT "<field>: must be PLENARY, BREAKOUT or OTHER" for any other value.
+absl::StatusOr<domain::SessionKind> SessionKindFromProto(absl::string_view field, int kind);
 
 void ToProto(const store::EventRecord& in, v1::Event* out);
 void ToProto(const store::SessionRecord& in, v1::Session* out);

@@ -5,9 +5,9 @@
 #include "server/api/convert.h"
 #include "server/api/names.h"
 #include "server/api/services.h"
+#include "server/domain/program_rules.h"
 #include "server/domain/validation.h"
 #include "server/store/event_store.h"
-#include "server/store/registration_store.h"
 #include "server/util/status_macros.h"
 
 namespace turnout::api {
@@ -15,60 +15,20 @@ namespace {
 
 using store::PgEventStore;
 
-constexpr int32_t kMaxCapacity = 1000000;
 constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 100;
-constexpr int kPublished = v1::Event::PUBLISHED;
 
-absl::Status CheckCapacity(absl::string_view field, int32_t capacity) {
-  if (capacity < 0 || capacity > kMaxCapacity) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": must be between 0 (unlimited) and ", kMaxCapacity));
-  }
-  return absl::OkStatus();
+domain::EventPlan PlanOf(const store::EventRecord& e) {
+  return {e.title, e.venue, e.time_zone, e.start_time, e.end_time, e.doors_open_time, e.capacity};
 }
 
-// The whole event after a create or a masked update.
-absl::Status CheckEvent(const store::EventRecord& e) {
-  RETURN_IF_ERROR(domain::CheckText("event.title", e.title, domain::kMaxTitleBytes, true));
-  RETURN_IF_ERROR(domain::CheckText("event.venue", e.venue, domain::kMaxTitleBytes, false));
-  RETURN_IF_ERROR(domain::CheckTimeZone("event.time_zone", e.time_zone));
-  RETURN_IF_ERROR(CheckCapacity("event.capacity", e.capacity));
-  if (e.end_time <= e.start_time) {
-    return absl::InvalidArgumentError("event.end_time: must be after event.start_time");
-  }
-  if (e.doors_open_time >= e.end_time) {
-    return absl::InvalidArgumentError("event.doors_open_time: must be before event.end_time");
-  }
-  if (!v1::Event::State_IsValid(e.state) || e.state == v1::Event::STATE_UNSPECIFIED) {
-    return absl::InvalidArgumentError("event.state: must be DRAFT, PUBLISHED or CANCELED");
-  }
-  return absl::OkStatus();
+domain::SessionPlan PlanOf(const store::SessionRecord& s) {
+  return {s.title,      s.track,    s.room,    s.round, s.requires_selection,
+          s.start_time, s.end_time, s.capacity};
 }
 
-absl::Status CheckSession(const store::SessionRecord& s, const store::EventRecord& event) {
-  RETURN_IF_ERROR(domain::CheckText("session.title", s.title, domain::kMaxTitleBytes, true));
-  RETURN_IF_ERROR(domain::CheckText("session.track", s.track, domain::kMaxShortTextBytes, false));
-  RETURN_IF_ERROR(domain::CheckText("session.room", s.room, domain::kMaxShortTextBytes, false));
-  RETURN_IF_ERROR(CheckCapacity("session.capacity", s.capacity));
-  if (!v1::Session::Kind_IsValid(s.kind) || s.kind == v1::Session::KIND_UNSPECIFIED) {
-    return absl::InvalidArgumentError("session.kind: must be PLENARY, BREAKOUT or OTHER");
-  }
-  if (s.round < 0 || s.round > 20) {
-    return absl::InvalidArgumentError("session.round: must be between 0 (no round) and 20");
-  }
-  if (s.requires_selection && s.round == 0) {
-    return absl::InvalidArgumentError(
-        "session.requires_selection: a session picked in advance needs a round (1, 2, ...)");
-  }
-  if (s.end_time <= s.start_time) {
-    return absl::InvalidArgumentError("session.end_time: must be after session.start_time");
-  }
-  if (s.start_time < event.start_time - absl::Hours(24) ||
-      s.end_time > event.end_time + absl::Hours(24)) {
-    return absl::InvalidArgumentError("session: must take place during its event");
-  }
-  return absl::OkStatus();
+bool MaskNames(const google::protobuf::FieldMask& mask, absl::string_view path) {
+  return std::find(mask.paths().begin(), mask.paths().end(), path) != mask.paths().end();
 }
 
 absl::Status CheckEventTimes(const v1::Event& e, bool create) {
@@ -83,6 +43,7 @@ absl::Status MergeEvent(const v1::Event& in, const google::protobuf::FieldMask& 
   if (mask.paths_size() == 0) {
     return absl::InvalidArgumentError("update_mask: name the fields to change, e.g. \"title\"");
   }
+  bool state_masked = false;
   for (const std::string& path : mask.paths()) {
     if (path == "title")
       e.title = in.title();
@@ -99,7 +60,7 @@ absl::Status MergeEvent(const v1::Event& in, const google::protobuf::FieldMask& 
     else if (path == "capacity")
       e.capacity = in.capacity();
     else if (path == "state")
-      e.state = in.state();
+      state_masked = true;
     else if (path == "allow_reentry")
       e.allow_reentry = in.allow_reentry();
     else
@@ -107,7 +68,11 @@ absl::Status MergeEvent(const v1::Event& in, const google::protobuf::FieldMask& 
           absl::StrCat("update_mask: \"", path, "\" cannot be changed"));
   }
   // Every path is one that may change; now each must carry its value.
-  return CheckMaskedFieldsSet("event", in, mask);
+  RETURN_IF_ERROR(CheckMaskedFieldsSet("event", in, mask));
+  if (state_masked) {
+    ASSIGN_OR_RETURN(e.state, EventStateFromProto("event.state", in.state()));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status MergeSession(const v1::Session& in, const google::protobuf::FieldMask& mask,
@@ -115,11 +80,12 @@ absl::Status MergeSession(const v1::Session& in, const google::protobuf::FieldMa
   if (mask.paths_size() == 0) {
     return absl::InvalidArgumentError("update_mask: name the fields to change, e.g. \"capacity\"");
   }
+  bool kind_masked = false;
   for (const std::string& path : mask.paths()) {
     if (path == "title")
       s.title = in.title();
     else if (path == "kind")
-      s.kind = in.kind();
+      kind_masked = true;
     else if (path == "track")
       s.track = in.track();
     else if (path == "room")
@@ -141,14 +107,35 @@ absl::Status MergeSession(const v1::Session& in, const google::protobuf::FieldMa
           absl::StrCat("update_mask: \"", path, "\" cannot be changed"));
   }
   // Every path is one that may change; now each must carry its value.
-  return CheckMaskedFieldsSet("session", in, mask);
+  RETURN_IF_ERROR(CheckMaskedFieldsSet("session", in, mask));
+  if (kind_masked) {
+    ASSIGN_OR_RETURN(s.kind, SessionKindFromProto("session.kind", in.kind()));
+  }
+  return absl::OkStatus();
 }
 
-store::SessionRecord SessionFrom(const v1::Session& in, int64_t event_id) {
+absl::StatusOr<store::EventRecord> EventFrom(const v1::Event& in) {
+  store::EventRecord e;
+  e.title = in.title();
+  e.venue = in.venue();
+  e.time_zone = in.time_zone();
+  e.start_time = FromProtoTime(in.start_time());
+  e.end_time = FromProtoTime(in.end_time());
+  e.doors_open_time = in.has_doors_open_time() ? FromProtoTime(in.doors_open_time())
+                                               : e.start_time - domain::kDefaultDoorsOpenEarly;
+  e.capacity = in.capacity();
+  if (in.state() != v1::Event::STATE_UNSPECIFIED) {
+    ASSIGN_OR_RETURN(e.state, EventStateFromProto("event.state", in.state()));
+  }
+  e.allow_reentry = in.has_allow_reentry() ? in.allow_reentry() : true;
+  return e;
+}
+
+absl::StatusOr<store::SessionRecord> SessionFrom(const v1::Session& in, int64_t event_id) {
   store::SessionRecord s;
   s.event_id = event_id;
   s.title = in.title();
-  s.kind = in.kind();
+  ASSIGN_OR_RETURN(s.kind, SessionKindFromProto("session.kind", in.kind()));
   s.track = in.track();
   s.room = in.room();
   s.round = in.round();
@@ -160,37 +147,9 @@ store::SessionRecord SessionFrom(const v1::Session& in, int64_t event_id) {
   return s;
 }
 
-// An event whose start and end move by the same amount is postponed (or brought forward) as a
-// whole: its program and, unless the update sets it, its doors-open time move with it, and the
-// shift is returned so the caller moves the sessions. Zero for any other change.
-absl::Duration PostponementShift(const store::EventRecord& before,
-                                 const google::protobuf::FieldMask& mask, store::EventRecord& e) {
-  const absl::Duration shift = e.start_time - before.start_time;
-  if (shift == absl::ZeroDuration() || e.end_time - before.end_time != shift) {
-    return absl::ZeroDuration();
-  }
-  const auto& paths = mask.paths();
-  if (std::find(paths.begin(), paths.end(), "doors_open_time") == paths.end()) {
-    e.doors_open_time += shift;
-  }
-  return shift;
-}
-
-// Codes carry an outer expiry (store::kTicketOuterBound); the event may not outlive them.
-absl::Status CheckTicketsOutlast(std::optional<absl::Time> earliest_expiry,
-                                 const store::EventRecord& e) {
-  if (earliest_expiry && e.end_time > *earliest_expiry) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "event.end_time: tickets already issued for this event expire at ",
-        absl::FormatTime(absl::RFC3339_sec, *earliest_expiry, absl::UTCTimeZone()),
-        "; an event cannot move past them; create a new event instead"));
-  }
-  return absl::OkStatus();
-}
-
 // Anyone may read a published event (attendees register from it); staff of the event read drafts.
 absl::Status MayRead(const Principal& p, const store::EventRecord& e) {
-  if (e.state == kPublished && !p.authenticated()) return absl::OkStatus();
+  if (e.state == domain::EventState::kPublished && !p.authenticated()) return absl::OkStatus();
   if (!p.authenticated()) {
     return absl::NotFoundError(absl::StrCat("event events/", e.id, " does not exist"));
   }
@@ -216,18 +175,8 @@ ServerUnaryReactor* EventServiceImpl::CreateEvent(CallbackServerContext* ctx,
     RETURN_IF_ERROR(CheckEventTimes(in, /*create=*/true));
     RETURN_IF_ERROR(
         domain::CheckText("request_id", req->request_id(), domain::kMaxRequestIdBytes, false));
-    store::EventRecord e;
-    e.title = in.title();
-    e.venue = in.venue();
-    e.time_zone = in.time_zone();
-    e.start_time = FromProtoTime(in.start_time());
-    e.end_time = FromProtoTime(in.end_time());
-    e.doors_open_time = in.has_doors_open_time() ? FromProtoTime(in.doors_open_time())
-                                                 : e.start_time - absl::Hours(1);
-    e.capacity = in.capacity();
-    e.state = in.state() == v1::Event::STATE_UNSPECIFIED ? v1::Event::DRAFT : in.state();
-    e.allow_reentry = in.has_allow_reentry() ? in.allow_reentry() : true;
-    RETURN_IF_ERROR(CheckEvent(e));
+    ASSIGN_OR_RETURN(store::EventRecord e, EventFrom(in));
+    RETURN_IF_ERROR(domain::CheckEvent(PlanOf(e)));
     return call.Transaction([&](pqxx::work& txn) -> absl::Status {
       ASSIGN_OR_RETURN(store::EventRecord created,
                        PgEventStore::CreateEvent(txn, e, req->request_id()));
@@ -282,13 +231,13 @@ ServerUnaryReactor* EventServiceImpl::UpdateEvent(CallbackServerContext* ctx,
       ASSIGN_OR_RETURN(store::EventRecord e, PgEventStore::GetEvent(txn, id));
       const store::EventRecord before = e;
       RETURN_IF_ERROR(MergeEvent(req->event(), req->update_mask(), e));
-      const absl::Duration shift = PostponementShift(before, req->update_mask(), e);
-      RETURN_IF_ERROR(CheckEvent(e));
-      RETURN_IF_ERROR(CheckTicketsOutlast(PgEventStore::EarliestTicketExpiry(txn, id), e));
-      RETURN_IF_ERROR(PgEventStore::UpdateEvent(txn, e).status());
-      if (shift != absl::ZeroDuration()) PgEventStore::ShiftSessions(txn, id, shift);
-      store::PgRegistrationStore::PromoteWaitlisted(txn, id);  // a raised capacity seats people
-      ASSIGN_OR_RETURN(store::EventRecord updated, PgEventStore::GetEvent(txn, id));
+      ASSIGN_OR_RETURN(domain::EventChange change,
+                       domain::ChangeEvent(PlanOf(before), PlanOf(e),
+                                           MaskNames(req->update_mask(), "doors_open_time"),
+                                           PgEventStore::EarliestTicketExpiry(txn, id)));
+      e.doors_open_time = change.doors_open_time;
+      ASSIGN_OR_RETURN(store::EventRecord updated,
+                       PgEventStore::UpdateEvent(txn, e, change.session_shift));
       ToProto(updated, resp);
       return absl::OkStatus();
     });
@@ -306,10 +255,10 @@ ServerUnaryReactor* EventServiceImpl::CreateSession(CallbackServerContext* ctx,
     RETURN_IF_ERROR(CheckTime("session.end_time", in.end_time(), in.has_end_time(), true));
     RETURN_IF_ERROR(
         domain::CheckText("request_id", req->request_id(), domain::kMaxRequestIdBytes, false));
-    store::SessionRecord s = SessionFrom(in, event_id);
+    ASSIGN_OR_RETURN(store::SessionRecord s, SessionFrom(in, event_id));
     return call.Transaction([&](pqxx::work& txn) -> absl::Status {
       ASSIGN_OR_RETURN(store::EventRecord event, PgEventStore::GetEvent(txn, event_id));
-      RETURN_IF_ERROR(CheckSession(s, event));
+      RETURN_IF_ERROR(domain::CheckSession(PlanOf(s), PlanOf(event)));
       ASSIGN_OR_RETURN(store::SessionRecord created,
                        PgEventStore::CreateSession(txn, s, req->request_id()));
       ToProto(created, resp);
@@ -355,18 +304,11 @@ ServerUnaryReactor* EventServiceImpl::UpdateSession(CallbackServerContext* ctx,
       PgEventStore::LockSession(txn, name.event_id, name.id);
       ASSIGN_OR_RETURN(store::SessionRecord s,
                        PgEventStore::GetSession(txn, name.event_id, name.id));
-      const int32_t round_before = s.round;
+      const store::SessionRecord before = s;
       RETURN_IF_ERROR(MergeSession(in, req->update_mask(), s));
-      RETURN_IF_ERROR(CheckSession(s, event));
-      if (s.round != round_before && (s.confirmed_count > 0 || s.waitlisted_count > 0)) {
-        return absl::FailedPreconditionError(
-            "session.round: attendees chose this session in its round; create a new session "
-            "instead");
-      }
-      RETURN_IF_ERROR(PgEventStore::UpdateSession(txn, s).status());
-      store::PgRegistrationStore::PromoteSessionWaitlist(txn, name.event_id, name.id);
-      ASSIGN_OR_RETURN(store::SessionRecord updated,
-                       PgEventStore::GetSession(txn, name.event_id, name.id));
+      RETURN_IF_ERROR(domain::ChangeSession(PlanOf(before), PlanOf(s), PlanOf(event),
+                                            before.confirmed_count + before.waitlisted_count));
+      ASSIGN_OR_RETURN(store::SessionRecord updated, PgEventStore::UpdateSession(txn, s));
       ToProto(updated, resp);
       return absl::OkStatus();
     });

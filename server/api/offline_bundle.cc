@@ -50,7 +50,7 @@ absl::StatusOr<v1::OfflineBundle> BuildOfflineBundle(
   bundle.set_full(rows.full);
   bundle.set_time_zone(event.time_zone);
   bundle.set_title(event.title);
-  bundle.set_event_state(static_cast<v1::Event::State>(event.state));
+  bundle.set_event_state(ToProto(event.state));
   *bundle.mutable_server_time() = ToProtoTime(now);
   for (const domain::VerifyingKey& k : keys.keys()) {
     v1::SigningPublicKey* key = bundle.add_keys();

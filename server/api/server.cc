@@ -55,7 +55,6 @@ constexpr int kMaxRequestBytes = 1 << 20;
 
 void RegisterAllStatements() {
   static const bool done = [] {
-    store::PgEventStore::RegisterStatements();
     store::PgRegistrationStore::RegisterStatements();
     return true;
   }();

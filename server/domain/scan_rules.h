@@ -19,6 +19,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "server/domain/program.h"  // ChoiceStatus, EventState
 #include "server/domain/stored.h"
 
 namespace turnout::domain {
@@ -54,20 +55,6 @@ struct StoredRange<Direction> {
 };
 template <>
 struct StoredRange<RegistrationStatus> {
-  static constexpr int kFirst = 1, kLast = 3;
-};
-
-// Stored in session_choices.status: a seat in the breakout, or its waitlist.
-enum class ChoiceStatus { kConfirmed = 1, kWaitlisted = 2 };
-template <>
-struct StoredRange<ChoiceStatus> {
-  static constexpr int kFirst = 1, kLast = 2;
-};
-
-// Stored in events.state: only a PUBLISHED event admits anyone.
-enum class EventState { kDraft = 1, kPublished = 2, kCanceled = 3 };
-template <>
-struct StoredRange<EventState> {
   static constexpr int kFirst = 1, kLast = 3;
 };
 

@@ -9,14 +9,13 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "server/store/query.h"
 #include "server/store/records.h"
 
 namespace turnout::store {
 
 class PgEventStore {
  public:
-  static void RegisterStatements();
-
   // Creates the event and its entrance checkpoint; the same non-empty request_id returns the first.
   static absl::StatusOr<EventRecord> CreateEvent(pqxx::work& txn, const EventRecord& event,
                                                  absl::string_view request_id);
@@ -24,11 +23,14 @@ class PgEventStore {
   // Events with id > after_id, in id order.
   static absl::StatusOr<std::vector<EventRecord>> ListEvents(pqxx::work& txn, int64_t after_id,
                                                              int limit);
-  // Writes every mutable field of `event` (the caller merged its update mask).
-  static absl::StatusOr<EventRecord> UpdateEvent(pqxx::work& txn, const EventRecord& event);
-
-  // Moves every session of the event by `shift` (the event was postponed or brought forward).
-  static void ShiftSessions(pqxx::work& txn, int64_t event_id, absl::Duration shift);
+  // Writes every mutable field of `event` (the caller merged its update mask and locked the
+  // event), seats the waitlisted that a raised capacity makes room for, and moves every session by
+  // `session_shift` (domain::ChangeEvent). Rows are locked in the order of registration_store.h:
+  // the event, then the registrations promoted and the sessions they chose; a postponement first
+  // locks every waitlisted registration and then every session, each in id order, so that the
+  // promotions after it lock nothing more.
+  static absl::StatusOr<EventRecord> UpdateEvent(pqxx::work& txn, const EventRecord& event,
+                                                 absl::Duration session_shift);
   // The earliest expiry of the event's current ticket codes; nullopt if none was issued.
   static std::optional<absl::Time> EarliestTicketExpiry(pqxx::work& txn, int64_t event_id);
 
@@ -41,11 +43,14 @@ class PgEventStore {
   static absl::StatusOr<std::vector<SessionRecord>> ListSessions(pqxx::work& txn, int64_t event_id,
                                                                  absl::Time after_start,
                                                                  int64_t after_id, int limit);
+  // Writes every mutable field of `session` (the caller merged its update mask and locked the
+  // session) and seats its waitlist where a raised capacity makes room.
   static absl::StatusOr<SessionRecord> UpdateSession(pqxx::work& txn, const SessionRecord& session);
   // FAILED_PRECONDITION (PurgedError) once the event's personal data was purged; NOT_FOUND for no
   // such event. Called after the lock that a purge would have waited for (purge_store.h).
   static absl::Status RequireNotPurged(pqxx::work& txn, int64_t event_id);
-  // Row locks taken before a read-modify-write, so concurrent updates are not lost.
+  // Row locks taken before a read-modify-write, so concurrent updates are not lost. FOR NO KEY
+  // UPDATE, first in the lock order of registration_store.h.
   static void LockEvent(pqxx::work& txn, int64_t event_id);
   static void LockSession(pqxx::work& txn, int64_t event_id, int64_t session_id);
 
@@ -54,6 +59,8 @@ class PgEventStore {
   // checkpoint_id 0 means the event's entrance.
   static absl::StatusOr<CheckpointRecord> GetCheckpoint(pqxx::work& txn, int64_t event_id,
                                                         int64_t checkpoint_id);
+  // The statement GetCheckpoint runs ($1 the event, $2 the checkpoint); turnout-bench replays it.
+  static const Query& GetCheckpointQuery();
 };
 
 // What every call that would write to a purged event answers.

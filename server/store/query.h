@@ -18,6 +18,8 @@
 #ifndef TURNOUT_SERVER_STORE_QUERY_H_
 #define TURNOUT_SERVER_STORE_QUERY_H_
 
+#include <array>
+#include <cstddef>
 #include <pqxx/pqxx>
 #include <utility>
 
@@ -27,6 +29,21 @@ struct Query {
   const char* name;  // unique among the queries; the prepared statement's name
   const char* sql;
 };
+
+// The string literals (or other SqlText) joined at compile time, for statements that share a
+// column list:
+//   constexpr char kEventColumns[] = "e.id, e.title";
+//   constexpr auto kGetEventSql = SqlText("SELECT ", kEventColumns, " FROM events e WHERE ...");
+//   constexpr Query kGetEvent{"event_get", kGetEventSql.data()};
+template <std::size_t... N>
+constexpr std::array<char, (N + ...) - sizeof...(N) + 1> SqlText(const char (&... parts)[N]) {
+  std::array<char, (N + ...) - sizeof...(N) + 1> text{};
+  std::size_t at = 0;
+  for (const char* part : {static_cast<const char*>(parts)...}) {
+    while (*part != '\0') text[at++] = *part++;
+  }
+  return text;
+}
 
 // Declares `query` on `conn` (a no-op once declared with the same text).
 void Declare(pqxx::connection_base& conn, const Query& query);

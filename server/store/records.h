@@ -1,6 +1,6 @@
 // Plain records the stores read and write. The API layer translates them to and from protos.
-// Enum-valued fields hold the proto enum numbers (Event.State, Session.Kind, Registration.Status,
-// ...).
+// Enum-valued fields hold the domain enum (server/domain/program.h), or, where a store still reads
+// a number, its stored number (Registration.Status, ...).
 #ifndef TURNOUT_SERVER_STORE_RECORDS_H_
 #define TURNOUT_SERVER_STORE_RECORDS_H_
 
@@ -11,6 +11,7 @@
 
 #include "absl/time/time.h"
 #include "server/domain/role.h"
+#include "server/domain/program.h"
 
 namespace turnout::store {
 
@@ -23,7 +24,7 @@ struct EventRecord {
   absl::Time end_time;
   absl::Time doors_open_time;
   int32_t capacity = 0;
-  int state = 0;
+  domain::EventState state = domain::EventState::kDraft;
   bool allow_reentry = true;
   absl::Time create_time;
   absl::Time update_time;
@@ -39,7 +40,7 @@ struct SessionRecord {
   int64_t event_id = 0;
   int64_t id = 0;
   std::string title;
-  int kind = 0;
+  domain::SessionKind kind = domain::SessionKind::kPlenary;
   std::string track;
   std::string room;
   int32_t round = 0;
@@ -67,7 +68,7 @@ struct CheckpointRecord {
   absl::Time close_time;
   std::string room;  // the session's; empty for the entrance
   bool event_purged = false;  // the event's personal data was purged: no more scans
-  int event_state = 0;  // Event.State of its event: only a PUBLISHED event admits anyone
+  int event_state = 0;  // Stored(EventState) of its event: only a PUBLISHED one admits anyone
 };
 
 struct ChoiceRecord {

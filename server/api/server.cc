@@ -56,7 +56,6 @@ constexpr int kMaxRequestBytes = 1 << 20;
 void RegisterAllStatements() {
   static const bool done = [] {
     store::PgEventStore::RegisterStatements();
-    store::PgRegistrationStore::RegisterStatements();
     store::PgScanStore::RegisterStatements();
     store::PgTokenStore::RegisterStatements();
     store::PgKeyStore::RegisterStatements();
@@ -163,6 +162,12 @@ absl::Status TurnoutServer::Init(const ServerOptions& options) {
   scan_batcher_ = std::make_unique<ScanBatcher>(db_.get(), std::max(1, options.scan_batch),
                                                 std::max(1, options.db_workers - 2), &metrics_);
   deps_.scans = scan_batcher_.get();
+  // Registrations of one event queue behind its row (its counters): one runner commits them in
+  // batches, and the workers stay free for everything else.
+  register_batcher_ = std::make_unique<TransactionBatcher>(
+      db_.get(), std::max(1, options.register_batch), 1,
+      [this](size_t n) { metrics_.register_batch.Observe(static_cast<double>(n)); });
+  deps_.registrations = register_batcher_.get();
   events_ = std::make_unique<EventServiceImpl>(deps_);
   registrations_ = std::make_unique<RegistrationServiceImpl>(deps_);
   checkin_ = std::make_unique<CheckinServiceImpl>(deps_);

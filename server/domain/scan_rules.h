@@ -19,6 +19,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "server/domain/stored.h"
 
 namespace turnout::domain {
 
@@ -39,7 +40,12 @@ enum class ScanStatus {
 
 enum class Direction { kEntry, kExit };
 
-enum class RegistrationStatus { kConfirmed, kWaitlisted, kCanceled };
+// Registration.Status; the values are the stored numbers.
+enum class RegistrationStatus { kConfirmed = 1, kWaitlisted = 2, kCanceled = 3 };
+template <>
+struct StoredRange<RegistrationStatus> {
+  static constexpr int kFirst = 1, kLast = 3;
+};
 
 // The stable upper-case name: "ADMITTED", "EXIT_RECORDED", ... as stored in the scans table and
 // used by the proto enum. Never empty.

@@ -11,22 +11,14 @@ constexpr char kEventColumns[] = R"(
   us_of(e.doors_open_time), e.capacity, e.state, e.allow_reentry, us_of(e.create_time),
   us_of(e.update_time),
   (SELECT c.id FROM checkpoints c WHERE c.event_id = e.id AND c.session_id IS NULL),
-  (SELECT count(*) FROM registrations r WHERE r.event_id = e.id AND r.status = 1),
-  (SELECT count(*) FROM registrations r WHERE r.event_id = e.id AND r.status = 2),
+  e.confirmed_count, e.waitlisted_count,
   us_of(e.purge_time))";
 
 constexpr char kSessionColumns[] = R"(
   s.event_id, s.id, s.title, s.kind, s.track, s.room, s.round, us_of(s.start_time),
   us_of(s.end_time), s.capacity, s.requires_selection, s.allow_reentry,
   (SELECT c.id FROM checkpoints c WHERE c.event_id = s.event_id AND c.session_id = s.id),
-  (SELECT count(*) FROM session_choices sc
-     WHERE sc.event_id = s.event_id AND sc.session_id = s.id AND sc.status = 1)
-    + coalesce((SELECT p.confirmed FROM purged_session_counts p
-                WHERE p.event_id = s.event_id AND p.session_id = s.id), 0),
-  (SELECT count(*) FROM session_choices sc
-     WHERE sc.event_id = s.event_id AND sc.session_id = s.id AND sc.status = 2)
-    + coalesce((SELECT p.waitlisted FROM purged_session_counts p
-                WHERE p.event_id = s.event_id AND p.session_id = s.id), 0))";
+  s.confirmed_count, s.waitlisted_count)";
 
 // The entrance takes the event's window; a room opens kSessionDoorsOpenEarly before its session.
 constexpr char kCheckpointColumns[] = R"(

@@ -70,18 +70,22 @@ void CountEvent(pqxx::work& txn, int64_t event_id, domain::CountDelta d) {
 }
 
 constexpr Query kSessionLock{"registration_session_lock", R"(
-    SELECT id, round, capacity, confirmed_count, waitlisted_count FROM sessions
+    SELECT id, round, capacity, confirmed_count, waitlisted_count, title, room FROM sessions
     WHERE event_id = $1 AND id = $2 FOR NO KEY UPDATE)"};
 
 struct SessionRow {
   domain::SessionView view;
   int64_t waitlisted = 0;
+  std::string title;
+  std::string room;
 };
 
 SessionRow ReadSession(const pqxx::row& r) {
   return {{Column<int64_t>(r, "id"), Column<int32_t>(r, "round"),
            {Column<int32_t>(r, "capacity"), Column<int64_t>(r, "confirmed_count")}},
-          Column<int64_t>(r, "waitlisted_count")};
+          Column<int64_t>(r, "waitlisted_count"),
+          Column<std::string>(r, "title"),
+          Column<std::string>(r, "room")};
 }
 
 std::optional<SessionRow> LockSession(pqxx::work& txn, int64_t event_id, int64_t session_id) {
@@ -277,25 +281,38 @@ absl::Status RegistrationNotFound(int64_t event_id, int64_t id) {
 
 // Locks the rows of `session_ids` (sessions of the event), each once, in id order: the last step
 // of the lock order in registration_store.h. Returns those that exist, by id.
-std::map<int64_t, domain::SessionView> LockSessions(pqxx::work& txn, int64_t event_id,
-                                                    std::vector<int64_t> session_ids) {
+std::map<int64_t, SessionRow> LockSessionRows(pqxx::work& txn, int64_t event_id,
+                                              std::vector<int64_t> session_ids) {
   std::sort(session_ids.begin(), session_ids.end());
   session_ids.erase(std::unique(session_ids.begin(), session_ids.end()), session_ids.end());
-  std::map<int64_t, domain::SessionView> locked;
+  std::map<int64_t, SessionRow> locked;
   for (int64_t id : session_ids) {
-    if (std::optional<SessionRow> s = LockSession(txn, event_id, id)) locked[id] = s->view;
+    if (std::optional<SessionRow> s = LockSession(txn, event_id, id)) locked[id] = *std::move(s);
   }
   return locked;
 }
 
-// Adds a choice of `session` for the registration, with a seat if the rules give one.
-void AddChoice(pqxx::work& txn, int64_t event_id, int64_t registration_id,
-               RegistrationStatus registration, domain::SessionView& session) {
+std::map<int64_t, domain::SessionView> Views(const std::map<int64_t, SessionRow>& rows) {
+  std::map<int64_t, domain::SessionView> views;
+  for (const auto& [id, row] : rows) views[id] = row.view;
+  return views;
+}
+
+std::map<int64_t, domain::SessionView> LockSessions(pqxx::work& txn, int64_t event_id,
+                                                    std::vector<int64_t> session_ids) {
+  return Views(LockSessionRows(txn, event_id, std::move(session_ids)));
+}
+
+// Adds a choice of `session` for the registration, with a seat if the rules give one; returns
+// its status.
+ChoiceStatus AddChoice(pqxx::work& txn, int64_t event_id, int64_t registration_id,
+                       RegistrationStatus registration, domain::SessionView& session) {
   const ChoiceStatus seat = domain::SeatFor(registration, session.places);
   Run(txn, kChoiceInsert, event_id, registration_id, session.round, session.id, Stored(seat));
   const domain::CountDelta d = domain::Moved(std::nullopt, seat);
   CountSession(txn, event_id, session.id, d);
   session.places.confirmed += d.confirmed;
+  return seat;
 }
 
 // Deletes the registration's choice of `round`; returns its session and the status it had.
@@ -488,16 +505,11 @@ absl::StatusOr<Registered> PgRegistrationStore::Register(pqxx::work& txn, int64_
       !open.ok()) {
     return open;
   }
-  if (!input.request_id.empty()) {
-    if (pqxx::result r = Run(txn, kRegistrationByRequest, event_id, input.request_id); !r.empty()) {
-      return Replay(txn, event_id, r[0], input, data_key);
-    }
-  }
   const domain::RegistrationSource source = FromStored<domain::RegistrationSource>(input.source);
   const RegistrationStatus status = domain::PlaceFor(event->view.places);
-  std::map<int64_t, domain::SessionView> sessions =
-      LockSessions(txn, event_id, input.session_ids);
-  auto chosen = domain::CheckChoices(event_id, input.session_ids, sessions);
+  std::map<int64_t, SessionRow> sessions = LockSessionRows(txn, event_id, input.session_ids);
+  std::map<int64_t, domain::SessionView> views = Views(sessions);
+  auto chosen = domain::CheckChoices(event_id, input.session_ids, views);
   if (!chosen.ok()) return chosen.status();
 
   pqxx::result inserted = Run(
@@ -507,8 +519,11 @@ absl::StatusOr<Registered> PgRegistrationStore::Register(pqxx::work& txn, int64_
       Stored(status), Stored(source), input.request_id, domain::kSearchNormalizationVersion,
       input.manage_secret_hash);
   if (inserted.empty()) {
-    // A concurrent call with the same request_id committed first; answer as it did.
-    return Register(txn, event_id, input, data_key, key);
+    // The request_id registered before (the unique index says so; a concurrent call that used it
+    // committed first): answer as it did.
+    pqxx::result r = Run(txn, kRegistrationByRequest, event_id, input.request_id);
+    if (r.empty()) return absl::AbortedError("request_id: a concurrent registration; retry");
+    return Replay(txn, event_id, r[0], input, data_key);
   }
   CountEvent(txn, event_id, domain::Moved(std::nullopt, status));
   Registered done;
@@ -524,10 +539,13 @@ absl::StatusOr<Registered> PgRegistrationStore::Register(pqxx::work& txn, int64_
   reg.source = Stored(source);
   reg.create_time = FromMicros(Column<int64_t>(inserted[0], "create_us"));
   reg.update_time = FromMicros(Column<int64_t>(inserted[0], "update_us"));
-  for (const domain::SessionView& s : *chosen) {
-    AddChoice(txn, event_id, reg.id, status, sessions[s.id]);
+  for (const domain::SessionView& s : *chosen) {  // in id order; shown in round order
+    const SessionRow& row = sessions[s.id];
+    const ChoiceStatus seat = AddChoice(txn, event_id, reg.id, status, views[s.id]);
+    reg.choices.push_back({s.id, s.round, Stored(seat), row.title, row.room});
   }
-  if (!chosen->empty()) LoadChoices(txn, reg);
+  std::sort(reg.choices.begin(), reg.choices.end(),
+            [](const ChoiceRecord& a, const ChoiceRecord& b) { return a.round < b.round; });
   auto ticket = IssueTicket(txn, event_id, reg.id, event->end_time, key);
   if (!ticket.ok()) return ticket.status();
   done.ticket = *std::move(ticket);

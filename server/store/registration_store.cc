@@ -88,6 +88,12 @@ SessionRow ReadSession(const pqxx::row& r) {
           Column<std::string>(r, "room")};
 }
 
+// The rows of the sessions $2 of the event, locked in id order (the rows are locked as the sorted
+// result is read).
+constexpr Query kSessionsLock{"registration_sessions_lock", R"(
+    SELECT id, round, capacity, confirmed_count, waitlisted_count, title, room FROM sessions
+    WHERE event_id = $1 AND id = ANY ($2::bigint[]) ORDER BY id FOR NO KEY UPDATE)"};
+
 std::optional<SessionRow> LockSession(pqxx::work& txn, int64_t event_id, int64_t session_id) {
   pqxx::result r = Run(txn, kSessionLock, event_id, session_id);
   if (r.empty()) return std::nullopt;
@@ -169,13 +175,21 @@ constexpr Query kRegistrationCount{"registration_count", R"(
     SELECT count(*) AS n FROM registrations r
     WHERE r.event_id = $1 AND r.status = ANY ($2::integer[]) AND r.search_name LIKE $3 || '%')"};
 
+// Inserts a registration (none when its request_id registered before) and adds ($13, $14) to the
+// event's (confirmed, waitlisted) counters if it did.
 constexpr Query kRegistrationInsert{"registration_insert", R"(
-    INSERT INTO registrations (event_id, display_name, search_name, email_sealed,
-                               phone_sealed, preferred_language, attention_flags, status,
-                               source, request_id, search_version, manage_secret_hash)
-    VALUES ($1, $2, $3, $4, $5, $6, $7::integer[], $8, $9, NULLIF($10, ''), $11, $12)
-    ON CONFLICT (event_id, request_id) DO NOTHING
-    RETURNING id, us_of(create_time) AS create_us, us_of(update_time) AS update_us)"};
+    WITH inserted AS (
+      INSERT INTO registrations (event_id, display_name, search_name, email_sealed,
+                                 phone_sealed, preferred_language, attention_flags, status,
+                                 source, request_id, search_version, manage_secret_hash)
+      VALUES ($1, $2, $3, $4, $5, $6, $7::integer[], $8, $9, NULLIF($10, ''), $11, $12)
+      ON CONFLICT (event_id, request_id) DO NOTHING
+      RETURNING id, us_of(create_time) AS create_us, us_of(update_time) AS update_us),
+    counted AS (
+      UPDATE events SET confirmed_count = confirmed_count + $13,
+                        waitlisted_count = waitlisted_count + $14
+      WHERE id = $1 AND EXISTS (SELECT 1 FROM inserted))
+    SELECT id, create_us, update_us FROM inserted)"};
 
 constexpr Query kRegistrationLock{"registration_lock", R"(
     SELECT status FROM registrations WHERE event_id = $1 AND id = $2 FOR NO KEY UPDATE)"};
@@ -220,9 +234,14 @@ SearchMatch ReadSearchMatch(const pqxx::row& r) {
 
 // ---- Breakout choices.
 
+// Inserts a choice and adds ($6, $7) to its session's (confirmed, waitlisted) counters.
 constexpr Query kChoiceInsert{"registration_choice_insert", R"(
-    INSERT INTO session_choices (event_id, registration_id, round, session_id, status)
-    VALUES ($1, $2, $3, $4, $5))"};
+    WITH inserted AS (
+      INSERT INTO session_choices (event_id, registration_id, round, session_id, status)
+      VALUES ($1, $2, $3, $4, $5) RETURNING session_id)
+    UPDATE sessions SET confirmed_count = confirmed_count + $6,
+                        waitlisted_count = waitlisted_count + $7
+    WHERE event_id = $1 AND id = (SELECT session_id FROM inserted))"};
 // Deletes the choice of a round, answering its session and its status as it was deleted.
 constexpr Query kChoiceDelete{"registration_choice_delete", R"(
     DELETE FROM session_choices WHERE event_id = $1 AND registration_id = $2 AND round = $3
@@ -283,11 +302,11 @@ absl::Status RegistrationNotFound(int64_t event_id, int64_t id) {
 // of the lock order in registration_store.h. Returns those that exist, by id.
 std::map<int64_t, SessionRow> LockSessionRows(pqxx::work& txn, int64_t event_id,
                                               std::vector<int64_t> session_ids) {
-  std::sort(session_ids.begin(), session_ids.end());
-  session_ids.erase(std::unique(session_ids.begin(), session_ids.end()), session_ids.end());
   std::map<int64_t, SessionRow> locked;
-  for (int64_t id : session_ids) {
-    if (std::optional<SessionRow> s = LockSession(txn, event_id, id)) locked[id] = *std::move(s);
+  if (session_ids.empty()) return locked;
+  for (const pqxx::row& r : Run(txn, kSessionsLock, event_id, IdsLiteral(session_ids))) {
+    SessionRow s = ReadSession(r);
+    locked[s.view.id] = std::move(s);
   }
   return locked;
 }
@@ -308,9 +327,9 @@ std::map<int64_t, domain::SessionView> LockSessions(pqxx::work& txn, int64_t eve
 ChoiceStatus AddChoice(pqxx::work& txn, int64_t event_id, int64_t registration_id,
                        RegistrationStatus registration, domain::SessionView& session) {
   const ChoiceStatus seat = domain::SeatFor(registration, session.places);
-  Run(txn, kChoiceInsert, event_id, registration_id, session.round, session.id, Stored(seat));
   const domain::CountDelta d = domain::Moved(std::nullopt, seat);
-  CountSession(txn, event_id, session.id, d);
+  Run(txn, kChoiceInsert, event_id, registration_id, session.round, session.id, Stored(seat),
+      d.confirmed, d.waitlisted);
   session.places.confirmed += d.confirmed;
   return seat;
 }
@@ -512,12 +531,13 @@ absl::StatusOr<Registered> PgRegistrationStore::Register(pqxx::work& txn, int64_
   auto chosen = domain::CheckChoices(event_id, input.session_ids, views);
   if (!chosen.ok()) return chosen.status();
 
+  const domain::CountDelta placed = domain::Moved(std::nullopt, status);
   pqxx::result inserted = Run(
       txn, kRegistrationInsert, event_id, input.display_name,
       domain::NormalizeForSearch(input.display_name), data_key.Seal(input.email),
       data_key.Seal(input.phone), input.preferred_language, FlagsLiteral(input.attention_flags),
       Stored(status), Stored(source), input.request_id, domain::kSearchNormalizationVersion,
-      input.manage_secret_hash);
+      input.manage_secret_hash, placed.confirmed, placed.waitlisted);
   if (inserted.empty()) {
     // The request_id registered before (the unique index says so; a concurrent call that used it
     // committed first): answer as it did.
@@ -525,7 +545,6 @@ absl::StatusOr<Registered> PgRegistrationStore::Register(pqxx::work& txn, int64_
     if (r.empty()) return absl::AbortedError("request_id: a concurrent registration; retry");
     return Replay(txn, event_id, r[0], input, data_key);
   }
-  CountEvent(txn, event_id, domain::Moved(std::nullopt, status));
   Registered done;
   RegistrationRecord& reg = done.registration;
   reg.event_id = event_id;

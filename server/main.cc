@@ -22,6 +22,13 @@ ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain; with --tls_key enab
 ABSL_FLAG(std::string, tls_key, "", "PEM private key for --tls_cert");
 ABSL_FLAG(int, scan_batch, 32,
           "Concurrent scans committed in one transaction at most (1: a transaction per scan)");
+ABSL_FLAG(int, register_batch, 32,
+          "Concurrent registrations committed in one transaction at most (1: one transaction each)");
+ABSL_FLAG(double, register_rate, 2.0,
+          "Registrations without a token allowed per second per client address");
+ABSL_FLAG(double, register_burst, 30.0,
+          "Registrations without a token one client address may make at once before --register_rate "
+          "applies");
 ABSL_FLAG(bool, durable, true, "Embedded PostgreSQL fsyncs commits (turn off only for tests)");
 ABSL_FLAG(absl::Duration, watch_interval, absl::Milliseconds(25),
           "WatchAttendance: the least time between two updates of one event (a change after a "
@@ -84,6 +91,9 @@ int main(int argc, char** argv) {
   options.tls_key_file = absl::GetFlag(FLAGS_tls_key);
   options.durable = absl::GetFlag(FLAGS_durable);
   options.scan_batch = absl::GetFlag(FLAGS_scan_batch);
+  options.register_batch = absl::GetFlag(FLAGS_register_batch);
+  options.register_rate = absl::GetFlag(FLAGS_register_rate);
+  options.register_burst = absl::GetFlag(FLAGS_register_burst);
   options.watch_interval = absl::GetFlag(FLAGS_watch_interval);
   options.watch_heartbeat = absl::GetFlag(FLAGS_watch_heartbeat);
   options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);

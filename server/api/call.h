@@ -26,6 +26,7 @@ namespace turnout::api {
 class RateLimiter;
 class ScanBatcher;
 class StreamSlots;
+class TransactionBatcher;
 struct ServerMetrics;
 
 struct ServiceDeps {
@@ -36,6 +37,7 @@ struct ServiceDeps {
   RateLimiter* public_limiter = nullptr;     // anonymous Register calls, per address
   RateLimiter* anonymous_limiter = nullptr;  // every anonymous call, per address
   ScanBatcher* scans = nullptr;
+  TransactionBatcher* registrations = nullptr;  // Register calls, committed together
   StreamSlots* imports = nullptr;  // concurrent ImportRegistrations streams
   StreamSlots* watches = nullptr;  // concurrent WatchAttendance streams
   StreamSlots* exports = nullptr;  // concurrent ExportAttendance streams

@@ -10,6 +10,7 @@
 #include "server/api/server_metrics.h"
 #include "server/api/services.h"
 #include "server/api/stream_slots.h"
+#include "server/api/transaction_batcher.h"
 #include "server/domain/manage_secret.h"
 #include "server/domain/qr.h"
 #include "server/domain/validation.h"
@@ -399,21 +400,30 @@ ServerUnaryReactor* RegistrationServiceImpl::Register(CallbackServerContext* ctx
     input.require_published = !staff;
     const std::string secret = domain::NewManageSecret();
     input.manage_secret_hash = ManageSecretDigest(*deps_.data_key, secret);
-    bool existed = false;
-    RETURN_IF_ERROR(call.Transaction([&](pqxx::work& txn) -> absl::Status {
-      ASSIGN_OR_RETURN(store::Registered done,
-                       PgRegistrationStore::Register(txn, event_id, input, *deps_.data_key, key));
-      resp->Clear();
-      ToProto(done.registration, /*with_contact=*/true, resp->mutable_registration());
-      ToProto(done.ticket, resp->mutable_ticket());
-      resp->set_manage_secret(secret);
-      existed = done.existed;
-      return absl::OkStatus();
-    }));
-    if (deps_.metrics != nullptr) {
-      deps_.metrics->registrations.Add({"online", existed ? "existing" : "created"});
-    }
-    deps_.on_counts_changed(event_id);
+    // Committed together with the registrations of others waiting at the same moment.
+    auto existed = std::make_shared<bool>(false);
+    call.deferred = true;
+    deps_.registrations->Submit(
+        [this, event_id, input = std::move(input), key, secret, resp,
+         existed](pqxx::work& txn) -> absl::Status {
+          ASSIGN_OR_RETURN(store::Registered done, PgRegistrationStore::Register(
+                                                       txn, event_id, input, *deps_.data_key, key));
+          resp->Clear();
+          ToProto(done.registration, /*with_contact=*/true, resp->mutable_registration());
+          ToProto(done.ticket, resp->mutable_ticket());
+          resp->set_manage_secret(secret);
+          *existed = done.existed;
+          return absl::OkStatus();
+        },
+        [this, event_id, existed, finish = call.finish](absl::Status status) {
+          if (status.ok()) {
+            if (deps_.metrics != nullptr) {
+              deps_.metrics->registrations.Add({"online", *existed ? "existing" : "created"});
+            }
+            deps_.on_counts_changed(event_id);
+          }
+          finish(status);
+        });
     return absl::OkStatus();
   });
 }

@@ -53,14 +53,6 @@ constexpr absl::Duration kKeepaliveTimeout = absl::Seconds(20);
 // is 4 MiB, which any caller could make the server buffer per call.
 constexpr int kMaxRequestBytes = 1 << 20;
 
-void RegisterAllStatements() {
-  static const bool done = [] {
-    store::PgRegistrationStore::RegisterStatements();
-    return true;
-  }();
-  (void)done;
-}
-
 std::string ReplicaName(const ServerOptions& options) {
   if (!options.replica_name.empty()) return options.replica_name;
   if (!absl::EndsWith(options.listen, ":0")) return options.listen;
@@ -122,7 +114,6 @@ absl::Status TurnoutServer::Init(const ServerOptions& options) {
       store::DataKey::LoadOrCreate(
           (std::filesystem::path(options.data_dir) / "secrets" / "data.key").string()));
   data_key_ = std::make_unique<store::DataKey>(key);
-  RegisterAllStatements();
   store::Database::Options db_options;
   db_options.connection_string = connection;
   db_options.workers = options.db_workers;
@@ -157,6 +148,12 @@ absl::Status TurnoutServer::Init(const ServerOptions& options) {
   scan_batcher_ = std::make_unique<ScanBatcher>(db_.get(), std::max(1, options.scan_batch),
                                                 std::max(1, options.db_workers - 2), &metrics_);
   deps_.scans = scan_batcher_.get();
+  // Registrations of one event queue behind its row (its counters): one runner commits them in
+  // batches, and the workers stay free for everything else.
+  register_batcher_ = std::make_unique<TransactionBatcher>(
+      db_.get(), std::max(1, options.register_batch), 1,
+      [this](size_t n) { metrics_.register_batch.Observe(static_cast<double>(n)); });
+  deps_.registrations = register_batcher_.get();
   events_ = std::make_unique<EventServiceImpl>(deps_);
   registrations_ = std::make_unique<RegistrationServiceImpl>(deps_);
   checkin_ = std::make_unique<CheckinServiceImpl>(deps_);

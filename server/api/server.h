@@ -17,6 +17,7 @@
 #include "server/api/rate_limiter.h"
 #include "server/api/retention.h"
 #include "server/api/scan_batcher.h"
+#include "server/api/transaction_batcher.h"
 #include "server/api/services.h"
 #include "server/api/server_metrics.h"
 #include "server/api/stream_slots.h"
@@ -55,6 +56,8 @@ struct ServerOptions {
   absl::Duration handshake_timeout = absl::Seconds(10);
   // Scans committed together at most; 1 gives every scan a transaction of its own.
   int scan_batch = 32;
+  // Register calls committed together at most; 1 gives every registration a transaction of its own.
+  int register_batch = 32;
   // WatchAttendance: the least time between two updates of one event (a change after a quieter
   // spell goes out at once; live::HubOptions::min_gap), and a heartbeat this often when nothing
   // changes.
@@ -118,6 +121,7 @@ class TurnoutServer {
   // The hub's own connection, used from its publisher thread only.
   std::unique_ptr<pqxx::connection> counts_conn_;
   std::unique_ptr<ScanBatcher> scan_batcher_;
+  std::unique_ptr<TransactionBatcher> register_batcher_;
   std::unique_ptr<RetentionTask> retention_;
   ServiceDeps deps_;
   std::unique_ptr<EventServiceImpl> events_;

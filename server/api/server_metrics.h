@@ -32,6 +32,9 @@ struct ServerMetrics {
   metrics::Histogram& scan_batch = registry.AddHistogram(
       "turnout_scan_batch_size", "Online scans committed together in one transaction.", {},
       {1, 2, 4, 8, 16, 32, 64});
+  metrics::Histogram& register_batch = registry.AddHistogram(
+      "turnout_register_batch_size", "Registrations committed together in one transaction.", {},
+      {1, 2, 4, 8, 16, 32, 64});
 
   // Offline uploads: calls, and each uploaded scan's outcome. `overruled`: the server decided
   // otherwise than the door did offline (a conflict, shown in the attendance counts).

@@ -10,41 +10,28 @@
 namespace turnout::store {
 namespace {
 
-using domain::ChoiceStatus;
 using domain::EventState;
 using domain::FromStored;
 using domain::SessionKind;
 using domain::Stored;
 
-// The columns ReadEvent reads. Every query that returns events binds the stored confirmed
-// and waitlisted statuses as $1 and $2 (RunEventQuery) and numbers its own parameters from $3.
+// The columns ReadEvent reads; the counts are the counters the registration store keeps.
 constexpr char kEventColumns[] = R"(
   e.id, e.title, e.venue, e.time_zone, us_of(e.start_time) AS start_us,
   us_of(e.end_time) AS end_us, us_of(e.doors_open_time) AS doors_open_us, e.capacity, e.state,
   e.allow_reentry, us_of(e.create_time) AS create_us, us_of(e.update_time) AS update_us,
   (SELECT c.id FROM checkpoints c WHERE c.event_id = e.id AND c.session_id IS NULL)
     AS entrance_checkpoint_id,
-  (SELECT count(*) FROM registrations r WHERE r.event_id = e.id AND r.status = $1)
-    AS confirmed_count,
-  (SELECT count(*) FROM registrations r WHERE r.event_id = e.id AND r.status = $2)
-    AS waitlisted_count,
-  us_of(e.purge_time) AS purge_us)";
+  e.confirmed_count, e.waitlisted_count, us_of(e.purge_time) AS purge_us)";
 
-// The columns ReadSession reads. Every query that returns sessions binds ChoiceStatus kConfirmed
-// and kWaitlisted as $1 and $2 (RunSessionQuery) and numbers its own parameters from $3.
+// The columns ReadSession reads; the counts are the counters the registration store keeps
+// (purged choices included).
 constexpr char kSessionColumns[] = R"(
   s.event_id, s.id, s.title, s.kind, s.track, s.room, s.round, us_of(s.start_time) AS start_us,
   us_of(s.end_time) AS end_us, s.capacity, s.requires_selection, s.allow_reentry,
   (SELECT c.id FROM checkpoints c WHERE c.event_id = s.event_id AND c.session_id = s.id)
     AS checkpoint_id,
-  (SELECT count(*) FROM session_choices sc
-     WHERE sc.event_id = s.event_id AND sc.session_id = s.id AND sc.status = $1)
-    + coalesce((SELECT p.confirmed FROM purged_session_counts p
-                WHERE p.event_id = s.event_id AND p.session_id = s.id), 0) AS confirmed_count,
-  (SELECT count(*) FROM session_choices sc
-     WHERE sc.event_id = s.event_id AND sc.session_id = s.id AND sc.status = $2)
-    + coalesce((SELECT p.waitlisted FROM purged_session_counts p
-                WHERE p.event_id = s.event_id AND p.session_id = s.id), 0) AS waitlisted_count)";
+  s.confirmed_count, s.waitlisted_count)";
 
 // The columns ReadCheckpoint reads, from kCheckpointsFrom. The entrance takes the event's
 // window; a room opens kSessionDoorsOpenEarly before its session.
@@ -63,29 +50,29 @@ constexpr char kCheckpointsFrom[] = R"(
   FROM checkpoints c JOIN events e ON e.id = c.event_id
   LEFT JOIN sessions s ON s.event_id = c.event_id AND s.id = c.session_id)";
 
-// Events ($3 onwards, see kEventColumns).
+// Events.
 constexpr auto kGetEventSql = SqlText("SELECT ", kEventColumns, R"(
-    FROM events e WHERE e.id = $3)");
+    FROM events e WHERE e.id = $1)");
 constexpr Query kGetEvent{"event_get", kGetEventSql.data()};
 constexpr auto kEventByRequestSql = SqlText("SELECT ", kEventColumns, R"(
-    FROM events e WHERE e.request_id = $3)");
+    FROM events e WHERE e.request_id = $1)");
 constexpr Query kEventByRequest{"event_by_request", kEventByRequestSql.data()};
 constexpr auto kListEventsSql = SqlText("SELECT ", kEventColumns, R"(
-    FROM events e WHERE e.id > $3 ORDER BY e.id LIMIT $4)");
+    FROM events e WHERE e.id > $1 ORDER BY e.id LIMIT $2)");
 constexpr Query kListEvents{"event_list", kListEventsSql.data()};
 
-// Sessions ($3 onwards, see kSessionColumns).
+// Sessions.
 constexpr auto kGetSessionSql = SqlText("SELECT ", kSessionColumns, R"(
-    FROM sessions s WHERE s.event_id = $3 AND s.id = $4)");
+    FROM sessions s WHERE s.event_id = $1 AND s.id = $2)");
 constexpr Query kGetSession{"session_get", kGetSessionSql.data()};
 constexpr auto kSessionByRequestSql = SqlText("SELECT ", kSessionColumns, R"(
-    FROM sessions s WHERE s.event_id = $3 AND s.request_id = $4)");
+    FROM sessions s WHERE s.event_id = $1 AND s.request_id = $2)");
 constexpr Query kSessionByRequest{"session_by_request", kSessionByRequestSql.data()};
 // Pages by the whole sort key, so that sessions created out of start time order are all listed.
 constexpr auto kListSessionsSql = SqlText("SELECT ", kSessionColumns, R"(
     FROM sessions s
-    WHERE s.event_id = $3 AND ($5::bigint = 0 OR (s.start_time, s.id) > (ts_of($4), $5::bigint))
-    ORDER BY s.start_time, s.id LIMIT $6)");
+    WHERE s.event_id = $1 AND ($3::bigint = 0 OR (s.start_time, s.id) > (ts_of($2), $3::bigint))
+    ORDER BY s.start_time, s.id LIMIT $4)");
 constexpr Query kListSessions{"session_list", kListSessionsSql.data()};
 
 constexpr auto kListCheckpointsSql = SqlText("SELECT ", kCheckpointColumns, kCheckpointsFrom, R"(
@@ -150,22 +137,6 @@ constexpr Query kLockSession{
     "SELECT 1 FROM sessions WHERE event_id = $1 AND id = $2 FOR NO KEY UPDATE"};
 constexpr Query kEventPurgeTime{"event_purge_time",
                                 "SELECT us_of(purge_time) AS purge_us FROM events WHERE id = $1"};
-
-// registrations.status as stored, bound where the event's counts are read.
-constexpr int kRegistrationConfirmed = domain::Stored(domain::RegistrationStatus::kConfirmed);
-constexpr int kRegistrationWaitlisted = domain::Stored(domain::RegistrationStatus::kWaitlisted);
-
-template <typename... Args>
-pqxx::result RunEventQuery(pqxx::work& txn, const Query& query, Args&&... args) {
-  return Run(txn, query, kRegistrationConfirmed, kRegistrationWaitlisted,
-             std::forward<Args>(args)...);
-}
-
-template <typename... Args>
-pqxx::result RunSessionQuery(pqxx::work& txn, const Query& query, Args&&... args) {
-  return Run(txn, query, Stored(ChoiceStatus::kConfirmed), Stored(ChoiceStatus::kWaitlisted),
-             std::forward<Args>(args)...);
-}
 
 absl::Time TimeColumn(const pqxx::row& r, const char* name) {
   return FromMicros(Column<int64_t>(r, name));
@@ -250,7 +221,7 @@ absl::StatusOr<EventRecord> PgEventStore::CreateEvent(pqxx::work& txn, const Eve
                                                       absl::string_view request_id) {
   if (!request_id.empty()) {  // a request_id used before: answer with what it created
     Run(txn, kEventRequestLock, std::string(request_id));
-    pqxx::result existing = RunEventQuery(txn, kEventByRequest, std::string(request_id));
+    pqxx::result existing = Run(txn, kEventByRequest, std::string(request_id));
     if (!existing.empty()) return ReadEvent(existing[0]);
   }
   pqxx::result inserted =
@@ -263,7 +234,7 @@ absl::StatusOr<EventRecord> PgEventStore::CreateEvent(pqxx::work& txn, const Eve
 }
 
 absl::StatusOr<EventRecord> PgEventStore::GetEvent(pqxx::work& txn, int64_t event_id) {
-  pqxx::result r = RunEventQuery(txn, kGetEvent, event_id);
+  pqxx::result r = Run(txn, kGetEvent, event_id);
   if (r.empty()) return EventNotFound(event_id);
   return ReadEvent(r[0]);
 }
@@ -271,7 +242,7 @@ absl::StatusOr<EventRecord> PgEventStore::GetEvent(pqxx::work& txn, int64_t even
 absl::StatusOr<std::vector<EventRecord>> PgEventStore::ListEvents(pqxx::work& txn, int64_t after_id,
                                                                   int limit) {
   std::vector<EventRecord> events;
-  for (const pqxx::row& r : RunEventQuery(txn, kListEvents, after_id, limit)) {
+  for (const pqxx::row& r : Run(txn, kListEvents, after_id, limit)) {
     events.push_back(ReadEvent(r));
   }
   return events;
@@ -284,7 +255,7 @@ absl::StatusOr<EventRecord> PgEventStore::UpdateEvent(pqxx::work& txn, const Eve
                        e.capacity, Stored(e.state), e.allow_reentry);
   if (r.affected_rows() == 0) return EventNotFound(e.id);
   if (session_shift != absl::ZeroDuration()) {
-    Run(txn, kLockWaitlisted, e.id, kRegistrationWaitlisted);
+    Run(txn, kLockWaitlisted, e.id, Stored(domain::RegistrationStatus::kWaitlisted));
     Run(txn, kLockSessions, e.id);
     Run(txn, kShiftSessions, e.id, absl::ToInt64Microseconds(session_shift));
   }
@@ -308,7 +279,7 @@ absl::StatusOr<SessionRecord> PgEventStore::CreateSession(pqxx::work& txn, const
           s.allow_reentry, std::string(request_id));
   if (inserted.empty()) {  // the request_id was used before: answer with what it created
     return ReadSession(
-        RunSessionQuery(txn, kSessionByRequest, s.event_id, std::string(request_id))[0]);
+        Run(txn, kSessionByRequest, s.event_id, std::string(request_id))[0]);
   }
   const int64_t id = ReadInsertedId(inserted[0]);
   Run(txn, kInsertSessionCheckpoint, s.event_id, id);
@@ -317,7 +288,7 @@ absl::StatusOr<SessionRecord> PgEventStore::CreateSession(pqxx::work& txn, const
 
 absl::StatusOr<SessionRecord> PgEventStore::GetSession(pqxx::work& txn, int64_t event_id,
                                                        int64_t session_id) {
-  pqxx::result r = RunSessionQuery(txn, kGetSession, event_id, session_id);
+  pqxx::result r = Run(txn, kGetSession, event_id, session_id);
   if (r.empty()) return SessionNotFound(event_id, session_id);
   return ReadSession(r[0]);
 }
@@ -329,7 +300,7 @@ absl::StatusOr<std::vector<SessionRecord>> PgEventStore::ListSessions(pqxx::work
   if (!EventExists(txn, event_id)) return EventNotFound(event_id);
   std::vector<SessionRecord> sessions;
   for (const pqxx::row& r :
-       RunSessionQuery(txn, kListSessions, event_id, ToMicros(after_start), after_id, limit)) {
+       Run(txn, kListSessions, event_id, ToMicros(after_start), after_id, limit)) {
     sessions.push_back(ReadSession(r));
   }
   return sessions;

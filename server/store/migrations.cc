@@ -279,6 +279,32 @@ ALTER TABLE audit_log DROP CONSTRAINT audit_log_pkey, ADD PRIMARY KEY (event_id,
 CREATE INDEX audit_log_by_id ON audit_log (id);
 )sql";
 
+// Places and seats are counted, not recounted: each event keeps how many of its registrations are
+// confirmed and waitlisted, and each session how many choices of it are, changed in the
+// transaction of every change (registration_store.h), so that the last seats are decided without a
+// count(*) per registration. The session counters include the tallies a purge keeps
+// (purged_session_counts), as every count of a session does; a purge leaves them as they are.
+constexpr char kPlaceCounters[] = R"sql(
+ALTER TABLE events ADD COLUMN confirmed_count integer NOT NULL DEFAULT 0,
+                   ADD COLUMN waitlisted_count integer NOT NULL DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN confirmed_count integer NOT NULL DEFAULT 0,
+                     ADD COLUMN waitlisted_count integer NOT NULL DEFAULT 0;
+UPDATE events e SET
+  confirmed_count = (SELECT count(*) FROM registrations r WHERE r.event_id = e.id AND r.status = 1),
+  waitlisted_count = (SELECT count(*) FROM registrations r WHERE r.event_id = e.id AND r.status = 2);
+UPDATE sessions s SET
+  confirmed_count =
+    (SELECT count(*) FROM session_choices sc
+     WHERE sc.event_id = s.event_id AND sc.session_id = s.id AND sc.status = 1)
+    + coalesce((SELECT p.confirmed FROM purged_session_counts p
+                WHERE p.event_id = s.event_id AND p.session_id = s.id), 0),
+  waitlisted_count =
+    (SELECT count(*) FROM session_choices sc
+     WHERE sc.event_id = s.event_id AND sc.session_id = s.id AND sc.status = 2)
+    + coalesce((SELECT p.waitlisted FROM purged_session_counts p
+                WHERE p.event_id = s.event_id AND p.session_id = s.id), 0);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& Migrations() {
@@ -290,6 +316,7 @@ const std::vector<Migration>& Migrations() {
       {5, "manage secrets; refused scans keep no raw text", kPrivacy},
       {6, "purged session counts and the audit log", kPurgeAndAudit},
       {7, "every event table keyed by event_id for distribution", kDistributionByEvent},
+      {8, "confirmed and waitlisted counters of events and sessions", kPlaceCounters},
   };
   return *migrations;
 }

@@ -10,38 +10,16 @@
 namespace turnout::store {
 namespace {
 
-absl::Mutex registry_mu;
-std::vector<Statement>& Registry() {
-  static auto* statements = new std::vector<Statement>();
-  return *statements;
-}
-
 constexpr int kMaxTransactionAttempts = 8;
 
 }  // namespace
-
-void AddStatements(std::initializer_list<Statement> statements) {
-  absl::MutexLock lock(&registry_mu);
-  for (const Statement& s : statements) Registry().push_back(s);
-}
-
-const char* StatementSql(absl::string_view name) {
-  absl::MutexLock lock(&registry_mu);
-  for (const Statement& s : Registry()) {
-    if (name == s.name) return s.sql;
-  }
-  return nullptr;
-}
 
 int64_t ToMicros(absl::Time t) { return absl::ToUnixMicros(t); }
 absl::Time FromMicros(int64_t us) { return absl::FromUnixMicros(us); }
 
 absl::StatusOr<std::unique_ptr<pqxx::connection>> Connect(const std::string& connection_string) {
   try {
-    auto conn = std::make_unique<pqxx::connection>(connection_string);
-    absl::MutexLock lock(&registry_mu);
-    for (const Statement& s : Registry()) conn->prepare(s.name, s.sql);
-    return conn;
+    return std::make_unique<pqxx::connection>(connection_string);
   } catch (const std::exception& e) {
     return absl::UnavailableError(absl::StrCat("cannot connect to PostgreSQL: ", e.what()));
   }
@@ -87,9 +65,6 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const Options& options)
   auto conn = Connect(options.connection_string);
   if (!conn.ok()) return conn.status();
   if (absl::Status s = Migrate(**conn); !s.ok()) return s;
-  // Re-prepare: migrations may have created what the statements refer to.
-  conn = Connect(options.connection_string);
-  if (!conn.ok()) return conn.status();
   std::unique_ptr<Database> db(new Database(options));
   for (int i = 0; i < options.workers; ++i)
     db->threads_.emplace_back([d = db.get()] { d->WorkerLoop(); });

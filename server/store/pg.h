@@ -1,6 +1,6 @@
 // PostgreSQL plumbing shared by the stores: a pool of worker threads, each owning one connection
-// with every named statement prepared, and one place that retries transactions and maps errors to
-// absl::Status.
+// (each store's Query constants are prepared on it as they first run, query.h), and one place
+// that retries transactions and maps errors to absl::Status.
 //
 // Database work never runs on a gRPC reactor thread: the API layer hands a closure to
 // Database::Submit, which runs it on a worker with that worker's connection.
@@ -31,19 +31,6 @@
 #include "server/store/reconnect_backoff.h"
 
 namespace turnout::store {
-
-// A named SQL statement, prepared on every connection of the pool.
-struct Statement {
-  const char* name;
-  const char* sql;
-};
-
-// Adds statements to prepare on every new connection. Each store adds its own in
-// RegisterStatements() before Database::Open.
-void AddStatements(std::initializer_list<Statement> statements);
-
-// The SQL of a registered statement, or nullptr (used by turnout-bench to replay the same SQL).
-const char* StatementSql(absl::string_view name);
 
 // Times travel as microseconds since the epoch; the schema converts with ts_of()/us_of().
 int64_t ToMicros(absl::Time t);
@@ -150,7 +137,7 @@ class Database {
   std::thread reconnector_;
 };
 
-// Opens a connection with every registered statement prepared.
+// Opens a connection (statements are prepared on it as they first run: query.h).
 absl::StatusOr<std::unique_ptr<pqxx::connection>> Connect(const std::string& connection_string);
 
 // Applies the schema migrations not yet applied, in order, each in its own transaction.

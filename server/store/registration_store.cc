@@ -3,29 +3,287 @@
 #include <algorithm>
 #include <limits>
 #include <map>
+#include <optional>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "server/domain/registration_rules.h"
 #include "server/domain/validation.h"
 #include "server/store/event_store.h"
 #include "server/store/pg.h"
+#include "server/store/query.h"
 
 namespace turnout::store {
+
+using domain::ChoiceStatus;
+using domain::FromStored;
+using domain::RegistrationStatus;
+using domain::Stored;
+
 namespace {
 
-// Proto enum numbers, as stored.
-constexpr int kConfirmed = 1;
-constexpr int kWaitlisted = 2;
-constexpr int kCanceled = 3;
-constexpr int kEventPublished = 2;  // Event.State
-constexpr int kEventCanceled = 3;   // Event.State
+// ---- Events and sessions: their places, locked in the order of registration_store.h.
 
-constexpr char kRegistrationColumns[] = R"(
-  r.event_id, r.id, r.display_name, r.email_sealed, r.phone_sealed, r.preferred_language,
-  array_to_string(r.attention_flags, ','), r.status, r.source, us_of(r.create_time),
-  us_of(r.update_time))";
+// The event's row, locked: places in it may change hands. FOR NO KEY UPDATE: the row stays
+// referable (inserts that name it take KEY SHARE), while writers of places queue behind each other.
+constexpr Query kEventLock{"registration_event_lock", R"(
+    SELECT capacity, state, us_of(end_time) AS end_us, us_of(purge_time) AS purge_us,
+           confirmed_count, waitlisted_count
+    FROM events WHERE id = $1 FOR NO KEY UPDATE)"};
+
+struct EventRow {
+  domain::EventView view;
+  int64_t waitlisted = 0;
+  absl::Time end_time;
+  std::optional<absl::Time> purge_time;
+};
+
+EventRow ReadEvent(const pqxx::row& r) {
+  EventRow e;
+  e.view.state = FromStored<domain::EventState>(Column<int>(r, "state"));
+  e.view.places = {Column<int32_t>(r, "capacity"), Column<int64_t>(r, "confirmed_count")};
+  e.waitlisted = Column<int64_t>(r, "waitlisted_count");
+  e.end_time = FromMicros(Column<int64_t>(r, "end_us"));
+  if (!r["purge_us"].is_null()) e.purge_time = FromMicros(Column<int64_t>(r, "purge_us"));
+  return e;
+}
+
+std::optional<EventRow> LockEvent(pqxx::work& txn, int64_t event_id) {
+  pqxx::result r = Run(txn, kEventLock, event_id);
+  if (r.empty()) return std::nullopt;
+  return ReadEvent(r[0]);
+}
+
+constexpr Query kEventEnd{"registration_event_end",
+                          "SELECT us_of(end_time) AS end_us FROM events WHERE id = $1"};
+
+// Adds ($2, $3) to the event's (confirmed, waitlisted) counters.
+constexpr Query kEventCount{"registration_event_count", R"(
+    UPDATE events SET confirmed_count = confirmed_count + $2,
+                      waitlisted_count = waitlisted_count + $3
+    WHERE id = $1)"};
+
+void CountEvent(pqxx::work& txn, int64_t event_id, domain::CountDelta d) {
+  if (!d.empty()) Run(txn, kEventCount, event_id, d.confirmed, d.waitlisted);
+}
+
+constexpr Query kSessionLock{"registration_session_lock", R"(
+    SELECT id, round, capacity, confirmed_count, waitlisted_count, title, room FROM sessions
+    WHERE event_id = $1 AND id = $2 FOR NO KEY UPDATE)"};
+
+struct SessionRow {
+  domain::SessionView view;
+  int64_t waitlisted = 0;
+  std::string title;
+  std::string room;
+};
+
+SessionRow ReadSession(const pqxx::row& r) {
+  return {{Column<int64_t>(r, "id"), Column<int32_t>(r, "round"),
+           {Column<int32_t>(r, "capacity"), Column<int64_t>(r, "confirmed_count")}},
+          Column<int64_t>(r, "waitlisted_count"),
+          Column<std::string>(r, "title"),
+          Column<std::string>(r, "room")};
+}
+
+// The rows of the sessions $2 of the event, locked in id order (the rows are locked as the sorted
+// result is read).
+constexpr Query kSessionsLock{"registration_sessions_lock", R"(
+    SELECT id, round, capacity, confirmed_count, waitlisted_count, title, room FROM sessions
+    WHERE event_id = $1 AND id = ANY ($2::bigint[]) ORDER BY id FOR NO KEY UPDATE)"};
+
+std::optional<SessionRow> LockSession(pqxx::work& txn, int64_t event_id, int64_t session_id) {
+  pqxx::result r = Run(txn, kSessionLock, event_id, session_id);
+  if (r.empty()) return std::nullopt;
+  return ReadSession(r[0]);
+}
+
+// Adds ($3, $4) to the session's (confirmed, waitlisted) counters.
+constexpr Query kSessionCount{"registration_session_count", R"(
+    UPDATE sessions SET confirmed_count = confirmed_count + $3,
+                        waitlisted_count = waitlisted_count + $4
+    WHERE event_id = $1 AND id = $2)"};
+
+void CountSession(pqxx::work& txn, int64_t event_id, int64_t session_id, domain::CountDelta d) {
+  if (!d.empty()) Run(txn, kSessionCount, event_id, session_id, d.confirmed, d.waitlisted);
+}
+
+// Confirms the earliest $3 waitlisted choices ($5) of the session whose registration is confirmed
+// ($6): confirmed choices belong only to confirmed registrations.
+constexpr Query kSessionPromote{"registration_session_promote", R"(
+    UPDATE session_choices SET status = $4
+    WHERE (event_id, registration_id, round) IN (
+      SELECT sc.event_id, sc.registration_id, sc.round FROM session_choices sc
+      JOIN registrations r ON r.event_id = sc.event_id AND r.id = sc.registration_id
+      WHERE sc.event_id = $1 AND sc.session_id = $2 AND sc.status = $5 AND r.status = $6
+      ORDER BY sc.chosen_time, sc.registration_id LIMIT $3))"};
+
+// Confirms ($3) the earliest $2 waitlisted ($4) registrations of the event.
+constexpr Query kRegistrationPromote{"registration_promote", R"(
+    UPDATE registrations SET status = $3, update_time = now()
+    WHERE (event_id, id) IN (
+      SELECT event_id, id FROM registrations WHERE event_id = $1 AND status = $4
+      ORDER BY id LIMIT $2)
+    RETURNING id)"};
+
+// ---- Registrations.
+
+// The columns ReadRegistration reads, as every query of a whole registration names them.
+#define TURNOUT_REGISTRATION_COLUMNS                                                          \
+  " r.event_id, r.id, r.display_name, r.email_sealed, r.phone_sealed, r.preferred_language, " \
+  " array_to_string(r.attention_flags, ',') AS attention_flags, r.status, r.source, "        \
+  " us_of(r.create_time) AS create_us, us_of(r.update_time) AS update_us "
+
+constexpr Query kRegistrationGet{
+    "registration_get", "SELECT" TURNOUT_REGISTRATION_COLUMNS
+                        "FROM registrations r WHERE r.event_id = $1 AND r.id = $2"};
+constexpr Query kRegistrationByRequest{
+    "registration_by_request", "SELECT" TURNOUT_REGISTRATION_COLUMNS
+                               "FROM registrations r WHERE r.event_id = $1 AND r.request_id = $2"};
+// Registrations with a status in $2 whose search form starts with $3, after id $4; at most $5.
+constexpr Query kRegistrationList{
+    "registration_list", "SELECT" TURNOUT_REGISTRATION_COLUMNS R"(
+    FROM registrations r
+    WHERE r.event_id = $1 AND r.status = ANY ($2::integer[]) AND r.search_name LIKE $3 || '%'
+      AND r.id > $4
+    ORDER BY r.id LIMIT $5)"};
+#undef TURNOUT_REGISTRATION_COLUMNS
+
+absl::StatusOr<RegistrationRecord> ReadRegistration(const pqxx::row& r, const DataKey& data_key) {
+  RegistrationRecord reg;
+  reg.event_id = Column<int64_t>(r, "event_id");
+  reg.id = Column<int64_t>(r, "id");
+  reg.display_name = Column<std::string>(r, "display_name");
+  auto email = data_key.Open(Column<std::string>(r, "email_sealed"));
+  auto phone = data_key.Open(Column<std::string>(r, "phone_sealed"));
+  if (!email.ok()) return email.status();
+  if (!phone.ok()) return phone.status();
+  reg.email = *std::move(email);
+  reg.phone = *std::move(phone);
+  reg.preferred_language = Column<std::string>(r, "preferred_language");
+  reg.attention_flags = ParseAttentionFlags(Column<std::string>(r, "attention_flags"));
+  reg.status = Stored(FromStored<RegistrationStatus>(Column<int>(r, "status")));
+  reg.source = Stored(FromStored<domain::RegistrationSource>(Column<int>(r, "source")));
+  reg.create_time = FromMicros(Column<int64_t>(r, "create_us"));
+  reg.update_time = FromMicros(Column<int64_t>(r, "update_us"));
+  return reg;
+}
+
+constexpr Query kRegistrationCount{"registration_count", R"(
+    SELECT count(*) AS n FROM registrations r
+    WHERE r.event_id = $1 AND r.status = ANY ($2::integer[]) AND r.search_name LIKE $3 || '%')"};
+
+// Inserts a registration (none when its request_id registered before) and adds ($13, $14) to the
+// event's (confirmed, waitlisted) counters if it did.
+constexpr Query kRegistrationInsert{"registration_insert", R"(
+    WITH inserted AS (
+      INSERT INTO registrations (event_id, display_name, search_name, email_sealed,
+                                 phone_sealed, preferred_language, attention_flags, status,
+                                 source, request_id, search_version, manage_secret_hash)
+      VALUES ($1, $2, $3, $4, $5, $6, $7::integer[], $8, $9, NULLIF($10, ''), $11, $12)
+      ON CONFLICT (event_id, request_id) DO NOTHING
+      RETURNING id, us_of(create_time) AS create_us, us_of(update_time) AS update_us),
+    counted AS (
+      UPDATE events SET confirmed_count = confirmed_count + $13,
+                        waitlisted_count = waitlisted_count + $14
+      WHERE id = $1 AND EXISTS (SELECT 1 FROM inserted))
+    SELECT id, create_us, update_us FROM inserted)"};
+
+constexpr Query kRegistrationLock{"registration_lock", R"(
+    SELECT status FROM registrations WHERE event_id = $1 AND id = $2 FOR NO KEY UPDATE)"};
+
+std::optional<RegistrationStatus> LockRegistration(pqxx::work& txn, int64_t event_id, int64_t id) {
+  pqxx::result r = Run(txn, kRegistrationLock, event_id, id);
+  if (r.empty()) return std::nullopt;
+  return FromStored<RegistrationStatus>(Column<int>(r[0], "status"));
+}
+
+constexpr Query kRegistrationSetStatus{"registration_set_status", R"(
+    UPDATE registrations SET status = $3, update_time = now() WHERE event_id = $1 AND id = $2)"};
+constexpr Query kSecretHash{"registration_secret_hash", R"(
+    SELECT manage_secret_hash FROM registrations WHERE event_id = $1 AND id = $2)"};
+constexpr Query kSetSecretHash{"registration_set_secret_hash", R"(
+    UPDATE registrations SET manage_secret_hash = $3 WHERE event_id = $1 AND id = $2
+    RETURNING id)"};
+constexpr Query kRegistrationTouch{"registration_touch", R"(
+    UPDATE registrations SET update_time = now() WHERE event_id = $1 AND id = $2)"};
+
+constexpr Query kRegistrationSearch{"registration_search", R"(
+    SELECT r.id, r.display_name, array_to_string(r.attention_flags, ',') AS attention_flags,
+           r.status,
+           EXISTS (SELECT 1 FROM presence p JOIN checkpoints c
+                     ON c.event_id = p.event_id AND c.id = p.checkpoint_id
+                   WHERE p.event_id = r.event_id AND p.registration_id = r.id
+                     AND c.session_id IS NULL AND p.ever_admitted) AS checked_in
+    FROM registrations r
+    WHERE r.event_id = $1
+      AND (r.search_name LIKE $2 || '%' OR r.search_name LIKE '% ' || $2 || '%')
+    ORDER BY r.search_name, r.id LIMIT $3)"};
+
+SearchMatch ReadSearchMatch(const pqxx::row& r) {
+  SearchMatch m;
+  m.registration_id = Column<int64_t>(r, "id");
+  m.display_name = Column<std::string>(r, "display_name");
+  m.attention_flags = ParseAttentionFlags(Column<std::string>(r, "attention_flags"));
+  m.status = Stored(FromStored<RegistrationStatus>(Column<int>(r, "status")));
+  m.checked_in = Column<bool>(r, "checked_in");
+  return m;
+}
+
+// ---- Breakout choices.
+
+// Inserts a choice and adds ($6, $7) to its session's (confirmed, waitlisted) counters.
+constexpr Query kChoiceInsert{"registration_choice_insert", R"(
+    WITH inserted AS (
+      INSERT INTO session_choices (event_id, registration_id, round, session_id, status)
+      VALUES ($1, $2, $3, $4, $5) RETURNING session_id)
+    UPDATE sessions SET confirmed_count = confirmed_count + $6,
+                        waitlisted_count = waitlisted_count + $7
+    WHERE event_id = $1 AND id = (SELECT session_id FROM inserted))"};
+// Deletes the choice of a round, answering its session and its status as it was deleted.
+constexpr Query kChoiceDelete{"registration_choice_delete", R"(
+    DELETE FROM session_choices WHERE event_id = $1 AND registration_id = $2 AND round = $3
+    RETURNING session_id, status)"};
+constexpr Query kChoicesGet{"registration_choices_get", R"(
+    SELECT sc.registration_id, sc.session_id, sc.round, sc.status, s.title, s.room
+    FROM session_choices sc JOIN sessions s ON s.event_id = sc.event_id AND s.id = sc.session_id
+    WHERE sc.event_id = $1 AND sc.registration_id = ANY ($2::bigint[])
+    ORDER BY sc.registration_id, sc.round)"};
+
+// ---- Tickets.
+
+constexpr Query kTicketInsert{"registration_ticket_insert", R"(
+    INSERT INTO tickets (event_id, ticket_id, registration_id, key_id, code, expire_time)
+    VALUES ($1, $2, $3, $4, $5, ts_of($6))
+    RETURNING event_id, ticket_id, registration_id, key_id, code, us_of(issue_time) AS issue_us,
+              us_of(expire_time) AS expire_us)"};
+constexpr Query kTicketCurrent{"registration_ticket_current", R"(
+    SELECT event_id, ticket_id, registration_id, key_id, code, us_of(issue_time) AS issue_us,
+           us_of(expire_time) AS expire_us
+    FROM tickets WHERE event_id = $1 AND registration_id = $2 AND superseded_time IS NULL)"};
+constexpr Query kTicketsSignedBy{"registration_tickets_signed_by", R"(
+    SELECT t.event_id, t.registration_id, us_of(e.end_time) AS end_us
+    FROM tickets t JOIN events e ON e.id = t.event_id
+    WHERE t.key_id = $1 AND t.superseded_time IS NULL
+    ORDER BY t.event_id, t.registration_id
+    FOR UPDATE OF t)"};
+constexpr Query kTicketSupersede{"registration_ticket_supersede", R"(
+    UPDATE tickets SET superseded_time = now()
+    WHERE event_id = $1 AND registration_id = $2 AND superseded_time IS NULL)"};
+
+TicketRecord ReadTicket(const pqxx::row& r) {
+  TicketRecord t;
+  t.event_id = Column<int64_t>(r, "event_id");
+  t.ticket_id_hex = Column<std::string>(r, "ticket_id");
+  t.registration_id = Column<int64_t>(r, "registration_id");
+  t.key_id = Column<int>(r, "key_id");
+  t.code = Column<std::string>(r, "code");
+  t.issue_time = FromMicros(Column<int64_t>(r, "issue_us"));
+  t.expire_time = FromMicros(Column<int64_t>(r, "expire_us"));
+  return t;
+}
 
 std::string FlagsLiteral(const std::vector<int>& flags) {
   return absl::StrCat("{", absl::StrJoin(flags, ","), "}");
@@ -35,158 +293,107 @@ std::string IdsLiteral(const std::vector<int64_t>& ids) {
   return absl::StrCat("{", absl::StrJoin(ids, ","), "}");
 }
 
-std::vector<int> ParseFlags(const std::string& text) {
-  std::vector<int> flags;
-  for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipEmpty())) {
-    int flag = 0;
-    if (absl::SimpleAtoi(part, &flag)) flags.push_back(flag);
-  }
-  return flags;
-}
-
-absl::StatusOr<RegistrationRecord> ReadRegistration(const pqxx::row& r, const DataKey& data_key) {
-  RegistrationRecord reg;
-  reg.event_id = r[0].as<int64_t>();
-  reg.id = r[1].as<int64_t>();
-  reg.display_name = r[2].as<std::string>();
-  auto email = data_key.Open(r[3].as<std::string>());
-  auto phone = data_key.Open(r[4].as<std::string>());
-  if (!email.ok()) return email.status();
-  if (!phone.ok()) return phone.status();
-  reg.email = *std::move(email);
-  reg.phone = *std::move(phone);
-  reg.preferred_language = r[5].as<std::string>();
-  reg.attention_flags = ParseFlags(r[6].as<std::string>());
-  reg.status = r[7].as<int>();
-  reg.source = r[8].as<int>();
-  reg.create_time = FromMicros(r[9].as<int64_t>());
-  reg.update_time = FromMicros(r[10].as<int64_t>());
-  return reg;
-}
-
-ChoiceRecord ReadChoice(const pqxx::row& r) {
-  ChoiceRecord c;
-  c.session_id = r[1].as<int64_t>();
-  c.round = r[2].as<int32_t>();
-  c.status = r[3].as<int>();
-  c.title = r[4].as<std::string>();
-  c.room = r[5].as<std::string>();
-  return c;
-}
-
-TicketRecord ReadTicket(const pqxx::row& r) {
-  TicketRecord t;
-  t.event_id = r[0].as<int64_t>();
-  t.ticket_id_hex = r[1].as<std::string>();
-  t.registration_id = r[2].as<int64_t>();
-  t.key_id = r[3].as<int>();
-  t.code = r[4].as<std::string>();
-  t.issue_time = FromMicros(r[5].as<int64_t>());
-  t.expire_time = FromMicros(r[6].as<int64_t>());
-  return t;
-}
-
 absl::Status RegistrationNotFound(int64_t event_id, int64_t id) {
   return absl::NotFoundError(
       absl::StrCat("registration events/", event_id, "/registrations/", id, " does not exist"));
 }
 
-// A breakout chosen in a request, checked against the event's program and locked for its seats.
-struct ChosenSession {
-  int64_t session_id = 0;
-  int32_t round = 0;
-  int32_t capacity = 0;
-};
-
 // Locks the rows of `session_ids` (sessions of the event), each once, in id order: the last step
-// of the lock order in registration_store.h. Returns the round and capacity of those that exist.
-std::map<int64_t, ChosenSession> LockSessions(pqxx::work& txn, int64_t event_id,
+// of the lock order in registration_store.h. Returns those that exist, by id.
+std::map<int64_t, SessionRow> LockSessionRows(pqxx::work& txn, int64_t event_id,
                                               std::vector<int64_t> session_ids) {
-  std::sort(session_ids.begin(), session_ids.end());
-  session_ids.erase(std::unique(session_ids.begin(), session_ids.end()), session_ids.end());
-  std::map<int64_t, ChosenSession> locked;
-  for (int64_t id : session_ids) {
-    pqxx::result r = txn.exec_prepared("session_lock", event_id, id);
-    if (!r.empty()) locked[id] = ChosenSession{id, r[0][0].as<int32_t>(), r[0][1].as<int32_t>()};
+  std::map<int64_t, SessionRow> locked;
+  if (session_ids.empty()) return locked;
+  for (const pqxx::row& r : Run(txn, kSessionsLock, event_id, IdsLiteral(session_ids))) {
+    SessionRow s = ReadSession(r);
+    locked[s.view.id] = std::move(s);
   }
   return locked;
 }
 
-// Checks the chosen sessions (breakouts of this event, one per round) among the `locked` ones, in
-// id order.
-absl::StatusOr<std::vector<ChosenSession>> CheckChosenSessions(
-    int64_t event_id, std::vector<int64_t> session_ids,
-    const std::map<int64_t, ChosenSession>& locked) {
-  std::sort(session_ids.begin(), session_ids.end());
-  std::vector<ChosenSession> chosen;
-  std::map<int32_t, int64_t> by_round;
-  for (int64_t id : session_ids) {
-    auto it = locked.find(id);
-    if (it == locked.end()) {
-      return absl::InvalidArgumentError(absl::StrCat("session_choices: events/", event_id,
-                                                     "/sessions/", id,
-                                                     " is not a session of this event"));
-    }
-    const ChosenSession& s = it->second;
-    if (s.round <= 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("session_choices: events/", event_id, "/sessions/", id,
-                       " is not a breakout (it belongs to no round) and cannot be chosen"));
-    }
-    if (auto [at, fresh] = by_round.emplace(s.round, id); !fresh) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("session_choices: two sessions chosen for round ", s.round,
-                       "; choose at most one breakout per round"));
-    }
-    chosen.push_back(s);
-  }
-  return chosen;
+std::map<int64_t, domain::SessionView> Views(const std::map<int64_t, SessionRow>& rows) {
+  std::map<int64_t, domain::SessionView> views;
+  for (const auto& [id, row] : rows) views[id] = row.view;
+  return views;
 }
 
-// A waitlisted registration waits for its breakouts too: seats go to people who can get in.
-int SeatStatus(pqxx::work& txn, int64_t event_id, const ChosenSession& s, int registration_status) {
-  if (registration_status != kConfirmed) return kWaitlisted;
-  if (s.capacity <= 0) return kConfirmed;
-  const int64_t taken =
-      txn.exec_prepared("session_confirmed_count", event_id, s.session_id)[0][0].as<int64_t>();
-  return taken < s.capacity ? kConfirmed : kWaitlisted;
+std::map<int64_t, domain::SessionView> LockSessions(pqxx::work& txn, int64_t event_id,
+                                                    std::vector<int64_t> session_ids) {
+  return Views(LockSessionRows(txn, event_id, std::move(session_ids)));
 }
 
-// Fills freed seats of a breakout with the earliest waitlisted choices.
+// Adds a choice of `session` for the registration, with a seat if the rules give one; returns
+// its status.
+ChoiceStatus AddChoice(pqxx::work& txn, int64_t event_id, int64_t registration_id,
+                       RegistrationStatus registration, domain::SessionView& session) {
+  const ChoiceStatus seat = domain::SeatFor(registration, session.places);
+  const domain::CountDelta d = domain::Moved(std::nullopt, seat);
+  Run(txn, kChoiceInsert, event_id, registration_id, session.round, session.id, Stored(seat),
+      d.confirmed, d.waitlisted);
+  session.places.confirmed += d.confirmed;
+  return seat;
+}
+
+// Deletes the registration's choice of `round`; returns its session and the status it had.
+std::optional<domain::ChoiceView> DeleteChoice(pqxx::work& txn, int64_t event_id,
+                                               int64_t registration_id, int32_t round) {
+  pqxx::result r = Run(txn, kChoiceDelete, event_id, registration_id, round);
+  if (r.empty()) return std::nullopt;
+  domain::ChoiceView deleted{round, Column<int64_t>(r[0], "session_id"),
+                             FromStored<ChoiceStatus>(Column<int>(r[0], "status"))};
+  CountSession(txn, event_id, deleted.session_id, domain::Moved(deleted.status, std::nullopt));
+  return deleted;
+}
+
+// Fills free seats of a breakout with its earliest waitlisted choices (of confirmed
+// registrations).
 void PromoteSession(pqxx::work& txn, int64_t event_id, int64_t session_id) {
-  pqxx::result s = txn.exec_prepared("session_lock", event_id, session_id);
-  if (s.empty()) return;
-  const int32_t capacity = s[0][1].as<int32_t>();
-  const int64_t taken =
-      txn.exec_prepared("session_confirmed_count", event_id, session_id)[0][0].as<int64_t>();
-  const int64_t free = capacity <= 0 ? std::numeric_limits<int32_t>::max() : capacity - taken;
-  if (free > 0) txn.exec_prepared("session_promote", event_id, session_id, free);
+  std::optional<SessionRow> s = LockSession(txn, event_id, session_id);
+  if (!s.has_value()) return;
+  const int64_t n = domain::PromotionCount(s->view.places, s->waitlisted);
+  if (n <= 0) return;
+  const int64_t promoted =
+      Run(txn, kSessionPromote, event_id, session_id, n, Stored(ChoiceStatus::kConfirmed),
+          Stored(ChoiceStatus::kWaitlisted), Stored(RegistrationStatus::kConfirmed))
+          .affected_rows();
+  CountSession(txn, event_id, session_id, {promoted, -promoted});
 }
 
-// Fills freed places of the event with the earliest waitlisted registrations (locking the event
+// Fills free places of the event with its earliest waitlisted registrations (locking the event
 // row first) and returns their ids.
 std::vector<int64_t> PromoteRegistrations(pqxx::work& txn, int64_t event_id) {
   std::vector<int64_t> promoted;
-  pqxx::result e = txn.exec_prepared("event_lock", event_id);
-  if (e.empty()) return promoted;
-  const int32_t capacity = e[0][0].as<int32_t>();
-  const int64_t taken = txn.exec_prepared("event_confirmed_count", event_id)[0][0].as<int64_t>();
-  const int64_t free = capacity <= 0 ? std::numeric_limits<int32_t>::max() : capacity - taken;
-  if (free <= 0) return promoted;
-  for (const pqxx::row& r : txn.exec_prepared("registration_promote", event_id, free)) {
-    promoted.push_back(r[0].as<int64_t>());
+  std::optional<EventRow> event = LockEvent(txn, event_id);
+  if (!event.has_value()) return promoted;
+  const int64_t n = domain::PromotionCount(event->view.places, event->waitlisted);
+  if (n <= 0) return promoted;
+  for (const pqxx::row& r : Run(txn, kRegistrationPromote, event_id, n,
+                                Stored(RegistrationStatus::kConfirmed),
+                                Stored(RegistrationStatus::kWaitlisted))) {
+    promoted.push_back(Column<int64_t>(r, "id"));
   }
+  const int64_t count = static_cast<int64_t>(promoted.size());
+  CountEvent(txn, event_id, {count, -count});
   return promoted;
+}
+
+// The choices of the registrations, in registration id and round order, by registration id.
+std::map<int64_t, std::vector<ChoiceRecord>> ChoicesOf(pqxx::work& txn, int64_t event_id,
+                                                       const std::vector<int64_t>& ids) {
+  std::map<int64_t, std::vector<ChoiceRecord>> choices;
+  if (ids.empty()) return choices;
+  for (const pqxx::row& r : Run(txn, kChoicesGet, event_id, IdsLiteral(ids))) {
+    choices[Column<int64_t>(r, "registration_id")].push_back(ReadChoiceRow(r));
+  }
+  return choices;
 }
 
 // The sessions the registrations chose.
 std::vector<int64_t> SessionsChosenBy(pqxx::work& txn, int64_t event_id,
                                       const std::vector<int64_t>& registration_ids) {
   std::vector<int64_t> sessions;
-  if (registration_ids.empty()) return sessions;
-  for (const pqxx::row& r :
-       txn.exec_prepared("choices_get", event_id, IdsLiteral(registration_ids))) {
-    sessions.push_back(r[1].as<int64_t>());
+  for (const auto& [id, choices] : ChoicesOf(txn, event_id, registration_ids)) {
+    for (const ChoiceRecord& c : choices) sessions.push_back(c.session_id);
   }
   return sessions;
 }
@@ -195,7 +402,7 @@ std::vector<int64_t> SessionsChosenBy(pqxx::work& txn, int64_t event_id,
 // promoted their breakout seats where seats are free.
 void PromoteEvent(pqxx::work& txn, int64_t event_id) {
   const std::vector<int64_t> promoted = PromoteRegistrations(txn, event_id);
-  const std::map<int64_t, ChosenSession> sessions =
+  const std::map<int64_t, domain::SessionView> sessions =
       LockSessions(txn, event_id, SessionsChosenBy(txn, event_id, promoted));
   for (const auto& [session_id, session] : sessions) PromoteSession(txn, event_id, session_id);
 }
@@ -212,25 +419,22 @@ absl::StatusOr<TicketRecord> IssueTicket(pqxx::work& txn, int64_t event_id, int6
   claims.ticket_id = domain::RandomTicketId();
   claims.not_after = event_end + kTicketOuterBound;
   const std::string code = domain::EncodeTicketCode(claims, key);
-  pqxx::result r = txn.exec_prepared(
-      "ticket_insert", event_id, domain::TicketIdToHex(claims.ticket_id), registration_id,
-      static_cast<int>(key.key_id), code, ToMicros(claims.not_after));
+  pqxx::result r =
+      Run(txn, kTicketInsert, event_id, domain::TicketIdToHex(claims.ticket_id), registration_id,
+          static_cast<int>(key.key_id), code, ToMicros(claims.not_after));
   return ReadTicket(r[0]);
 }
 
 void LoadChoices(pqxx::work& txn, RegistrationRecord& reg) {
-  for (const pqxx::row& r : txn.exec_prepared("choices_get", reg.event_id, IdsLiteral({reg.id}))) {
-    reg.choices.push_back(ReadChoice(r));
-  }
+  reg.choices = std::move(ChoicesOf(txn, reg.event_id, {reg.id})[reg.id]);
 }
 
-// Deletes the choice of a round and lets the next waitlisted take its seat. The session's row is
-// locked already. Its seat is offered whatever the choice's status was when read: a concurrent
-// promotion may have confirmed it since, and offering a seat that is not free changes nothing.
-void ReleaseChoice(pqxx::work& txn, int64_t event_id, int64_t registration_id,
-                   const ChoiceRecord& choice) {
-  txn.exec_prepared("choice_delete", event_id, registration_id, choice.round);
-  PromoteSession(txn, event_id, choice.session_id);
+std::vector<domain::ChoiceView> ChoiceViews(const std::vector<ChoiceRecord>& choices) {
+  std::vector<domain::ChoiceView> views;
+  for (const ChoiceRecord& c : choices) {
+    views.push_back({c.round, c.session_id, FromStored<ChoiceStatus>(c.status)});
+  }
+  return views;
 }
 
 // The sessions of a registration's choices.
@@ -249,196 +453,127 @@ std::string LikePrefix(const std::string& prefix) {
   return escaped;
 }
 
+// The statuses a List filter names: `status` 0 = any.
+std::string StatusFilter(int status) {
+  if (status != 0) return IdsLiteral({Stored(FromStored<RegistrationStatus>(status))});
+  return IdsLiteral({Stored(RegistrationStatus::kConfirmed), Stored(RegistrationStatus::kWaitlisted),
+                     Stored(RegistrationStatus::kCanceled)});
+}
+
+// The answer to a replayed request_id: the registration it made, if the same person asks.
+absl::StatusOr<Registered> Replay(pqxx::work& txn, int64_t event_id, const pqxx::row& row,
+                                  const NewRegistration& input, const DataKey& data_key) {
+  Registered done;
+  auto reg = ReadRegistration(row, data_key);
+  if (!reg.ok()) return reg.status();
+  done.registration = *std::move(reg);
+  // A replay answers only the same person: a request_id is not a key to someone else's data.
+  if (done.registration.display_name != input.display_name ||
+      done.registration.email != input.email) {
+    return absl::AlreadyExistsError(
+        "request_id: was used for another registration; send a new random one (a UUID)");
+  }
+  LoadChoices(txn, done.registration);
+  // The first answer's secret cannot be given again (only its hash is kept): the replay carries a
+  // new one, and the one its client may never have received stops working.
+  if (!input.manage_secret_hash.empty()) {
+    absl::Status replaced = PgRegistrationStore::SetManageSecretHash(
+        txn, event_id, done.registration.id, input.manage_secret_hash);
+    if (!replaced.ok()) return replaced;
+  }
+  auto ticket = PgRegistrationStore::CurrentTicket(txn, event_id, done.registration.id);
+  if (!ticket.ok()) return ticket.status();
+  done.ticket = *std::move(ticket);
+  done.existed = true;
+  return done;
+}
+
 }  // namespace
 
-void PgRegistrationStore::RegisterStatements() {
-  static const std::string get = absl::StrCat(
-      "SELECT ", kRegistrationColumns, " FROM registrations r WHERE r.event_id = $1 AND r.id = $2");
-  static const std::string by_request =
-      absl::StrCat("SELECT ", kRegistrationColumns,
-                   " FROM registrations r WHERE r.event_id = $1 AND r.request_id = $2");
-  static const std::string list =
-      absl::StrCat("SELECT ", kRegistrationColumns, R"( FROM registrations r
-       WHERE r.event_id = $1 AND ($2 = 0 OR r.status = $2) AND r.search_name LIKE $3 || '%'
-         AND r.id > $4
-       ORDER BY r.id LIMIT $5)");
-  AddStatements({
-      {"event_for_registration",
-       "SELECT capacity, state, us_of(end_time), us_of(purge_time) FROM events WHERE id = $1"},
-      // FOR NO KEY UPDATE: the rows stay referable (inserts that name them take KEY SHARE),
-      // while writers of seats and places queue behind each other.
-      {"event_lock", "SELECT capacity FROM events WHERE id = $1 FOR NO KEY UPDATE"},
-      {"event_end", "SELECT us_of(end_time) FROM events WHERE id = $1"},
-      {"event_confirmed_count",
-       "SELECT count(*) FROM registrations WHERE event_id = $1 AND status = 1"},
-      {"session_lock",
-       "SELECT round, capacity FROM sessions WHERE event_id = $1 AND id = $2 FOR NO KEY UPDATE"},
-      // Confirmed choices belong only to confirmed registrations: a waitlisted registration's
-      // choices wait with it, and a canceled one's are deleted.
-      {"session_confirmed_count", R"(
-          SELECT count(*) FROM session_choices
-          WHERE event_id = $1 AND session_id = $2 AND status = 1)"},
-      {"session_promote", R"(
-          UPDATE session_choices SET status = 1
-          WHERE (event_id, registration_id, round) IN (
-            SELECT sc.event_id, sc.registration_id, sc.round FROM session_choices sc
-            JOIN registrations r ON r.event_id = sc.event_id AND r.id = sc.registration_id
-            WHERE sc.event_id = $1 AND sc.session_id = $2 AND sc.status = 2 AND r.status = 1
-            ORDER BY sc.chosen_time, sc.registration_id LIMIT $3))"},
-      {"registration_promote", R"(
-          UPDATE registrations SET status = 1, update_time = now()
-          WHERE (event_id, id) IN (
-            SELECT event_id, id FROM registrations WHERE event_id = $1 AND status = 2
-            ORDER BY id LIMIT $2)
-          RETURNING id)"},
-      {"registration_insert", R"(
-          INSERT INTO registrations (event_id, display_name, search_name, email_sealed,
-                                     phone_sealed, preferred_language, attention_flags, status,
-                                     source, request_id, search_version, manage_secret_hash)
-          VALUES ($1, $2, $3, $4, $5, $6, $7::integer[], $8, $9, NULLIF($10, ''), $11, $12)
-          ON CONFLICT (event_id, request_id) DO NOTHING
-          RETURNING id)"},
-      {"registration_get", get.c_str()},
-      {"registration_by_request", by_request.c_str()},
-      {"registration_lock",
-       "SELECT status FROM registrations WHERE event_id = $1 AND id = $2 FOR NO KEY UPDATE"},
-      {"registration_set_status",
-       "UPDATE registrations SET status = $3, update_time = now() WHERE event_id = $1 AND id = $2"},
-      {"registration_secret_hash",
-       "SELECT manage_secret_hash FROM registrations WHERE event_id = $1 AND id = $2"},
-      {"registration_set_secret_hash", R"(
-          UPDATE registrations SET manage_secret_hash = $3 WHERE event_id = $1 AND id = $2
-          RETURNING id)"},
-      {"registration_touch",
-       "UPDATE registrations SET update_time = now() WHERE event_id = $1 AND id = $2"},
-      {"registration_list", list.c_str()},
-      {"registration_count", R"(
-          SELECT count(*) FROM registrations r
-          WHERE r.event_id = $1 AND ($2 = 0 OR r.status = $2) AND r.search_name LIKE $3 || '%')"},
-      {"registration_search", R"(
-          SELECT r.id, r.display_name, array_to_string(r.attention_flags, ','), r.status,
-                 EXISTS (SELECT 1 FROM presence p JOIN checkpoints c
-                           ON c.event_id = p.event_id AND c.id = p.checkpoint_id
-                         WHERE p.event_id = r.event_id AND p.registration_id = r.id
-                           AND c.session_id IS NULL AND p.ever_admitted)
-          FROM registrations r
-          WHERE r.event_id = $1
-            AND (r.search_name LIKE $2 || '%' OR r.search_name LIKE '% ' || $2 || '%')
-          ORDER BY r.search_name, r.id LIMIT $3)"},
-      {"choice_insert", R"(
-          INSERT INTO session_choices (event_id, registration_id, round, session_id, status)
-          VALUES ($1, $2, $3, $4, $5))"},
-      {"choice_delete",
-       "DELETE FROM session_choices WHERE event_id = $1 AND registration_id = $2 AND round = $3"},
-      {"choices_get", R"(
-          SELECT sc.registration_id, sc.session_id, sc.round, sc.status, s.title, s.room
-          FROM session_choices sc JOIN sessions s ON s.event_id = sc.event_id AND s.id = sc.session_id
-          WHERE sc.event_id = $1 AND sc.registration_id = ANY ($2::bigint[])
-          ORDER BY sc.registration_id, sc.round)"},
-      {"ticket_insert", R"(
-          INSERT INTO tickets (event_id, ticket_id, registration_id, key_id, code, expire_time)
-          VALUES ($1, $2, $3, $4, $5, ts_of($6))
-          RETURNING event_id, ticket_id, registration_id, key_id, code, us_of(issue_time),
-                    us_of(expire_time))"},
-      {"ticket_current", R"(
-          SELECT event_id, ticket_id, registration_id, key_id, code, us_of(issue_time),
-                 us_of(expire_time)
-          FROM tickets WHERE event_id = $1 AND registration_id = $2 AND superseded_time IS NULL)"},
-      {"tickets_signed_by", R"(
-          SELECT t.event_id, t.registration_id, us_of(e.end_time)
-          FROM tickets t JOIN events e ON e.id = t.event_id
-          WHERE t.key_id = $1 AND t.superseded_time IS NULL
-          ORDER BY t.event_id, t.registration_id
-          FOR UPDATE OF t)"},
-      {"ticket_supersede", R"(
-          UPDATE tickets SET superseded_time = now()
-          WHERE event_id = $1 AND registration_id = $2 AND superseded_time IS NULL)"},
-  });
+ChoiceRecord ReadChoiceRow(const pqxx::row& r) {
+  ChoiceRecord c;
+  c.session_id = Column<int64_t>(r, "session_id");
+  c.round = Column<int32_t>(r, "round");
+  c.status = Stored(FromStored<ChoiceStatus>(Column<int>(r, "status")));
+  c.title = Column<std::string>(r, "title");
+  c.room = Column<std::string>(r, "room");
+  return c;
+}
+
+std::vector<int> ParseAttentionFlags(const std::string& text) {
+  std::vector<int> flags;
+  for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipEmpty())) {
+    int flag = 0;
+    if (absl::SimpleAtoi(part, &flag)) flags.push_back(flag);
+  }
+  return flags;
 }
 
 absl::StatusOr<Registered> PgRegistrationStore::Register(pqxx::work& txn, int64_t event_id,
                                                          const NewRegistration& input,
                                                          const DataKey& data_key,
                                                          const domain::SigningKey& key) {
-  pqxx::result event = txn.exec_prepared("event_for_registration", event_id);
-  if (event.empty()) {
+  // The lock order of registration_store.h: the event (its counters change), then the sessions.
+  // The event's row lock also waits for a purge in progress (it holds the row FOR UPDATE).
+  std::optional<EventRow> event = LockEvent(txn, event_id);
+  if (!event.has_value()) {
     return absl::NotFoundError(absl::StrCat("event events/", event_id, " does not exist"));
   }
-  if (!event[0][3].is_null()) return PurgedError(event_id, FromMicros(event[0][3].as<int64_t>()));
-  if (event[0][1].as<int>() == kEventCanceled) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("event events/", event_id, " is canceled; registration is closed"));
+  if (event->purge_time.has_value()) return PurgedError(event_id, *event->purge_time);
+  if (absl::Status open = domain::MayRegister(event_id, event->view, input.require_published);
+      !open.ok()) {
+    return open;
   }
-  if (input.require_published && event[0][1].as<int>() != kEventPublished) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("event events/", event_id, " is not open for registration"));
-  }
-  if (!input.request_id.empty()) {
-    if (pqxx::result r = txn.exec_prepared("registration_by_request", event_id, input.request_id);
-        !r.empty()) {
-      Registered done;
-      auto reg = ReadRegistration(r[0], data_key);
-      if (!reg.ok()) return reg.status();
-      done.registration = *std::move(reg);
-      // A replay answers only the same person: a request_id is not a key to someone else's data.
-      if (done.registration.display_name != input.display_name ||
-          done.registration.email != input.email) {
-        return absl::AlreadyExistsError(
-            "request_id: was used for another registration; send a new random one (a UUID)");
-      }
-      LoadChoices(txn, done.registration);
-      // The first answer's secret cannot be given again (only its hash is kept): the replay
-      // carries a new one, and the one its client may never have received stops working.
-      if (!input.manage_secret_hash.empty()) {
-        absl::Status replaced = SetManageSecretHash(txn, event_id, done.registration.id,
-                                                    input.manage_secret_hash);
-        if (!replaced.ok()) return replaced;
-      }
-      auto ticket = CurrentTicket(txn, event_id, done.registration.id);
-      if (!ticket.ok()) return ticket.status();
-      done.ticket = *std::move(ticket);
-      done.existed = true;
-      return done;
-    }
-  }
-  int status = kConfirmed;
-  if (const int32_t capacity = event[0][0].as<int32_t>(); capacity > 0) {
-    txn.exec_prepared("event_lock", event_id);  // serializes the last seats
-    const int64_t taken = txn.exec_prepared("event_confirmed_count", event_id)[0][0].as<int64_t>();
-    if (taken >= capacity) status = kWaitlisted;
-  }
-  auto chosen = CheckChosenSessions(event_id, input.session_ids,
-                                    LockSessions(txn, event_id, input.session_ids));
+  const domain::RegistrationSource source = FromStored<domain::RegistrationSource>(input.source);
+  const RegistrationStatus status = domain::PlaceFor(event->view.places);
+  std::map<int64_t, SessionRow> sessions = LockSessionRows(txn, event_id, input.session_ids);
+  std::map<int64_t, domain::SessionView> views = Views(sessions);
+  auto chosen = domain::CheckChoices(event_id, input.session_ids, views);
   if (!chosen.ok()) return chosen.status();
 
-  pqxx::result inserted = txn.exec_prepared(
-      "registration_insert", event_id, input.display_name,
+  const domain::CountDelta placed = domain::Moved(std::nullopt, status);
+  pqxx::result inserted = Run(
+      txn, kRegistrationInsert, event_id, input.display_name,
       domain::NormalizeForSearch(input.display_name), data_key.Seal(input.email),
       data_key.Seal(input.phone), input.preferred_language, FlagsLiteral(input.attention_flags),
-      status, input.source, input.request_id, domain::kSearchNormalizationVersion,
-      input.manage_secret_hash);
+      Stored(status), Stored(source), input.request_id, domain::kSearchNormalizationVersion,
+      input.manage_secret_hash, placed.confirmed, placed.waitlisted);
   if (inserted.empty()) {
-    // A concurrent call with the same request_id committed first; answer as it did.
-    return Register(txn, event_id, input, data_key, key);
+    // The request_id registered before (the unique index says so; a concurrent call that used it
+    // committed first): answer as it did.
+    pqxx::result r = Run(txn, kRegistrationByRequest, event_id, input.request_id);
+    if (r.empty()) return absl::AbortedError("request_id: a concurrent registration; retry");
+    return Replay(txn, event_id, r[0], input, data_key);
   }
-  // The insert's foreign key check took the event row FOR KEY SHARE, which waits for a purge in
-  // progress (it holds the row FOR UPDATE): one that committed meanwhile is seen now.
-  if (absl::Status open = PgEventStore::RequireNotPurged(txn, event_id); !open.ok()) return open;
-  const int64_t id = inserted[0][0].as<int64_t>();
-  for (const ChosenSession& s : *chosen) {
-    txn.exec_prepared("choice_insert", event_id, id, s.round, s.session_id,
-                      SeatStatus(txn, event_id, s, status));
+  Registered done;
+  RegistrationRecord& reg = done.registration;
+  reg.event_id = event_id;
+  reg.id = Column<int64_t>(inserted[0], "id");
+  reg.display_name = input.display_name;
+  reg.email = input.email;
+  reg.phone = input.phone;
+  reg.preferred_language = input.preferred_language;
+  reg.attention_flags = input.attention_flags;
+  reg.status = Stored(status);
+  reg.source = Stored(source);
+  reg.create_time = FromMicros(Column<int64_t>(inserted[0], "create_us"));
+  reg.update_time = FromMicros(Column<int64_t>(inserted[0], "update_us"));
+  for (const domain::SessionView& s : *chosen) {  // in id order; shown in round order
+    const SessionRow& row = sessions[s.id];
+    const ChoiceStatus seat = AddChoice(txn, event_id, reg.id, status, views[s.id]);
+    reg.choices.push_back({s.id, s.round, Stored(seat), row.title, row.room});
   }
-  auto ticket = IssueTicket(txn, event_id, id, FromMicros(event[0][2].as<int64_t>()), key);
+  std::sort(reg.choices.begin(), reg.choices.end(),
+            [](const ChoiceRecord& a, const ChoiceRecord& b) { return a.round < b.round; });
+  auto ticket = IssueTicket(txn, event_id, reg.id, event->end_time, key);
   if (!ticket.ok()) return ticket.status();
-  auto reg = Get(txn, event_id, id, data_key);
-  if (!reg.ok()) return reg.status();
-  return Registered{*std::move(reg), *std::move(ticket), false};
+  done.ticket = *std::move(ticket);
+  return done;
 }
 
 absl::StatusOr<RegistrationRecord> PgRegistrationStore::Get(pqxx::work& txn, int64_t event_id,
                                                             int64_t id, const DataKey& data_key) {
-  pqxx::result r = txn.exec_prepared("registration_get", event_id, id);
+  pqxx::result r = Run(txn, kRegistrationGet, event_id, id);
   if (r.empty()) return RegistrationNotFound(event_id, id);
   auto reg = ReadRegistration(r[0], data_key);
   if (!reg.ok()) return reg.status();
@@ -448,14 +583,14 @@ absl::StatusOr<RegistrationRecord> PgRegistrationStore::Get(pqxx::work& txn, int
 
 absl::StatusOr<std::string> PgRegistrationStore::ManageSecretHash(pqxx::work& txn,
                                                                  int64_t event_id, int64_t id) {
-  pqxx::result r = txn.exec_prepared("registration_secret_hash", event_id, id);
+  pqxx::result r = Run(txn, kSecretHash, event_id, id);
   if (r.empty()) return RegistrationNotFound(event_id, id);
-  return r[0][0].as<std::string>();
+  return Column<std::string>(r[0], "manage_secret_hash");
 }
 
 absl::Status PgRegistrationStore::SetManageSecretHash(pqxx::work& txn, int64_t event_id,
                                                       int64_t id, const std::string& hash) {
-  if (txn.exec_prepared("registration_set_secret_hash", event_id, id, hash).empty()) {
+  if (Run(txn, kSetSecretHash, event_id, id, hash).empty()) {
     return RegistrationNotFound(event_id, id);
   }
   return absl::OkStatus();
@@ -466,28 +601,24 @@ absl::StatusOr<RegistrationRecord> PgRegistrationStore::Cancel(pqxx::work& txn, 
                                                                const DataKey& data_key) {
   // The lock order of registration_store.h: the event (its places may be given to the
   // waitlisted), the registration, then the sessions.
-  if (txn.exec_prepared("event_lock", event_id).empty()) return RegistrationNotFound(event_id, id);
-  pqxx::result locked = txn.exec_prepared("registration_lock", event_id, id);
-  if (locked.empty()) return RegistrationNotFound(event_id, id);
+  if (!LockEvent(txn, event_id).has_value()) return RegistrationNotFound(event_id, id);
+  std::optional<RegistrationStatus> before = LockRegistration(txn, event_id, id);
+  if (!before.has_value()) return RegistrationNotFound(event_id, id);
   // The purge locks every registration row of its event: this waited for it.
   if (absl::Status open = PgEventStore::RequireNotPurged(txn, event_id); !open.ok()) return open;
-  const int before = locked[0][0].as<int>();
-  if (before != kCanceled) {
+  if (*before != RegistrationStatus::kCanceled) {
     auto reg = Get(txn, event_id, id, data_key);
     if (!reg.ok()) return reg.status();
-    txn.exec_prepared("registration_set_status", event_id, id, kCanceled);
+    Run(txn, kRegistrationSetStatus, event_id, id, Stored(RegistrationStatus::kCanceled));
+    CountEvent(txn, event_id, domain::Moved(*before, RegistrationStatus::kCanceled));
     std::vector<int64_t> promoted;
-    if (before == kConfirmed) promoted = PromoteRegistrations(txn, event_id);
+    if (*before == RegistrationStatus::kConfirmed) promoted = PromoteRegistrations(txn, event_id);
     std::vector<int64_t> sessions = SessionsOf(reg->choices);
     for (int64_t s : SessionsChosenBy(txn, event_id, promoted)) sessions.push_back(s);
-    const std::map<int64_t, ChosenSession> locked_sessions = LockSessions(txn, event_id, sessions);
-    for (const ChoiceRecord& c : reg->choices) {
-      txn.exec_prepared("choice_delete", event_id, id, c.round);
-    }
+    const std::map<int64_t, domain::SessionView> locked = LockSessions(txn, event_id, sessions);
+    for (const ChoiceRecord& c : reg->choices) DeleteChoice(txn, event_id, id, c.round);
     // Seats freed by the canceled, and seats for the newly confirmed, in session id order.
-    for (const auto& [session_id, session] : locked_sessions) {
-      PromoteSession(txn, event_id, session_id);
-    }
+    for (const auto& [session_id, session] : locked) PromoteSession(txn, event_id, session_id);
   }
   return Get(txn, event_id, id, data_key);
 }
@@ -497,40 +628,35 @@ absl::StatusOr<RegistrationRecord> PgRegistrationStore::UpdateChoices(
     const DataKey& data_key) {
   // The lock order of registration_store.h: the registration, then every session this changes
   // (those chosen and those left), in id order.
-  pqxx::result locked = txn.exec_prepared("registration_lock", event_id, id);
-  if (locked.empty()) return RegistrationNotFound(event_id, id);
+  std::optional<RegistrationStatus> status = LockRegistration(txn, event_id, id);
+  if (!status.has_value()) return RegistrationNotFound(event_id, id);
   // The purge locks every registration row of its event: this waited for it.
   if (absl::Status open = PgEventStore::RequireNotPurged(txn, event_id); !open.ok()) return open;
-  const int registration_status = locked[0][0].as<int>();
-  if (registration_status == kCanceled) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("registration events/", event_id, "/registrations/", id,
-                     " is canceled; register again to choose breakouts"));
-  }
+  if (absl::Status may = domain::MayChangeChoices(event_id, id, *status); !may.ok()) return may;
   auto current = Get(txn, event_id, id, data_key);
   if (!current.ok()) return current.status();
-  std::vector<int64_t> sessions = SessionsOf(current->choices);
-  sessions.insert(sessions.end(), session_ids.begin(), session_ids.end());
-  auto chosen = CheckChosenSessions(event_id, session_ids, LockSessions(txn, event_id, sessions));
+  std::vector<int64_t> involved = SessionsOf(current->choices);
+  involved.insert(involved.end(), session_ids.begin(), session_ids.end());
+  std::map<int64_t, domain::SessionView> sessions = LockSessions(txn, event_id, involved);
+  auto chosen = domain::CheckChoices(event_id, session_ids, sessions);
   if (!chosen.ok()) return chosen.status();
 
-  std::map<int32_t, int64_t> wanted;
-  for (const ChosenSession& s : *chosen) wanted[s.round] = s.session_id;
-  std::map<int32_t, int64_t> kept;
-  for (const ChoiceRecord& c : current->choices) {
-    auto it = wanted.find(c.round);
-    if (it != wanted.end() && it->second == c.session_id) {
-      kept[c.round] = c.session_id;  // keeps its seat or its place in the waitlist
-    } else {
-      ReleaseChoice(txn, event_id, id, c);
+  const domain::ChoiceChange change = domain::PlanChoiceChange(ChoiceViews(current->choices), *chosen);
+  // A released seat goes to the next waitlisted, whatever the choice's status was when read: a
+  // concurrent promotion may have confirmed it since, and offering a seat that is not free
+  // changes nothing.
+  for (const domain::ChoiceView& c : change.released) {
+    DeleteChoice(txn, event_id, id, c.round);
+    PromoteSession(txn, event_id, c.session_id);
+  }
+  for (const domain::SessionView& s : change.added) {
+    // Re-read: a release above may have changed the session's counters.
+    if (std::optional<SessionRow> now = LockSession(txn, event_id, s.id)) {
+      sessions[s.id] = now->view;
     }
+    AddChoice(txn, event_id, id, *status, sessions[s.id]);
   }
-  for (const ChosenSession& s : *chosen) {
-    if (kept.count(s.round)) continue;
-    txn.exec_prepared("choice_insert", event_id, id, s.round, s.session_id,
-                      SeatStatus(txn, event_id, s, registration_status));
-  }
-  txn.exec_prepared("registration_touch", event_id, id);
+  Run(txn, kRegistrationTouch, event_id, id);
   return Get(txn, event_id, id, data_key);
 }
 
@@ -540,24 +666,19 @@ absl::StatusOr<RegistrationPage> PgRegistrationStore::List(pqxx::work& txn, int6
                                                            int64_t after_id, int limit,
                                                            const DataKey& data_key) {
   const std::string like = LikePrefix(name_prefix);
+  const std::string statuses = StatusFilter(status);
   RegistrationPage page;
   std::vector<int64_t> ids;
-  for (const pqxx::row& r :
-       txn.exec_prepared("registration_list", event_id, status, like, after_id, limit)) {
+  for (const pqxx::row& r : Run(txn, kRegistrationList, event_id, statuses, like, after_id, limit)) {
     auto reg = ReadRegistration(r, data_key);
     if (!reg.ok()) return reg.status();
     ids.push_back(reg->id);
     page.registrations.push_back(*std::move(reg));
   }
-  if (!ids.empty()) {
-    std::map<int64_t, RegistrationRecord*> by_id;
-    for (RegistrationRecord& reg : page.registrations) by_id[reg.id] = &reg;
-    for (const pqxx::row& r : txn.exec_prepared("choices_get", event_id, IdsLiteral(ids))) {
-      by_id[r[0].as<int64_t>()]->choices.push_back(ReadChoice(r));
-    }
-  }
+  std::map<int64_t, std::vector<ChoiceRecord>> choices = ChoicesOf(txn, event_id, ids);
+  for (RegistrationRecord& reg : page.registrations) reg.choices = std::move(choices[reg.id]);
   page.total_size =
-      txn.exec_prepared("registration_count", event_id, status, like)[0][0].as<int32_t>();
+      Column<int32_t>(Run(txn, kRegistrationCount, event_id, statuses, like)[0], "n");
   return page;
 }
 
@@ -572,7 +693,7 @@ void PgRegistrationStore::PromoteSessionWaitlist(pqxx::work& txn, int64_t event_
 
 absl::StatusOr<TicketRecord> PgRegistrationStore::CurrentTicket(pqxx::work& txn, int64_t event_id,
                                                                 int64_t registration_id) {
-  pqxx::result r = txn.exec_prepared("ticket_current", event_id, registration_id);
+  pqxx::result r = Run(txn, kTicketCurrent, event_id, registration_id);
   if (r.empty()) {
     // A purge erases tickets: say so rather than that the registration does not exist.
     if (absl::Status open = PgEventStore::RequireNotPurged(txn, event_id); !open.ok()) return open;
@@ -584,17 +705,14 @@ absl::StatusOr<TicketRecord> PgRegistrationStore::CurrentTicket(pqxx::work& txn,
 absl::StatusOr<TicketRecord> PgRegistrationStore::Reissue(pqxx::work& txn, int64_t event_id,
                                                           int64_t registration_id,
                                                           const domain::SigningKey& key) {
-  pqxx::result locked = txn.exec_prepared("registration_lock", event_id, registration_id);
-  if (locked.empty()) return RegistrationNotFound(event_id, registration_id);
+  std::optional<RegistrationStatus> status = LockRegistration(txn, event_id, registration_id);
+  if (!status.has_value()) return RegistrationNotFound(event_id, registration_id);
   if (absl::Status open = PgEventStore::RequireNotPurged(txn, event_id); !open.ok()) return open;
-  if (locked[0][0].as<int>() == kCanceled) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("registration events/", event_id, "/registrations/", registration_id,
-                     " is canceled; a canceled registration gets no new ticket"));
+  if (absl::Status may = domain::MayReissue(event_id, registration_id, *status); !may.ok()) {
+    return may;
   }
-  txn.exec_prepared("ticket_supersede", event_id, registration_id);
-  const absl::Time event_end =
-      FromMicros(txn.exec_prepared("event_end", event_id)[0][0].as<int64_t>());
+  Run(txn, kTicketSupersede, event_id, registration_id);
+  const absl::Time event_end = FromMicros(Column<int64_t>(Run(txn, kEventEnd, event_id)[0], "end_us"));
   return IssueTicket(txn, event_id, registration_id, event_end, key);
 }
 
@@ -602,11 +720,12 @@ absl::StatusOr<int> PgRegistrationStore::ReissueSignedBy(pqxx::work& txn,
                                                         uint16_t revoked_key_id,
                                                         const domain::SigningKey& key) {
   int reissued = 0;
-  for (const pqxx::row& r : txn.exec_prepared("tickets_signed_by", static_cast<int>(revoked_key_id))) {
-    const int64_t event_id = r[0].as<int64_t>();
-    const int64_t registration_id = r[1].as<int64_t>();
-    txn.exec_prepared("ticket_supersede", event_id, registration_id);
-    auto ticket = IssueTicket(txn, event_id, registration_id, FromMicros(r[2].as<int64_t>()), key);
+  for (const pqxx::row& r : Run(txn, kTicketsSignedBy, static_cast<int>(revoked_key_id))) {
+    const int64_t event_id = Column<int64_t>(r, "event_id");
+    const int64_t registration_id = Column<int64_t>(r, "registration_id");
+    Run(txn, kTicketSupersede, event_id, registration_id);
+    auto ticket = IssueTicket(txn, event_id, registration_id,
+                              FromMicros(Column<int64_t>(r, "end_us")), key);
     if (!ticket.ok()) return ticket.status();
     ++reissued;
   }
@@ -617,14 +736,8 @@ absl::StatusOr<std::vector<SearchMatch>> PgRegistrationStore::Search(
     pqxx::work& txn, int64_t event_id, const std::string& normalized_query, int limit) {
   std::vector<SearchMatch> matches;
   for (const pqxx::row& r :
-       txn.exec_prepared("registration_search", event_id, LikePrefix(normalized_query), limit)) {
-    SearchMatch m;
-    m.registration_id = r[0].as<int64_t>();
-    m.display_name = r[1].as<std::string>();
-    m.attention_flags = ParseFlags(r[2].as<std::string>());
-    m.status = r[3].as<int>();
-    m.checked_in = r[4].as<bool>();
-    matches.push_back(std::move(m));
+       Run(txn, kRegistrationSearch, event_id, LikePrefix(normalized_query), limit)) {
+    matches.push_back(ReadSearchMatch(r));
   }
   return matches;
 }

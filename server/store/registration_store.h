@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "server/domain/registration_rules.h"
 #include "server/domain/ticket_code.h"
 #include "server/store/data_key.h"
 #include "server/store/records.h"
@@ -22,7 +23,8 @@ struct NewRegistration {
   std::string phone;
   std::string preferred_language;
   std::vector<int> attention_flags;
-  int source = 0;                    // Registration.Source
+  // Registration.Source, as domain::RegistrationSource numbers it.
+  int source = domain::Stored(domain::RegistrationSource::kOnline);
   std::vector<int64_t> session_ids;  // breakouts chosen, at most one per round
   std::string request_id;            // empty: not idempotent
   bool require_published = false;    // public registration: only PUBLISHED events take it
@@ -57,10 +59,12 @@ struct SearchMatch {
 //   2. registration rows: the one the call is about, then those a promotion confirms;
 //   3. session rows, in id order, each before any choice of that session is written.
 // The locks are FOR NO KEY UPDATE, so that rows inserted meanwhile may still refer to them.
+//
+// Places and seats are counted in events.confirmed_count/waitlisted_count and
+// sessions.confirmed_count/waitlisted_count, changed here in the transaction of every change, under
+// the row locks above; the rules that read them are server/domain/registration_rules.h.
 class PgRegistrationStore {
  public:
-  static void RegisterStatements();
-
   // Registers one person and issues the ticket, signed with `key`. Past the event's capacity the
   // registration is waitlisted; past a breakout's capacity that choice is waitlisted.
   static absl::StatusOr<Registered> Register(pqxx::work& txn, int64_t event_id,
@@ -105,6 +109,13 @@ class PgRegistrationStore {
                                                          const std::string& normalized_query,
                                                          int limit);
 };
+
+// The reader of a breakout choice row, shared by the stores that show choices: the query names its
+// columns session_id, round, status, title and room.
+ChoiceRecord ReadChoiceRow(const pqxx::row& row);
+
+// Attention flags as array_to_string(attention_flags, ',') gives them.
+std::vector<int> ParseAttentionFlags(const std::string& text);
 
 // A code's own expiry is only an outer safety bound: the check-in windows follow the event's
 // current times, so an event that is postponed keeps every code issued for it. A code stops

@@ -61,6 +61,38 @@ void ScanBatcher::RunBatches(pqxx::connection* conn) {
 }
 
 void ScanBatcher::CommitBatch(pqxx::connection* conn, std::vector<Job>& batch) {
+  std::vector<const store::ScanInput*> inputs;
+  for (const Job& job : batch) inputs.push_back(&job.input);
+  std::vector<absl::StatusOr<store::ScanOutcome>> outcomes;
+  // A batched statement failed for a reason of its own, not the connection's or a conflict's:
+  // find the scan at fault by recording them one by one.
+  bool one_by_one = false;
+  const absl::Status committed = store::Database::InTransaction(conn, [&](pqxx::work& txn) {
+    one_by_one = false;
+    try {
+      outcomes = store::PgScanStore::RecordScans(txn, inputs);
+    } catch (const pqxx::transaction_rollback&) {
+      throw;  // a deadlock or serialization failure: the whole batch is retried
+    } catch (const pqxx::broken_connection&) {
+      throw;  // no scan's fault
+    } catch (const std::exception&) {
+      one_by_one = true;
+      throw;
+    }
+    return absl::OkStatus();
+  });
+  if (committed.ok()) {
+    for (size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(outcomes[i]));
+    return;
+  }
+  if (!one_by_one) {
+    for (Job& job : batch) job.done(committed);
+    return;
+  }
+  CommitOneByOne(conn, batch);
+}
+
+void ScanBatcher::CommitOneByOne(pqxx::connection* conn, std::vector<Job>& batch) {
   std::vector<absl::StatusOr<store::ScanOutcome>> outcomes;
   while (!batch.empty()) {
     // The job whose statements failed, if one did: it fails alone, and the rest run again

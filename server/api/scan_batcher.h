@@ -1,6 +1,7 @@
 // Commits concurrent scans together: under load, the scans waiting for the database are decided
 // one after another in one transaction, so one durable commit (one WAL flush) serves many scans.
-// Alone, a scan still runs at once in a transaction of its own.
+// Alone, a scan still runs at once in a transaction of its own. A batch is read in a few
+// statements and written in one (PgScanStore::RecordScans), not several statements per scan.
 //
 // Each scan is answered only after the transaction holding it has committed. A scan whose own
 // statements fail (a constraint, a data error) fails alone: the transaction is rolled back and the
@@ -44,9 +45,13 @@ class ScanBatcher {
     Done done;
   };
   void RunBatches(pqxx::connection* conn);
-  // Records `batch` in one transaction, in its order, and answers every job; a job whose scan
-  // throws is answered with the error and the rest are committed without it.
+  // Records `batch` in one transaction, in its order, with the batch's statements
+  // (PgScanStore::RecordScans), and answers every job; when those fail for a scan's own reason,
+  // CommitOneByOne.
   void CommitBatch(pqxx::connection* conn, std::vector<Job>& batch);
+  // The same, one RecordScan per scan: a job whose scan throws is answered with the error and the
+  // rest are committed without it.
+  void CommitOneByOne(pqxx::connection* conn, std::vector<Job>& batch);
 
   store::Database* const db_;
   const int max_batch_;

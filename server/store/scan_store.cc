@@ -1,6 +1,9 @@
 #include "server/store/scan_store.h"
 
 #include <map>
+#include <set>
+#include <stdexcept>
+#include <tuple>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -9,6 +12,7 @@
 #include "server/store/pg.h"
 #include "server/store/query.h"
 #include "server/store/scan_queries.h"
+#include "server/store/sql_array.h"
 
 namespace turnout::store {
 namespace {
@@ -415,6 +419,345 @@ constexpr Query kAttendanceArrivals{"attendance_arrivals", R"(
       AND received_time > ts_of($3) - interval '1 minute'
     GROUP BY checkpoint_id)"};
 
+
+// --- The batch path (PgScanStore::RecordScans) ---
+
+// A ticket's presence row at a checkpoint.
+struct PresenceKey {
+  int64_t event_id = 0;
+  int64_t checkpoint_id = 0;
+  int64_t registration_id = 0;
+  friend bool operator<(const PresenceKey& a, const PresenceKey& b) {
+    return std::tie(a.event_id, a.checkpoint_id, a.registration_id) <
+           std::tie(b.event_id, b.checkpoint_id, b.registration_id);
+  }
+};
+
+// A row of q::kBatchLookup: what RecordScan reads before it locks anything, for one scan.
+struct LookupRow {
+  bool found = false;  // the device sent this client_scan_id before
+  std::optional<ScanCheckpoint> checkpoint;
+  bool ticket_known = false;
+  bool superseded = false;
+  int64_t registration_id = 0;  // the ticket's or the searched registration, 0 if none
+  std::optional<RegistrationRecord> registration;  // its door fields (status included)
+};
+
+LookupRow ReadLookup(const pqxx::row& r, int64_t event_id) {
+  LookupRow row;
+  row.found = Column<bool>(r, "found");
+  if (!r["id"].is_null()) row.checkpoint = ReadCheckpoint(r, event_id);
+  row.ticket_known = Column<bool>(r, "ticket_known");
+  row.superseded = Column<bool>(r, "superseded");
+  row.registration_id = ColumnOr<int64_t>(r, "registration_id", 0);
+  if (row.registration_id != 0) {
+    row.registration = ReadDoorFields(r, event_id, row.registration_id);
+  }
+  return row;
+}
+
+// The ticket as the rules see it, from the code and the looked-up rows (as LookUpTicket).
+// `registration_id` is set only when the registration belongs to the door's event.
+absl::StatusOr<Lookup> LookupOf(const ScanInput& in, const LookupRow& row) {
+  Lookup l;
+  if (in.registration_id != 0) {
+    if (row.registration_id == 0) return RegistrationNotFound(in.event_id, in.registration_id);
+    l.ticket.code_valid = true;
+    l.ticket.known = true;
+    l.ticket.event_id = in.event_id;
+  } else {
+    const domain::CodeCheck check = in.verified.check;
+    l.ticket.code_valid =
+        check == domain::CodeCheck::kValid || check == domain::CodeCheck::kKeyRevoked;
+    l.ticket.key_revoked = check == domain::CodeCheck::kKeyRevoked;
+    if (!l.ticket.code_valid) return l;
+    l.ticket.event_id = in.verified.claims.event_id;
+    l.ticket.not_after = in.verified.claims.not_after;
+    if (!row.ticket_known) return l;
+    l.ticket.known = true;
+    l.ticket.superseded = row.superseded;
+  }
+  l.ticket.registration = FromStored<RegistrationStatus>(row.registration->status);
+  if (l.ticket.event_id == in.event_id) {  // another event's attendee stays anonymous here
+    l.registration_id = row.registration_id;
+    l.door_view = row.registration;
+  }
+  return l;
+}
+
+// Decides a batch in order with the same rules as RecordScan, from state read once for the whole
+// batch, and writes the decided scans together (Flush). A scan this cannot decide from that state
+// (a retry, a duplicate id in the batch, a scan older than its ticket's latest, a purged event)
+// is handed to RecordScan after the writes before it, and its ticket's and checkpoint's state
+// are read afresh for the scans after it.
+class BatchRecorder {
+ public:
+  BatchRecorder(pqxx::work& txn, const std::vector<const ScanInput*>& inputs)
+      : txn_(txn), inputs_(inputs), outcomes_(inputs.size()) {}
+
+  std::vector<absl::StatusOr<ScanOutcome>> Run();
+
+ private:
+  struct PendingScan {
+    size_t index = 0;  // in inputs_
+    int64_t checkpoint_id = 0;
+    int64_t registration_id = 0;
+    absl::Time at;
+    ScanStatus status = ScanStatus::kInvalid;
+    std::optional<absl::Time> first_entry_at;
+    bool traced = false;  // refused: keeps a trace of what was read (ScanInput::code_hash)
+  };
+
+  void ReadAll();
+  void LockPresence();
+  void Decide(size_t i);
+  void DecideAlone(size_t i);
+  // How many are inside `checkpoint` now, counting the decisions not yet written.
+  int32_t Inside(int64_t event_id, int64_t checkpoint_id);
+  void Flush();
+
+  pqxx::work& txn_;
+  const std::vector<const ScanInput*>& inputs_;
+  std::vector<absl::StatusOr<ScanOutcome>> outcomes_;
+  std::vector<LookupRow> rows_;
+  std::map<std::pair<int64_t, int64_t>, std::vector<ChoiceRecord>> choices_;
+  std::map<PresenceKey, StoredPresence> presence_;    // as the decisions so far leave it
+  std::set<PresenceKey> unsettled_;                   // presence_ is stale: a scan went alone
+  std::set<PresenceKey> moved_;                       // presence_ to write
+  std::map<std::pair<int64_t, int64_t>, int32_t> inside_;  // by (event, checkpoint), locked
+  std::set<std::tuple<int64_t, int64_t, std::string>> client_scan_ids_;
+  std::vector<PendingScan> pending_;
+};
+
+std::vector<absl::StatusOr<ScanOutcome>> BatchRecorder::Run() {
+  ReadAll();
+  LockPresence();
+  for (size_t i = 0; i < inputs_.size(); ++i) Decide(i);
+  Flush();
+  return std::move(outcomes_);
+}
+
+void BatchRecorder::ReadAll() {
+  SqlArray events, checkpoints, devices, client_scan_ids, code_events, tickets, registrations;
+  for (const ScanInput* in : inputs_) {
+    events.AddInt(in->event_id);
+    checkpoints.AddInt(in->checkpoint_id);
+    devices.AddInt(in->device_id);
+    client_scan_ids.AddText(in->client_scan_id);
+    const domain::CodeCheck check = in->verified.check;
+    if (in->registration_id == 0 &&
+        (check == domain::CodeCheck::kValid || check == domain::CodeCheck::kKeyRevoked)) {
+      code_events.AddInt(static_cast<int64_t>(in->verified.claims.event_id));
+      tickets.AddText(domain::TicketIdToHex(in->verified.claims.ticket_id));
+    } else {
+      code_events.AddNull();
+      tickets.AddNull();
+    }
+    registrations.AddInt(in->registration_id);
+  }
+  pqxx::result r = store::Run(txn_, q::kBatchLookup, events.Text(), checkpoints.Text(),
+                              Stored(domain::EventState::kPublished), devices.Text(),
+                              client_scan_ids.Text(), code_events.Text(), tickets.Text(),
+                              registrations.Text());
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    rows_.push_back(ReadLookup(r[static_cast<int>(i)], inputs_[i]->event_id));
+  }
+  std::set<std::pair<int64_t, int64_t>> wanted;
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    if (rows_[i].registration_id != 0) wanted.insert({inputs_[i]->event_id, rows_[i].registration_id});
+  }
+  if (wanted.empty()) return;
+  SqlArray choice_events, choice_registrations;
+  for (const auto& [event_id, registration_id] : wanted) {
+    choice_events.AddInt(event_id);
+    choice_registrations.AddInt(registration_id);
+  }
+  for (const pqxx::row& c :
+       store::Run(txn_, q::kBatchChoices, choice_events.Text(), choice_registrations.Text())) {
+    choices_[{Column<int64_t>(c, "event_id"), Column<int64_t>(c, "registration_id")}].push_back(
+        ReadChoice(c));
+  }
+}
+
+void BatchRecorder::LockPresence() {
+  std::set<PresenceKey> keys;
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    const LookupRow& row = rows_[i];
+    if (row.found || !row.checkpoint || row.checkpoint->event_purged) continue;
+    auto lookup = LookupOf(*inputs_[i], row);
+    if (!lookup.ok() || lookup->registration_id == 0) continue;
+    keys.insert({inputs_[i]->event_id, row.checkpoint->id, lookup->registration_id});
+  }
+  if (keys.empty()) return;
+  SqlArray events, checkpoints, registrations;
+  for (const PresenceKey& k : keys) {
+    events.AddInt(k.event_id);
+    checkpoints.AddInt(k.checkpoint_id);
+    registrations.AddInt(k.registration_id);
+  }
+  for (const pqxx::row& r : store::Run(txn_, q::kBatchPresence, events.Text(),
+                                       checkpoints.Text(), registrations.Text())) {
+    presence_[{Column<int64_t>(r, "event_id"), Column<int64_t>(r, "checkpoint_id"),
+               Column<int64_t>(r, "registration_id")}] = ReadPresence(r);
+  }
+}
+
+void BatchRecorder::DecideAlone(size_t i) {
+  Flush();
+  const ScanInput& in = *inputs_[i];
+  outcomes_[i] = PgScanStore::RecordScan(txn_, in);
+  // What it changed is read afresh by the scans after it.
+  if (rows_[i].checkpoint) {
+    inside_.erase({in.event_id, rows_[i].checkpoint->id});
+    if (rows_[i].registration_id != 0) {
+      unsettled_.insert({in.event_id, rows_[i].checkpoint->id, rows_[i].registration_id});
+    }
+  }
+}
+
+int32_t BatchRecorder::Inside(int64_t event_id, int64_t checkpoint_id) {
+  auto it = inside_.find({event_id, checkpoint_id});
+  if (it != inside_.end()) return it->second;
+  Flush();  // the count below sees every decision before this one
+  store::Run(txn_, kCheckpointLock, event_id, checkpoint_id);
+  const int32_t inside =
+      Column<int32_t>(store::Run(txn_, kInsideCount, event_id, checkpoint_id)[0], "inside");
+  inside_[{event_id, checkpoint_id}] = inside;
+  return inside;
+}
+
+void BatchRecorder::Decide(size_t i) {
+  const ScanInput& in = *inputs_[i];
+  const LookupRow& row = rows_[i];
+  const bool repeated =
+      !client_scan_ids_.insert({in.event_id, in.device_id, in.client_scan_id}).second;
+  if (row.found || repeated) return DecideAlone(i);
+  if (!row.checkpoint) {
+    outcomes_[i] = absl::NotFoundError(absl::StrCat(
+        "checkpoint events/", in.event_id, "/checkpoints/", in.checkpoint_id, " does not exist"));
+    return;
+  }
+  if (row.checkpoint->event_purged) return DecideAlone(i);
+  auto lookup = LookupOf(in, row);
+  if (!lookup.ok()) {
+    outcomes_[i] = lookup.status();
+    return;
+  }
+  const ScanCheckpoint& checkpoint = *row.checkpoint;
+  const int64_t reg_id = lookup->registration_id;
+  const PresenceKey key{in.event_id, checkpoint.id, reg_id};
+  StoredPresence stored;
+  if (reg_id != 0) {
+    if (unsettled_.count(key) > 0) return DecideAlone(i);
+    stored = presence_.at(key);
+  }
+  const absl::Time at = in.scanned_now && reg_id != 0 ? stored.locked_at : in.scanned_at;
+  if (stored.last_scan_at > at) return DecideAlone(i);  // older than the ticket's latest: Settle
+
+  if (lookup->door_view) {
+    auto it = choices_.find({in.event_id, reg_id});
+    if (it != choices_.end()) lookup->door_view->choices = it->second;
+    for (const ChoiceRecord& choice : lookup->door_view->choices) {
+      if (choice.status == Stored(ChoiceStatus::kConfirmed)) {
+        lookup->ticket.confirmed_session_ids.push_back(choice.session_id);
+      }
+    }
+  }
+  domain::CheckpointView view = checkpoint.view;
+  const domain::PresenceView presence = stored.view;
+  const bool counts_inside = reg_id != 0 && view.session_id && !view.requires_selection &&
+                             view.capacity > 0;
+  if (counts_inside && in.direction == Direction::kEntry && !presence.inside) {
+    view.inside_count = Inside(in.event_id, checkpoint.id);
+  }
+  const domain::ScanAttempt attempt{in.direction, at};
+  const domain::ScanDecision decision = domain::DecideScan(lookup->ticket, view, presence, attempt);
+  const domain::PresenceView after = domain::ApplyScan(presence, decision, attempt);
+
+  ScanOutcome out;
+  out.status = decision.status;
+  out.checkpoint_id = checkpoint.id;
+  out.at_session = view.session_id.has_value();
+  if (decision.status == ScanStatus::kAlreadyCheckedIn) out.first_entry_time = presence.first_entry_at;
+  out.registration = std::move(lookup->door_view);
+  if (reg_id != 0 && domain::DependsOnPresence(decision.status)) {
+    StoredPresence& now = presence_.at(key);
+    now.view = after;
+    now.last_scan_at = at;
+    moved_.insert(key);
+    auto counted = inside_.find({in.event_id, checkpoint.id});
+    if (counted != inside_.end()) counted->second += int{after.inside} - int{presence.inside};
+  }
+  pending_.push_back(
+      {i, checkpoint.id, reg_id, at, decision.status, out.first_entry_time, !decision.accepted()});
+  outcomes_[i] = std::move(out);
+}
+
+// The scans this batch rejected with the same client_scan_id as one that committed meanwhile
+// elsewhere: the batch is rolled back and recorded one scan at a time (ScanBatcher).
+class ConcurrentRetry : public std::runtime_error {
+ public:
+  ConcurrentRetry() : std::runtime_error("a client_scan_id of the batch committed concurrently") {}
+};
+
+void BatchRecorder::Flush() {
+  if (pending_.empty()) return;
+  SqlArray events, checkpoints, registrations, devices, client_scan_ids, directions, scanned,
+      offline, statuses, device_statuses, first_entries, digests, hashes, lengths, headers,
+      received;
+  for (const PendingScan& p : pending_) {
+    const ScanInput& in = *inputs_[p.index];
+    const bool traced = p.traced;
+    events.AddInt(in.event_id);
+    checkpoints.AddInt(p.checkpoint_id);
+    registrations.AddInt(p.registration_id);
+    devices.AddInt(in.device_id);
+    client_scan_ids.AddText(in.client_scan_id);
+    directions.AddInt(Stored(in.direction));
+    scanned.AddInt(ToMicros(p.at));
+    offline.AddBool(in.offline);
+    statuses.AddInt(Stored(p.status));
+    device_statuses.AddInt(in.device_status);
+    first_entries.AddInt(MicrosOrMinusOne(p.first_entry_at));
+    digests.AddText(in.request_digest);
+    hashes.AddText(traced ? in.code_hash : std::string());
+    lengths.AddInt(traced ? in.code_length : 0);
+    headers.AddText(traced ? in.code_header : std::string());
+    received.AddInt(ToMicros(in.received_at));
+  }
+  SqlArray p_events, p_checkpoints, p_registrations, p_ever, p_inside, p_first, p_change, p_scan;
+  for (const PresenceKey& k : moved_) {
+    const StoredPresence& p = presence_.at(k);
+    p_events.AddInt(k.event_id);
+    p_checkpoints.AddInt(k.checkpoint_id);
+    p_registrations.AddInt(k.registration_id);
+    p_ever.AddBool(p.view.ever_admitted);
+    p_inside.AddBool(p.view.inside);
+    p_first.AddInt(MicrosOrMinusOne(p.view.first_entry_at));
+    p_change.AddInt(MicrosOrMinusOne(p.view.last_change_at));
+    p_scan.AddInt(MicrosOrMinusOne(p.last_scan_at));
+  }
+  pqxx::result r = store::Run(
+      txn_, q::kBatchRecord, events.Text(), checkpoints.Text(), registrations.Text(),
+      devices.Text(), client_scan_ids.Text(), directions.Text(), scanned.Text(), offline.Text(),
+      statuses.Text(), device_statuses.Text(), first_entries.Text(), digests.Text(),
+      hashes.Text(), lengths.Text(), headers.Text(), received.Text(), p_events.Text(),
+      p_checkpoints.Text(), p_registrations.Text(), p_ever.Text(), p_inside.Text(),
+      p_first.Text(), p_change.Text(), p_scan.Text());
+  if (r.size() != pending_.size()) throw ConcurrentRetry();
+  std::map<std::tuple<int64_t, int64_t, std::string>, int64_t> ids;
+  for (const pqxx::row& row : r) {
+    ids[{Column<int64_t>(row, "event_id"), Column<int64_t>(row, "device_id"),
+         Column<std::string>(row, "client_scan_id")}] = Column<int64_t>(row, "id");
+  }
+  for (const PendingScan& p : pending_) {
+    const ScanInput& in = *inputs_[p.index];
+    outcomes_[p.index]->scan_id = ids.at({in.event_id, in.device_id, in.client_scan_id});
+  }
+  pending_.clear();
+  moved_.clear();
+}
+
 }  // namespace
 
 absl::StatusOr<ScanOutcome> PgScanStore::RecordScan(pqxx::work& txn, const ScanInput& in) {
@@ -498,6 +841,11 @@ absl::StatusOr<ScanOutcome> PgScanStore::RecordScan(pqxx::work& txn, const ScanI
   }
   out.registration = std::move(lookup->door_view);
   return out;
+}
+
+std::vector<absl::StatusOr<ScanOutcome>> PgScanStore::RecordScans(
+    pqxx::work& txn, const std::vector<const ScanInput*>& inputs) {
+  return BatchRecorder(txn, inputs).Run();
 }
 
 absl::Status PgScanStore::Annul(pqxx::work& txn, int64_t event_id, int64_t scan_id,

@@ -67,6 +67,13 @@ class PgScanStore {
   // NOT_FOUND for an unknown checkpoint or registration. An error records nothing.
   static absl::StatusOr<ScanOutcome> RecordScan(pqxx::work& txn, const ScanInput& input);
 
+  // RecordScan for each of `inputs`, in their order, as if one after another, with the batch's
+  // reads and writes in a few statements (scan_queries.h, "the batch path") instead of several
+  // per scan. Throws when one of those statements fails (or a client_scan_id of the batch
+  // committed concurrently elsewhere): the caller then rolls back and records them one by one.
+  static std::vector<absl::StatusOr<ScanOutcome>> RecordScans(
+      pqxx::work& txn, const std::vector<const ScanInput*>& inputs);
+
   // Undoes an accepted or refused scan: only `device_id` that made it, within `window` of `now`
   // after it was received; the annulment is recorded at `now`.
   // The ticket's remaining scans there are re-decided in canonical order.

@@ -34,22 +34,25 @@ struct Step {
   std::vector<std::string> args;
 };
 
-// PgScanStore::RecordScan for a first online ENTRY at the entrance that is ADMITTED (and, statement
-// for statement, for any later accepted ENTRY or EXIT): keep in step with scan_store.cc.
-// checkpoint_lock and checkpoint_inside_count run only for capacity-limited session rooms.
+// What turnout-server runs for a scan that arrives alone (PgScanStore::RecordScans with a batch of
+// one, the path of every scan: a batch of n runs the same statements with n-element arrays), for a
+// first online ENTRY at the entrance that is ADMITTED (and, statement for statement, for any later
+// accepted ENTRY or EXIT): keep in step with scan_store.cc. "[x]" binds the one-element array of
+// variable x (ARRAY[:x]), "[NULL]" the array of one NULL. checkpoint_lock and
+// checkpoint_inside_count run only for capacity-limited session rooms.
 std::vector<Step> RecordScanSteps(bool by_code) {
   namespace q = store::scan_queries;
   return {
-      {q::kFindScan, {"event", "device", "csid"}},
-      {q::kCheckpoint, {"event", "checkpoint_requested", "published"}},
-      by_code ? Step{q::kTicket, {"event", "tid"}} : Step{q::kRegistration, {"event", "reg"}},
-      {q::kChoices, {"event", "reg"}},
-      {q::kPresenceUpsert, {"event", "cp", "reg"}},
-      {q::kRecord,
-       {"event",   "cp",       "reg",           "device",      "csid",          "direction", "at",
-        "offline", "status",   "device_status", "first_entry", "ever_admitted", "inside",    "at",
-        "at",      "accepted", "digest",        "empty",       "code_length",   "empty",
-        "at"}},
+      {q::kBatchLookup,
+       {"[event]", "[checkpoint_requested]", "published", "[device]", "[csid]",
+        by_code ? "[event]" : "[NULL]", by_code ? "[tid]" : "[NULL]", by_code ? "[none]" : "[reg]"}},
+      {q::kBatchChoices, {"[event]", "[reg]"}},
+      {q::kBatchPresence, {"[event]", "[cp]", "[reg]"}},
+      {q::kBatchRecord,
+       {"[event]",  "[cp]",     "[reg]",          "[device]",    "[csid]",   "[direction]",
+        "[at]",     "[offline]", "[status]",      "[device_status]", "[first_entry]", "[digest]",
+        "[empty]",  "[code_length]", "[empty]",   "[at]",        "[event]",  "[cp]",
+        "[reg]",    "[ever_admitted]", "[inside]", "[at]",       "[at]",     "[at]"}},
   };
 }
 
@@ -88,7 +91,13 @@ absl::StatusOr<std::string> SubstituteParams(absl::string_view sql,
                        " but the replay binds only ", args.size(), " parameters"));
     }
     used[n - 1] = true;
-    absl::StrAppend(&out, ":", args[n - 1]);
+    const std::string& arg = args[n - 1];
+    if (arg.size() > 2 && arg.front() == '[' && arg.back() == ']') {
+      const std::string element = arg.substr(1, arg.size() - 2);
+      absl::StrAppend(&out, "ARRAY[", element == "NULL" ? "" : ":", element, "]");
+    } else {
+      absl::StrAppend(&out, ":", arg);
+    }
     i = end;
   }
   for (size_t k = 0; k < used.size(); ++k) {
@@ -126,6 +135,7 @@ absl::StatusOr<ReplayScript> BuildScanReplay(const ReplayParams& p) {
       "inside=true",
       "accepted=true",
       "code_length=0",  // an accepted scan keeps no trace of its code
+      "none=0",         // no registration searched: the code names it
       // A keyed digest of what was scanned, as the server stores it (its value does not matter).
       "digest=5f1c0de5a1b2c3d4e5f60718293a4b5c",
   };

@@ -40,12 +40,14 @@ struct ReplayScript {
   std::vector<std::string> labels;
 };
 
-// Replaces $1..$n in `sql` with ":" + args[i-1] (pgbench variables). Fails if `sql` refers to a
-// parameter beyond args or leaves one of args unused, so a changed statement cannot drift silently.
+// Replaces $1..$n in `sql` with ":" + args[i-1] (pgbench variables), or with "ARRAY[:x]" for an
+// arg "[x]" ("ARRAY[NULL]" for "[NULL]"): a one-element array parameter. Fails if `sql` refers to
+// a parameter beyond args or leaves one of args unused, so a changed statement cannot drift
+// silently.
 absl::StatusOr<std::string> SubstituteParams(absl::string_view sql,
                                              const std::vector<std::string>& args);
 
-// The replay of RecordScan for an online entry at the entrance that is accepted: each client cycles
+// The replay of a lone scan's statements (PgScanStore::RecordScans) for an online entry at the entrance that is accepted: each client cycles
 // over its own slice of the registrations (so no two clients lock the same presence row, as in the
 // gRPC phase), with a fresh client_scan_id per transaction.
 absl::StatusOr<ReplayScript> BuildScanReplay(const ReplayParams& params);

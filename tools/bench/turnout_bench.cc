@@ -9,8 +9,8 @@
 //   2. sets up through gRPC one event with doors open, --tickets registrations and a DOOR token;
 //   3. keeps --concurrency Scan calls in flight, every scan an accepted write (first entries, then
 //      EXIT/ENTRY per ticket), recording each call's latency;
-//   4. runs pgbench with --concurrency clients on a script replaying the transaction
-//      PgScanStore::RecordScan runs, built from the server's own query constants
+//   4. runs pgbench with --concurrency clients on a script replaying the transaction a lone scan
+//      runs (PgScanStore::RecordScans, one-element arrays), built from the server's own query constants
 //      (server/store/scan_queries.h), and with --pgbench_reference again with only the server's
 //      --db_workers connections;
 //   5. runs the floor: pgbench with the minimal durable check-in (insert the scan row, upsert the
@@ -581,7 +581,7 @@ int RunCheckin() {
   }
   PrintCosts(cores, columns);
 
-  std::cout << "\n  pgbench per-statement latency in ms (-r), the transaction RecordScan runs:\n";
+  std::cout << "\n  pgbench per-statement latency in ms (-r), the transaction of a lone scan (RecordScans):\n";
   std::cout << absl::StrFormat("    %10s %10s\n", absl::StrCat("-c ", concurrency),
                                reference ? absl::StrCat("-c ", pool) : "");
   for (size_t i = 0; i < pg_result.statements.size(); ++i) {

@@ -13,6 +13,7 @@
 #include "server/store/query.h"
 #include "server/store/scan_queries.h"
 #include "server/store/sql_array.h"
+#include "server/util/status_macros.h"
 
 namespace turnout::store {
 namespace {
@@ -187,6 +188,12 @@ absl::StatusOr<ScanOutcome> Replay(pqxx::work& txn, const FoundScan& found, cons
   return out;
 }
 
+// The code is genuine (a revoked key's included: the rules refuse it with its own status).
+bool CodeValid(const ScanInput& in) {
+  return in.verified.check == domain::CodeCheck::kValid ||
+         in.verified.check == domain::CodeCheck::kKeyRevoked;
+}
+
 // What the server knows about the scanned code, and the registration it names in this event.
 struct Lookup {
   domain::TicketView ticket;
@@ -195,49 +202,91 @@ struct Lookup {
   std::optional<RegistrationRecord> door_view;
 };
 
-// One round trip per question: the ticket with its registration's door fields, then the choices
-// (which give both the confirmed breakouts the rules need and what the door displays).
-absl::StatusOr<Lookup> LookUpTicket(pqxx::work& txn, const ScanInput& in) {
+// What a scan's code or search names, as read before anything is locked: a row of
+// q::kBatchLookup, or of q::kTicket / q::kRegistration (LookUpTicket).
+struct LookupRow {
+  bool found = false;  // the device sent this client_scan_id before
+  std::optional<ScanCheckpoint> checkpoint;
+  bool ticket_known = false;
+  bool superseded = false;
+  int64_t registration_id = 0;  // the ticket's or the searched registration, 0 if none
+  std::optional<RegistrationRecord> registration;  // its door fields (status included)
+};
+
+LookupRow ReadLookup(const pqxx::row& r, int64_t event_id) {
+  LookupRow row;
+  row.found = Column<bool>(r, "found");
+  if (!r["id"].is_null()) row.checkpoint = ReadCheckpoint(r, event_id);
+  row.ticket_known = Column<bool>(r, "ticket_known");
+  row.superseded = Column<bool>(r, "superseded");
+  row.registration_id = ColumnOr<int64_t>(r, "registration_id", 0);
+  if (row.registration_id != 0) {
+    row.registration = ReadDoorFields(r, event_id, row.registration_id);
+  }
+  return row;
+}
+
+// The ticket as the rules see it, from the code and the looked-up rows. `registration_id` and
+// `door_view` (without choices) are set only when the registration belongs to the door's event.
+absl::StatusOr<Lookup> LookupOf(const ScanInput& in, const LookupRow& row) {
   Lookup l;
   if (in.registration_id != 0) {
-    pqxx::result r = Run(txn, q::kRegistration, in.event_id, in.registration_id);
-    if (r.empty()) return RegistrationNotFound(in.event_id, in.registration_id);
+    if (row.registration_id == 0) return RegistrationNotFound(in.event_id, in.registration_id);
     l.ticket.code_valid = true;
     l.ticket.known = true;
     l.ticket.event_id = in.event_id;
-    l.ticket.registration =
-        FromStored<RegistrationStatus>(Column<int>(r[0], "registration_status"));
-    l.registration_id = in.registration_id;
-    l.door_view = ReadDoorFields(r[0], in.event_id, in.registration_id);
   } else {
-    const domain::CodeCheck check = in.verified.check;
-    l.ticket.code_valid =
-        check == domain::CodeCheck::kValid || check == domain::CodeCheck::kKeyRevoked;
-    l.ticket.key_revoked = check == domain::CodeCheck::kKeyRevoked;
+    l.ticket.code_valid = CodeValid(in);
+    l.ticket.key_revoked = in.verified.check == domain::CodeCheck::kKeyRevoked;
     if (!l.ticket.code_valid) return l;
+    l.ticket.event_id = in.verified.claims.event_id;
+    l.ticket.not_after = in.verified.claims.not_after;
+    if (!row.ticket_known) return l;
+    l.ticket.known = true;
+    l.ticket.superseded = row.superseded;
+  }
+  l.ticket.registration = FromStored<RegistrationStatus>(row.registration->status);
+  if (l.ticket.event_id == in.event_id) {  // another event's attendee stays anonymous here
+    l.registration_id = row.registration_id;
+    l.door_view = row.registration;
+  }
+  return l;
+}
+
+// Gives the door view its choices, and the rules the confirmed ones.
+void AddChoices(Lookup& l, std::vector<ChoiceRecord> choices) {
+  for (const ChoiceRecord& choice : choices) {
+    if (choice.status == Stored(ChoiceStatus::kConfirmed)) {
+      l.ticket.confirmed_session_ids.push_back(choice.session_id);
+    }
+  }
+  l.door_view->choices = std::move(choices);
+}
+
+// The one-scan path's look-up: one round trip per question, the ticket (or the searched
+// registration) with the registration's door fields, then the choices.
+absl::StatusOr<Lookup> LookUpTicket(pqxx::work& txn, const ScanInput& in) {
+  LookupRow row;
+  if (in.registration_id != 0) {
+    pqxx::result r = Run(txn, q::kRegistration, in.event_id, in.registration_id);
+    if (!r.empty()) {
+      row.registration_id = in.registration_id;
+      row.registration = ReadDoorFields(r[0], in.event_id, in.registration_id);
+    }
+  } else if (CodeValid(in)) {
     const domain::TicketClaims& claims = in.verified.claims;
-    l.ticket.event_id = claims.event_id;
-    l.ticket.not_after = claims.not_after;
     pqxx::result r = Run(txn, q::kTicket, static_cast<int64_t>(claims.event_id),
                          domain::TicketIdToHex(claims.ticket_id));
-    if (r.empty()) return l;
-    const TicketRow ticket = ReadTicket(r[0]);
-    l.ticket.known = true;
-    l.ticket.superseded = ticket.superseded;
-    l.ticket.registration = ticket.registration_status;
-    if (l.ticket.event_id == in.event_id) {  // another event's attendee stays anonymous here
-      l.registration_id = ticket.registration_id;
-      l.door_view = ReadDoorFields(r[0], in.event_id, l.registration_id);
+    if (!r.empty()) {
+      const TicketRow ticket = ReadTicket(r[0]);
+      row.ticket_known = true;
+      row.superseded = ticket.superseded;
+      row.registration_id = ticket.registration_id;
+      row.registration = ReadDoorFields(r[0], in.event_id, ticket.registration_id);
     }
   }
-  if (l.registration_id != 0) {
-    l.door_view->choices = Choices(txn, in.event_id, l.registration_id);
-    for (const ChoiceRecord& choice : l.door_view->choices) {
-      if (choice.status == Stored(ChoiceStatus::kConfirmed)) {
-        l.ticket.confirmed_session_ids.push_back(choice.session_id);
-      }
-    }
-  }
+  ASSIGN_OR_RETURN(Lookup l, LookupOf(in, row));
+  if (l.registration_id != 0) AddChoices(l, Choices(txn, in.event_id, l.registration_id));
   return l;
 }
 
@@ -433,58 +482,6 @@ struct PresenceKey {
   }
 };
 
-// A row of q::kBatchLookup: what RecordScan reads before it locks anything, for one scan.
-struct LookupRow {
-  bool found = false;  // the device sent this client_scan_id before
-  std::optional<ScanCheckpoint> checkpoint;
-  bool ticket_known = false;
-  bool superseded = false;
-  int64_t registration_id = 0;  // the ticket's or the searched registration, 0 if none
-  std::optional<RegistrationRecord> registration;  // its door fields (status included)
-};
-
-LookupRow ReadLookup(const pqxx::row& r, int64_t event_id) {
-  LookupRow row;
-  row.found = Column<bool>(r, "found");
-  if (!r["id"].is_null()) row.checkpoint = ReadCheckpoint(r, event_id);
-  row.ticket_known = Column<bool>(r, "ticket_known");
-  row.superseded = Column<bool>(r, "superseded");
-  row.registration_id = ColumnOr<int64_t>(r, "registration_id", 0);
-  if (row.registration_id != 0) {
-    row.registration = ReadDoorFields(r, event_id, row.registration_id);
-  }
-  return row;
-}
-
-// The ticket as the rules see it, from the code and the looked-up rows (as LookUpTicket).
-// `registration_id` is set only when the registration belongs to the door's event.
-absl::StatusOr<Lookup> LookupOf(const ScanInput& in, const LookupRow& row) {
-  Lookup l;
-  if (in.registration_id != 0) {
-    if (row.registration_id == 0) return RegistrationNotFound(in.event_id, in.registration_id);
-    l.ticket.code_valid = true;
-    l.ticket.known = true;
-    l.ticket.event_id = in.event_id;
-  } else {
-    const domain::CodeCheck check = in.verified.check;
-    l.ticket.code_valid =
-        check == domain::CodeCheck::kValid || check == domain::CodeCheck::kKeyRevoked;
-    l.ticket.key_revoked = check == domain::CodeCheck::kKeyRevoked;
-    if (!l.ticket.code_valid) return l;
-    l.ticket.event_id = in.verified.claims.event_id;
-    l.ticket.not_after = in.verified.claims.not_after;
-    if (!row.ticket_known) return l;
-    l.ticket.known = true;
-    l.ticket.superseded = row.superseded;
-  }
-  l.ticket.registration = FromStored<RegistrationStatus>(row.registration->status);
-  if (l.ticket.event_id == in.event_id) {  // another event's attendee stays anonymous here
-    l.registration_id = row.registration_id;
-    l.door_view = row.registration;
-  }
-  return l;
-}
-
 // Decides a batch in order with the same rules as RecordScan, from state read once for the whole
 // batch, and writes the decided scans together (Flush). A scan this cannot decide from that state
 // (a retry, a duplicate id in the batch, a scan older than its ticket's latest, a purged event)
@@ -544,9 +541,7 @@ void BatchRecorder::ReadAll() {
     checkpoints.AddInt(in->checkpoint_id);
     devices.AddInt(in->device_id);
     client_scan_ids.AddText(in->client_scan_id);
-    const domain::CodeCheck check = in->verified.check;
-    if (in->registration_id == 0 &&
-        (check == domain::CodeCheck::kValid || check == domain::CodeCheck::kKeyRevoked)) {
+    if (in->registration_id == 0 && CodeValid(*in)) {
       code_events.AddInt(static_cast<int64_t>(in->verified.claims.event_id));
       tickets.AddText(domain::TicketIdToHex(in->verified.claims.ticket_id));
     } else {
@@ -654,14 +649,9 @@ void BatchRecorder::Decide(size_t i) {
   const absl::Time at = in.scanned_now && reg_id != 0 ? stored.locked_at : in.scanned_at;
   if (stored.last_scan_at > at) return DecideAlone(i);  // older than the ticket's latest: Settle
 
-  if (lookup->door_view) {
+  if (reg_id != 0) {
     auto it = choices_.find({in.event_id, reg_id});
-    if (it != choices_.end()) lookup->door_view->choices = it->second;
-    for (const ChoiceRecord& choice : lookup->door_view->choices) {
-      if (choice.status == Stored(ChoiceStatus::kConfirmed)) {
-        lookup->ticket.confirmed_session_ids.push_back(choice.session_id);
-      }
-    }
+    AddChoices(*lookup, it != choices_.end() ? it->second : std::vector<ChoiceRecord>());
   }
   domain::CheckpointView view = checkpoint.view;
   const domain::PresenceView presence = stored.view;
